@@ -1,0 +1,191 @@
+//! A [`Finding`]: one problem an analyzer wants a person to look at.
+//!
+//! Every analyzer that reports problems emits findings, so SARIF, Markdown, annotations,
+//! suppressions and baselines are written once for all of them.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// How bad a finding is. Maps one-to-one onto SARIF levels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Note,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Note => "note",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// How sure the analyzer is that the finding is real.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    Low,
+    Medium,
+    High,
+}
+
+/// Where a finding is: a repository-relative path and a 1-based line range.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Location {
+    pub path: String,
+    pub start_line: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_line: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_column: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_column: Option<u32>,
+}
+
+impl Location {
+    pub fn line(path: impl Into<String>, line: u32) -> Self {
+        Self {
+            path: path.into(),
+            start_line: line,
+            end_line: None,
+            start_column: None,
+            end_column: None,
+        }
+    }
+}
+
+/// A suggested change that would resolve the finding.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fix {
+    pub description: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replacement: Option<String>,
+}
+
+/// One problem, from one tool, at one place.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// The analyzer that produced it (`tests`, `coverage`, `audit`, …).
+    pub tool: String,
+    /// A stable rule id within the tool (`uncovered-line`, `test-failure`, …).
+    pub rule_id: String,
+    pub severity: Severity,
+    pub confidence: Confidence,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+    /// Stable across commits for the same issue; see [`fingerprint`].
+    pub fingerprint: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub help_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix: Option<Fix>,
+}
+
+impl Finding {
+    /// Builds a finding and its fingerprint. `snippet` is what identifies the issue independently
+    /// of its line number (the offending source line, a test id, an expression); it is normalised
+    /// so that re-indenting or moving code does not change the fingerprint.
+    pub fn new(
+        tool: &str,
+        rule_id: &str,
+        severity: Severity,
+        message: impl Into<String>,
+        location: Option<Location>,
+        snippet: &str,
+    ) -> Self {
+        let path = location.as_ref().map_or("", |l| l.path.as_str());
+        Self {
+            tool: tool.to_owned(),
+            rule_id: rule_id.to_owned(),
+            severity,
+            confidence: Confidence::High,
+            message: message.into(),
+            fingerprint: fingerprint(rule_id, tool, path, snippet),
+            location,
+            help_uri: None,
+            fix: None,
+        }
+    }
+
+    pub fn with_confidence(mut self, confidence: Confidence) -> Self {
+        self.confidence = confidence;
+        self
+    }
+
+    pub fn with_help_uri(mut self, uri: impl Into<String>) -> Self {
+        self.help_uri = Some(uri.into());
+        self
+    }
+
+    pub fn path(&self) -> Option<&str> {
+        self.location.as_ref().map(|l| l.path.as_str())
+    }
+}
+
+/// The stable fingerprint `rule@tool@path@normalized-snippet`, hashed to 32 hex characters so it
+/// is short enough for baselines and SARIF `partialFingerprints`.
+pub fn fingerprint(rule_id: &str, tool: &str, path: &str, snippet: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(rule_id.as_bytes());
+    h.update(b"@");
+    h.update(tool.as_bytes());
+    h.update(b"@");
+    h.update(path.as_bytes());
+    h.update(b"@");
+    h.update(normalize_snippet(snippet).as_bytes());
+    let digest = h.finalize();
+    let mut out = String::with_capacity(32);
+    for b in &digest[..16] {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+/// Collapses runs of whitespace and trims, so indentation changes keep a fingerprint.
+pub fn normalize_snippet(snippet: &str) -> String {
+    snippet.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprint_ignores_whitespace_but_not_content() {
+        let a = fingerprint("r", "t", "p.py", "  x = 1\t+ 2 ");
+        let b = fingerprint("r", "t", "p.py", "x = 1 + 2");
+        let c = fingerprint("r", "t", "p.py", "x = 1 + 3");
+        let d = fingerprint("r", "t", "q.py", "x = 1 + 2");
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        assert_ne!(a, d);
+        assert_eq!(a.len(), 32);
+    }
+
+    #[test]
+    fn fingerprint_does_not_depend_on_line_numbers() {
+        let f1 = Finding::new(
+            "coverage",
+            "uncovered-line",
+            Severity::Warning,
+            "m",
+            Some(Location::line("a.py", 3)),
+            "return x",
+        );
+        let f2 = Finding::new(
+            "coverage",
+            "uncovered-line",
+            Severity::Warning,
+            "m",
+            Some(Location::line("a.py", 30)),
+            "return x",
+        );
+        assert_eq!(f1.fingerprint, f2.fingerprint);
+    }
+}
