@@ -1,0 +1,545 @@
+//! A streaming reader of JUnit/xUnit XML reports.
+//!
+//! One reader covers the dialects runners actually write: pytest (including the duplicate
+//! `<testcase>` entries pytest-rerunfailures leaves), jest-junit, cargo-nextest and Maven
+//! Surefire/Gradle (`flakyFailure`, `flakyError`, `rerunFailure`, `rerunError`), gotestsum, and
+//! generic xUnit with nested `<testsuites>`. It never builds a DOM: events are handled as they
+//! stream past, bodies we do not need (`system-out`, properties) are skipped without decoding,
+//! and only a capped prefix of a failure body is kept, so a 1 GB report costs a few megabytes.
+
+use std::borrow::Cow;
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+
+use ci_intel_core::InputError;
+use ci_intel_core::fsutil::{self, Sniff};
+use quick_xml::Reader;
+use quick_xml::events::{BytesStart, Event};
+
+use crate::trace;
+use crate::xmlutil::{self, attr, local_name};
+
+/// How much of a failure body is kept for the message and the location search.
+const MAX_BODY: usize = 64 * 1024;
+/// How much of a failure message is kept for reports.
+pub const MAX_MESSAGE: usize = 1000;
+const READ_BUFFER: usize = 256 * 1024;
+
+/// The outcome of one `<testcase>` entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    Passed,
+    Failed,
+    Errored,
+    Skipped,
+}
+
+impl Outcome {
+    pub fn is_failure(self) -> bool {
+        matches!(self, Outcome::Failed | Outcome::Errored)
+    }
+}
+
+/// A failure's details: what a person needs to start fixing it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FailureDetail {
+    /// `failure` (an assertion) or `error` (an unexpected exception), as the report says.
+    pub outcome: Outcome,
+    pub message: String,
+    pub kind: Option<String>,
+    /// The file and line of the failure, from the report's attributes or the trace.
+    pub file: Option<String>,
+    pub line: Option<u32>,
+}
+
+/// One `<testcase>` entry as the report wrote it.
+#[derive(Debug, Default)]
+pub struct CaseRecord {
+    pub suite: String,
+    pub classname: String,
+    pub name: String,
+    pub file: Option<String>,
+    pub line: Option<u32>,
+    pub duration_ms: f64,
+    pub outcome: Option<Outcome>,
+    pub failure: Option<FailureDetail>,
+    /// `flakyFailure`/`flakyError` children: failed attempts before a final pass.
+    pub flaky_failures: u32,
+    /// `rerunFailure`/`rerunError` children: further failed attempts of a failed test.
+    pub rerun_failures: u32,
+    /// The first flaky failure's message (why it was flaky).
+    pub flaky_message: Option<String>,
+}
+
+impl CaseRecord {
+    fn clear(&mut self) {
+        self.classname.clear();
+        self.name.clear();
+        self.file = None;
+        self.line = None;
+        self.duration_ms = 0.0;
+        self.outcome = None;
+        self.failure = None;
+        self.flaky_failures = 0;
+        self.rerun_failures = 0;
+        self.flaky_message = None;
+    }
+
+    pub fn outcome(&self) -> Outcome {
+        self.outcome.unwrap_or(Outcome::Passed)
+    }
+
+    /// The id a person recognises: `classname::name`, or just the name when the class adds
+    /// nothing (jest-junit repeats the name as the class).
+    pub fn id(&self) -> String {
+        test_id(&self.classname, &self.name)
+    }
+}
+
+/// `classname::name`, or `name` when the classname is empty, equal, or already its prefix.
+pub fn test_id(classname: &str, name: &str) -> String {
+    if classname.is_empty() || classname == name || name.starts_with(classname) {
+        name.to_owned()
+    } else {
+        format!("{classname}::{name}")
+    }
+}
+
+/// What a failing child element is while we read its body.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Body {
+    None,
+    Failure,
+    Flaky,
+}
+
+/// Reads the report at `path`, calling `on_case` for every `<testcase>` in document order.
+/// Gzip-compressed reports are decompressed on the fly.
+pub fn read_file(
+    path: &Path,
+    on_case: &mut dyn FnMut(&CaseRecord),
+) -> Result<ReportInfo, InputError> {
+    let head = fsutil::read_head(path, 8192).map_err(|e| InputError::io(path, &e))?;
+    match fsutil::sniff(&head) {
+        Sniff::Empty => Err(InputError::new(
+            path,
+            "empty file: expected a JUnit XML report (<testsuites> or <testsuite>)",
+        )),
+        Sniff::Binary => Err(InputError::new(
+            path,
+            "binary data: expected a JUnit XML report (<testsuites> or <testsuite>)",
+        )),
+        Sniff::Gzip => {
+            let f = File::open(path).map_err(|e| InputError::io(path, &e))?;
+            let gz = flate2::read::MultiGzDecoder::new(f);
+            read(path, BufReader::with_capacity(READ_BUFFER, gz), on_case)
+        }
+        Sniff::Text => {
+            let f = File::open(path).map_err(|e| InputError::io(path, &e))?;
+            read(path, BufReader::with_capacity(READ_BUFFER, f), on_case)
+        }
+    }
+}
+
+/// Facts about a report as a whole.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ReportInfo {
+    /// The root element's name (`testsuites` or `testsuite`).
+    pub root: String,
+    pub cases: u64,
+}
+
+/// Reads a report from `input` (`path` names it in errors).
+pub fn read<R: BufRead>(
+    path: &Path,
+    input: R,
+    on_case: &mut dyn FnMut(&CaseRecord),
+) -> Result<ReportInfo, InputError> {
+    let mut reader = Reader::from_reader(input);
+    let cfg = reader.config_mut();
+    cfg.check_end_names = true;
+    cfg.expand_empty_elements = false;
+
+    let mut buf = Vec::with_capacity(64 * 1024);
+    let mut skip_buf = Vec::new();
+    let mut info = ReportInfo::default();
+    let mut suites: Vec<String> = Vec::new();
+    let mut case = CaseRecord::default();
+    let mut in_case = false;
+    // The failing child element whose body we are reading, and how deep inside it we are.
+    let mut body = Body::None;
+    let mut body_text = String::new();
+    let mut body_depth = 0usize;
+    // Open elements and where each started, to report truncation at the right place.
+    let mut open: Vec<(String, u64)> = Vec::new();
+
+    loop {
+        buf.clear();
+        let pos_before = reader.buffer_position();
+        let event = match reader.read_event_into(&mut buf) {
+            Ok(e) => e,
+            Err(e) => {
+                return Err(xmlutil::error(path, reader.error_position(), &e));
+            }
+        };
+        match event {
+            Event::Start(ref e) | Event::Empty(ref e) if info.root.is_empty() => {
+                let name = local_name(e.name());
+                if name != "testsuites" && name != "testsuite" {
+                    return Err(xmlutil::located(
+                        path,
+                        pos_before,
+                        format!(
+                            "expected a JUnit XML report: the root element must be <testsuites> or <testsuite>, found <{}>",
+                            name
+                        ),
+                    ));
+                }
+                info.root = name.to_owned();
+                if matches!(event, Event::Start(_)) {
+                    if name == "testsuite" {
+                        suites.push(attr(e, "name").unwrap_or_default().into_owned());
+                    }
+                    open.push((e.name().as_ref().to_owned(), pos_before));
+                }
+            }
+            Event::Start(e) => {
+                let name = local_name(e.name()).to_owned();
+                if in_case {
+                    if body != Body::None {
+                        body_depth += 1;
+                        open.push((e.name().as_ref().to_owned(), pos_before));
+                        continue;
+                    }
+                    match name.as_str() {
+                        "failure" | "error" => {
+                            start_failure(&mut case, &e, &name);
+                            body = Body::Failure;
+                            body_depth = 0;
+                            body_text.clear();
+                            open.push((e.name().as_ref().to_owned(), pos_before));
+                        }
+                        "flakyFailure" | "flakyError" | "rerunFailure" | "rerunError" => {
+                            start_retry(&mut case, &e, &name);
+                            body = Body::Flaky;
+                            body_depth = 0;
+                            open.push((e.name().as_ref().to_owned(), pos_before));
+                        }
+                        "skipped" => {
+                            if case.outcome.is_none() {
+                                case.outcome = Some(Outcome::Skipped);
+                            }
+                            xmlutil::skip(&mut reader, &e, &mut skip_buf, path)?;
+                        }
+                        _ => xmlutil::skip(&mut reader, &e, &mut skip_buf, path)?,
+                    }
+                } else {
+                    match name.as_str() {
+                        "testsuite" | "testsuites" => {
+                            if name == "testsuite" {
+                                suites.push(attr(&e, "name").unwrap_or_default().into_owned());
+                            }
+                            open.push((e.name().as_ref().to_owned(), pos_before));
+                        }
+                        "testcase" => {
+                            start_case(&mut case, &e, suites.last().map_or("", String::as_str));
+                            in_case = true;
+                            open.push((e.name().as_ref().to_owned(), pos_before));
+                        }
+                        // properties, system-out, system-err, anything else: skip undecoded.
+                        _ => xmlutil::skip(&mut reader, &e, &mut skip_buf, path)?,
+                    }
+                }
+            }
+            Event::Empty(e) => {
+                let name = local_name(e.name());
+                if in_case {
+                    if body != Body::None {
+                        continue;
+                    }
+                    match name {
+                        "failure" | "error" => {
+                            start_failure(&mut case, &e, name);
+                            finish_failure(&mut case, "");
+                        }
+                        "flakyFailure" | "flakyError" | "rerunFailure" | "rerunError" => {
+                            start_retry(&mut case, &e, name);
+                        }
+                        "skipped" => {
+                            if case.outcome.is_none() {
+                                case.outcome = Some(Outcome::Skipped);
+                            }
+                        }
+                        _ => {}
+                    }
+                } else if name == "testcase" {
+                    start_case(&mut case, &e, suites.last().map_or("", String::as_str));
+                    info.cases += 1;
+                    on_case(&case);
+                }
+            }
+            Event::End(e) => {
+                let name = local_name(e.name()).to_owned();
+                open.pop();
+                if in_case && body != Body::None {
+                    if body_depth > 0 {
+                        body_depth -= 1;
+                        continue;
+                    }
+                    if body == Body::Failure {
+                        finish_failure(&mut case, &body_text);
+                    }
+                    body = Body::None;
+                    continue;
+                }
+                match name.as_str() {
+                    "testcase" if in_case => {
+                        in_case = false;
+                        info.cases += 1;
+                        on_case(&case);
+                    }
+                    "testsuite" => {
+                        suites.pop();
+                    }
+                    _ => {}
+                }
+            }
+            Event::Text(t) if body == Body::Failure => {
+                push_capped(&mut body_text, &t.xml10_content());
+            }
+            Event::CData(t) if body == Body::Failure => push_capped(&mut body_text, &t),
+            Event::GeneralRef(r) if body == Body::Failure => {
+                push_capped(&mut body_text, &xmlutil::resolve_ref(&r));
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    if info.root.is_empty() {
+        return Err(InputError::new(
+            path,
+            "expected a JUnit XML report (<testsuites> or <testsuite>), found no element",
+        ));
+    }
+    if let Some((name, offset)) = open.last() {
+        return Err(xmlutil::located(
+            path,
+            *offset,
+            format!(
+                "truncated report: the file ends inside <{}> opened here",
+                name
+            ),
+        ));
+    }
+    Ok(info)
+}
+
+fn start_case(case: &mut CaseRecord, e: &BytesStart<'_>, suite: &str) {
+    case.clear();
+    if case.suite != suite {
+        case.suite.clear();
+        case.suite.push_str(suite);
+    }
+    for a in e.attributes().flatten() {
+        let value = || {
+            a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .unwrap_or_else(|_| Cow::Owned(a.value.clone().into_owned()))
+        };
+        match local_name(a.key) {
+            "name" => case.name.push_str(&value()),
+            "classname" => case.classname.push_str(&value()),
+            "time" => case.duration_ms = parse_seconds(&a.value) * 1000.0,
+            "file" => case.file = Some(value().into_owned()),
+            "line" => case.line = a.value.trim().parse().ok(),
+            _ => {}
+        }
+    }
+}
+
+/// Parses a `time` attribute in seconds; tolerant of `1,234.5` and garbage (→ 0).
+fn parse_seconds(raw: &str) -> f64 {
+    let s = raw.trim();
+    let v: f64 = s.parse().unwrap_or_else(|_| s.replace(',', "").parse().unwrap_or(0.0));
+    if v.is_finite() && v > 0.0 { v } else { 0.0 }
+}
+
+fn start_failure(case: &mut CaseRecord, e: &BytesStart<'_>, name: &str) {
+    let outcome = if name == "error" {
+        Outcome::Errored
+    } else {
+        Outcome::Failed
+    };
+    // The first failure child decides the kind; later ones (some runners write several) add
+    // nothing but are harmless.
+    if case.failure.is_some() {
+        return;
+    }
+    case.outcome = Some(outcome);
+    let message = attr(e, "message").map(|m| truncate(m.trim(), MAX_MESSAGE));
+    case.failure = Some(FailureDetail {
+        outcome,
+        message: message.unwrap_or_default(),
+        kind: attr(e, "type").map(|t| t.into_owned()).filter(|t| !t.is_empty()),
+        file: None,
+        line: None,
+    });
+}
+
+fn finish_failure(case: &mut CaseRecord, body: &str) {
+    let test_file = case.file.clone();
+    let Some(f) = case.failure.as_mut() else {
+        return;
+    };
+    if is_placeholder(&f.message) {
+        // jest-junit (no message) and gotestsum (`message="Failed"`) put the substance in the
+        // body: its first meaningful line is the message.
+        if let Some(line) = body.lines().map(str::trim).find(|l| {
+            !l.is_empty() && !GO_MARKERS.iter().any(|m| l.starts_with(m))
+        }) {
+            f.message = truncate(line, MAX_MESSAGE);
+        }
+    }
+    let hay = if body.is_empty() { f.message.as_str() } else { body };
+    if let Some(frame) = trace::failure_location(hay, test_file.as_deref()) {
+        f.file = Some(frame.file);
+        f.line = Some(frame.line);
+    } else if let Some(tf) = test_file {
+        // pytest's xunit1 `file`/`line` attributes point at the test definition.
+        f.file = Some(tf);
+        f.line = case.line;
+    }
+}
+
+/// Messages that say nothing beyond the element's name.
+fn is_placeholder(message: &str) -> bool {
+    matches!(
+        message.trim().to_ascii_lowercase().as_str(),
+        "" | "failed" | "failure" | "error" | "test failed"
+    )
+}
+
+/// Lines of Go's test output that frame a test rather than say why it failed.
+const GO_MARKERS: [&str; 4] = ["=== RUN", "=== PAUSE", "=== CONT", "--- FAIL"];
+
+fn start_retry(case: &mut CaseRecord, e: &BytesStart<'_>, name: &str) {
+    if name.starts_with("flaky") {
+        case.flaky_failures += 1;
+        if case.flaky_message.is_none() {
+            case.flaky_message = attr(e, "message").map(|m| truncate(m.trim(), MAX_MESSAGE));
+        }
+    } else {
+        case.rerun_failures += 1;
+    }
+}
+
+/// Appends to a failure body, keeping at most [`MAX_BODY`] bytes of it.
+fn push_capped(out: &mut String, s: &str) {
+    if out.len() >= MAX_BODY {
+        return;
+    }
+    let room = MAX_BODY - out.len();
+    if s.len() <= room {
+        out.push_str(s);
+    } else {
+        let mut cut = room;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        out.push_str(&s[..cut]);
+    }
+}
+
+/// Cuts `s` to at most `max` characters, marking the cut.
+pub fn truncate(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        None => s.to_owned(),
+        Some((i, _)) => format!("{}…", &s[..i]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cases(xml: &str) -> Result<Vec<(String, Outcome, Option<FailureDetail>, u32, u32)>, InputError> {
+        let mut out = Vec::new();
+        read(Path::new("t.xml"), xml.as_bytes(), &mut |c| {
+            out.push((c.id(), c.outcome(), c.failure.clone(), c.flaky_failures, c.rerun_failures));
+        })?;
+        Ok(out)
+    }
+
+    #[test]
+    fn reads_nested_suites_and_outcomes() {
+        let xml = r#"<?xml version="1.0"?>
+<testsuites><testsuite name="outer"><testsuite name="inner">
+  <testcase classname="a.B" name="ok" time="0.5"/>
+  <testcase classname="a.B" name="bad" time="1"><failure message="boom &amp; bust">trace
+  at x (y.js:3:4)</failure><system-out><![CDATA[ignored <failure/> text]]></system-out></testcase>
+  <testcase classname="a.B" name="err"><error type="E">Traceback</error></testcase>
+  <testcase classname="a.B" name="skip"><skipped message="later"/></testcase>
+</testsuite></testsuite></testsuites>"#;
+        let c = cases(xml).unwrap();
+        assert_eq!(c.len(), 4);
+        assert_eq!(c[0].0, "a.B::ok");
+        assert_eq!(c[0].1, Outcome::Passed);
+        assert_eq!(c[1].1, Outcome::Failed);
+        let f = c[1].2.as_ref().unwrap();
+        assert_eq!(f.message, "boom & bust");
+        assert_eq!((f.file.as_deref(), f.line), (Some("y.js"), Some(3)));
+        assert_eq!(c[2].1, Outcome::Errored);
+        assert_eq!(c[2].2.as_ref().unwrap().message, "Traceback");
+        assert_eq!(c[3].1, Outcome::Skipped);
+    }
+
+    #[test]
+    fn counts_flaky_and_rerun_children() {
+        let xml = r#"<testsuite name="s"><testcase name="t" classname="c">
+<flakyFailure message="first"><stackTrace>x</stackTrace></flakyFailure><flakyError message="second"/>
+</testcase><testcase name="u" classname="c"><failure message="m"/><rerunFailure message="m"/><rerunError message="m"/></testcase></testsuite>"#;
+        let c = cases(xml).unwrap();
+        assert_eq!((c[0].1, c[0].3, c[0].4), (Outcome::Passed, 2, 0));
+        assert_eq!((c[1].1, c[1].3, c[1].4), (Outcome::Failed, 0, 2));
+    }
+
+    #[test]
+    fn refuses_other_documents_and_truncation() {
+        let e = cases("<coverage line-rate=\"1\"/>").unwrap_err();
+        assert!(e.message.contains("found <coverage>"), "{e}");
+        let e = cases("<testsuites><testsuite name=\"s\"><testcase name=\"t\">").unwrap_err();
+        assert!(e.message.contains("truncated"), "{e}");
+        let e = cases("<testsuites><testsuite></testsuites>").unwrap_err();
+        assert!(e.message.contains("malformed"), "{e}");
+        let e = cases("just text").unwrap_err();
+        assert!(e.message.contains("no element"), "{e}");
+    }
+
+    #[test]
+    fn failure_message_falls_back_to_the_body() {
+        let xml = "<testsuite><testcase name=\"t\"><failure>\n\nError: expect(1).toBe(2)\n    at Object.toBe (/p/a.test.js:3:9)</failure></testcase></testsuite>";
+        let c = cases(xml).unwrap();
+        let f = c[0].2.as_ref().unwrap();
+        assert_eq!(f.message, "Error: expect(1).toBe(2)");
+        assert_eq!(f.line, Some(3));
+    }
+
+    #[test]
+    fn ids() {
+        assert_eq!(test_id("", "t"), "t");
+        assert_eq!(test_id("total sums", "total sums"), "total sums");
+        assert_eq!(test_id("shapes", "tests::x"), "shapes::tests::x");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics_on_garbage(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..512)) {
+            let _ = read(Path::new("g.xml"), bytes.as_slice(), &mut |_| {});
+        }
+
+        #[test]
+        fn never_panics_on_xmlish_garbage(s in "(<testsuites>|<testsuite name=\"a\">|<testcase name=\"x\" time=\"[0-9.]*\">|<failure message=\"&amp;\">|</failure>|</testcase>|</testsuite>|<skipped/>|<!\\[CDATA\\[x\\]\\]>|&lt;|&#[0-9]{1,8};|text){0,30}") {
+            let _ = read(Path::new("g.xml"), s.as_bytes(), &mut |_| {});
+        }
+    }
+}

@@ -1,0 +1,404 @@
+//! Merging `<testcase>` entries from many reports into one result per test.
+//!
+//! Runners that retry a test record its attempts in one of three ways, and all mean the same:
+//! - child elements: `flakyFailure`/`flakyError` (failed, then passed) and
+//!   `rerunFailure`/`rerunError` (failed every time) — Surefire, Gradle, nextest;
+//! - repeated entries in one report: pytest-rerunfailures and gotestsum write one `<testcase>`
+//!   per attempt, and the last entry holds the final outcome (pytest-rerunfailures writes the
+//!   earlier, failed attempts as empty elements, so an earlier entry counts as a failed attempt
+//!   whatever it looks like);
+//! - the same test in several reports (a re-run job, a retry step): a test that failed in one
+//!   and passed in another failed and passed on the same commit.
+//!
+//! A test whose attempts include both a failure and a pass is **flaky** and counts as passed;
+//! one whose every attempt failed is failed.
+//!
+//! Memory stays small on huge inputs: each test is a 128-bit hash of its id plus a few counters,
+//! and names and messages are kept only for the tests a report shows (failed, flaky, slowest).
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+
+use xxhash_rust::xxh3::xxh3_128;
+
+use crate::junit::{CaseRecord, FailureDetail, Outcome};
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Entry {
+    /// Index of the report the last entry came from.
+    report: u32,
+    passed: u32,
+    failed: u32,
+    skipped: u32,
+    /// Outcome of the last entry, to reinterpret it if a later entry of the same report repeats
+    /// the test.
+    last: Option<Outcome>,
+    /// Final failing outcome kind (failure vs error).
+    last_failure: Option<Outcome>,
+    duration_ms: f64,
+}
+
+/// A test that failed on its last attempt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FailedTest {
+    pub id: String,
+    pub detail: FailureDetail,
+    pub attempts: u32,
+}
+
+/// A test that failed and passed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FlakyTest {
+    pub id: String,
+    pub attempts: u32,
+    /// Why an attempt failed, when the report says.
+    pub message: Option<String>,
+}
+
+/// A slow test.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SlowTest {
+    pub id: String,
+    pub duration_ms: f64,
+}
+
+/// Totals over unique tests.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub total: u64,
+    pub passed: u64,
+    pub failures: u64,
+    pub errors: u64,
+    pub skipped: u64,
+    pub flaky: u64,
+    /// Every `<testcase>` entry and retry child read (attempts, not tests).
+    pub entries: u64,
+}
+
+impl Counts {
+    /// Failures plus errors: the contract's `tests.failed`.
+    pub fn failed(&self) -> u64 {
+        self.failures + self.errors
+    }
+}
+
+/// The merged result of every report read.
+#[derive(Debug, Default)]
+pub struct TestRun {
+    entries: HashMap<u128, Entry>,
+    names: HashMap<u128, String>,
+    failures: HashMap<u128, FailureDetail>,
+    flaky_messages: HashMap<u128, String>,
+    /// Min-heap of the slowest attempts seen (duration in µs, id).
+    slowest: BinaryHeap<Reverse<(u64, String)>>,
+    slowest_keep: usize,
+    reports: u32,
+    duration_ms: f64,
+    attempts: u64,
+}
+
+impl TestRun {
+    /// A run that keeps the `slowest` slowest tests.
+    pub fn new(slowest: usize) -> Self {
+        Self {
+            slowest_keep: slowest,
+            ..Self::default()
+        }
+    }
+
+    /// Starts a new report: repeated ids after this are attempts from another report.
+    pub fn begin_report(&mut self) {
+        self.reports += 1;
+    }
+
+    /// Adds one `<testcase>` entry of the current report.
+    pub fn add(&mut self, case: &CaseRecord) {
+        // Suites distinguish tests only when the class does not (generic xUnit).
+        let key = if case.classname.is_empty() {
+            hash3(&case.suite, "", &case.name)
+        } else {
+            hash3("", &case.classname, &case.name)
+        };
+        let outcome = case.outcome();
+        let report = self.reports;
+        self.duration_ms += case.duration_ms;
+        self.attempts += 1 + u64::from(case.flaky_failures) + u64::from(case.rerun_failures);
+
+        let e = self.entries.entry(key).or_default();
+        let repeated_in_report = e.last.is_some() && e.report == report;
+        if repeated_in_report && e.last == Some(Outcome::Passed) {
+            // An earlier entry of this report was an attempt that did not stand: a failure.
+            e.passed -= 1;
+            e.failed += 1;
+        }
+        e.report = report;
+        e.last = Some(outcome);
+        match outcome {
+            Outcome::Passed => e.passed += 1,
+            Outcome::Failed | Outcome::Errored => {
+                e.failed += 1;
+                e.last_failure = Some(outcome);
+            }
+            Outcome::Skipped => e.skipped += 1,
+        }
+        e.failed += case.flaky_failures + case.rerun_failures;
+        e.duration_ms = case.duration_ms;
+        let interesting = e.failed > 0;
+        let entry_failed_now = outcome.is_failure();
+
+        if interesting || entry_failed_now {
+            self.names.entry(key).or_insert_with(|| case.id());
+        }
+        if let Some(f) = &case.failure {
+            self.failures.insert(key, f.clone());
+        }
+        if let Some(m) = &case.flaky_message {
+            self.flaky_messages.entry(key).or_insert_with(|| m.clone());
+        }
+        if self.slowest_keep > 0 && case.duration_ms > 0.0 {
+            let micros = (case.duration_ms * 1000.0) as u64;
+            let full = self.slowest.len() >= self.slowest_keep * 2;
+            if !full || self.slowest.peek().is_some_and(|Reverse((d, _))| micros > *d) {
+                self.slowest.push(Reverse((micros, case.id())));
+                if self.slowest.len() > self.slowest_keep * 2 {
+                    self.slowest.pop();
+                }
+            }
+        }
+    }
+
+    /// Sum of every attempt's duration.
+    pub fn duration_ms(&self) -> f64 {
+        self.duration_ms
+    }
+
+    pub fn report_count(&self) -> u32 {
+        self.reports
+    }
+
+    /// Totals over unique tests.
+    pub fn counts(&self) -> Counts {
+        let mut c = Counts {
+            entries: self.attempts,
+            ..Counts::default()
+        };
+        for e in self.entries.values() {
+            c.total += 1;
+            match classify(e) {
+                Final::Passed => c.passed += 1,
+                Final::Flaky => {
+                    c.passed += 1;
+                    c.flaky += 1;
+                }
+                Final::Failed(Outcome::Errored) => c.errors += 1,
+                Final::Failed(_) => c.failures += 1,
+                Final::Skipped => c.skipped += 1,
+            }
+        }
+        c
+    }
+
+    /// Tests that failed on their last attempt, sorted by id.
+    pub fn failed(&self) -> Vec<FailedTest> {
+        let mut out: Vec<FailedTest> = self
+            .entries
+            .iter()
+            .filter_map(|(k, e)| match classify(e) {
+                Final::Failed(kind) => Some(FailedTest {
+                    id: self.name(k),
+                    detail: self.failures.get(k).cloned().unwrap_or(FailureDetail {
+                        outcome: kind,
+                        message: String::new(),
+                        kind: None,
+                        file: None,
+                        line: None,
+                    }),
+                    attempts: e.failed + e.passed,
+                }),
+                _ => None,
+            })
+            .collect();
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        out
+    }
+
+    /// Tests that failed and passed, sorted by id.
+    pub fn flaky(&self) -> Vec<FlakyTest> {
+        let mut out: Vec<FlakyTest> = self
+            .entries
+            .iter()
+            .filter(|(_, e)| classify(e) == Final::Flaky)
+            .map(|(k, e)| FlakyTest {
+                id: self.name(k),
+                attempts: e.failed + e.passed,
+                message: self
+                    .flaky_messages
+                    .get(k)
+                    .cloned()
+                    .or_else(|| self.failures.get(k).map(|f| f.message.clone()))
+                    .filter(|m| !m.is_empty()),
+            })
+            .collect();
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        out
+    }
+
+    /// The slowest tests, slowest first (one entry per test: its slowest attempt).
+    pub fn slowest(&self) -> Vec<SlowTest> {
+        let mut all: Vec<(u64, String)> = self.slowest.iter().map(|Reverse(x)| x.clone()).collect();
+        all.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let mut seen = std::collections::HashSet::new();
+        all.into_iter()
+            .filter(|(_, id)| seen.insert(id.clone()))
+            .take(self.slowest_keep)
+            .map(|(us, id)| SlowTest {
+                id,
+                duration_ms: us as f64 / 1000.0,
+            })
+            .collect()
+    }
+
+    fn name(&self, key: &u128) -> String {
+        self.names
+            .get(key)
+            .cloned()
+            .unwrap_or_else(|| format!("<test {key:032x}>"))
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Final {
+    Passed,
+    Flaky,
+    Failed(Outcome),
+    Skipped,
+}
+
+fn classify(e: &Entry) -> Final {
+    match (e.passed > 0, e.failed > 0) {
+        (true, true) => Final::Flaky,
+        (true, false) => Final::Passed,
+        (false, true) => Final::Failed(e.last_failure.unwrap_or(Outcome::Failed)),
+        (false, false) => Final::Skipped,
+    }
+}
+
+fn hash3(a: &str, b: &str, c: &str) -> u128 {
+    // Length-prefixing keeps ("ab","c") and ("a","bc") apart without copying into a buffer.
+    let mut h = xxh3_128(a.as_bytes());
+    h = h.rotate_left(7) ^ (a.len() as u128) ^ xxh3_128(b.as_bytes()).rotate_left(31);
+    h ^= (b.len() as u128) << 64;
+    h.rotate_left(13) ^ xxh3_128(c.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn case(class: &str, name: &str, outcome: Outcome) -> CaseRecord {
+        let mut c = CaseRecord {
+            classname: class.into(),
+            name: name.into(),
+            duration_ms: 10.0,
+            ..CaseRecord::default()
+        };
+        if outcome != Outcome::Passed {
+            c.outcome = Some(outcome);
+        }
+        if outcome.is_failure() {
+            c.failure = Some(FailureDetail {
+                outcome,
+                message: "boom".into(),
+                kind: None,
+                file: None,
+                line: None,
+            });
+        }
+        c
+    }
+
+    #[test]
+    fn repeated_entries_in_one_report_are_attempts_and_the_last_decides() {
+        let mut r = TestRun::new(5);
+        r.begin_report();
+        // pytest-rerunfailures: two empty (failed) attempts, then the final failure.
+        r.add(&case("c", "a", Outcome::Passed));
+        r.add(&case("c", "a", Outcome::Passed));
+        r.add(&case("c", "a", Outcome::Failed));
+        // a test that passed on its second attempt
+        r.add(&case("c", "b", Outcome::Passed));
+        r.add(&case("c", "b", Outcome::Passed));
+        // gotestsum: failure entries first, then the final pass
+        r.add(&case("c", "g", Outcome::Failed));
+        r.add(&case("c", "g", Outcome::Passed));
+        r.add(&case("c", "ok", Outcome::Passed));
+        let c = r.counts();
+        assert_eq!((c.total, c.passed, c.failures, c.flaky), (4, 3, 1, 2));
+        let failed = r.failed();
+        assert_eq!(failed.len(), 1);
+        assert_eq!((failed[0].id.as_str(), failed[0].attempts), ("c::a", 3));
+        let flaky = r.flaky();
+        assert_eq!(flaky.iter().map(|f| (f.id.as_str(), f.attempts)).collect::<Vec<_>>(), vec![("c::b", 2), ("c::g", 2)]);
+    }
+
+    #[test]
+    fn a_test_failing_in_one_report_and_passing_in_another_is_flaky() {
+        let mut r = TestRun::new(5);
+        r.begin_report();
+        r.add(&case("c", "t", Outcome::Failed));
+        r.add(&case("c", "u", Outcome::Failed));
+        r.begin_report();
+        r.add(&case("c", "t", Outcome::Passed));
+        r.add(&case("c", "u", Outcome::Errored));
+        let c = r.counts();
+        assert_eq!((c.total, c.flaky, c.failures, c.errors), (2, 1, 0, 1));
+        assert_eq!(r.flaky()[0].message.as_deref(), Some("boom"));
+    }
+
+    #[test]
+    fn retry_children_count_as_failed_attempts() {
+        let mut r = TestRun::new(5);
+        r.begin_report();
+        let mut flaky = case("c", "f", Outcome::Passed);
+        flaky.flaky_failures = 1;
+        flaky.flaky_message = Some("first attempt".into());
+        let mut rerun = case("c", "r", Outcome::Failed);
+        rerun.rerun_failures = 2;
+        r.add(&flaky);
+        r.add(&rerun);
+        assert_eq!(r.flaky()[0].attempts, 2);
+        assert_eq!(r.flaky()[0].message.as_deref(), Some("first attempt"));
+        assert_eq!(r.failed()[0].attempts, 3);
+        assert_eq!(r.counts().entries, 5);
+    }
+
+    #[test]
+    fn skipped_and_same_name_in_other_classes() {
+        let mut r = TestRun::new(5);
+        r.begin_report();
+        r.add(&case("A", "t", Outcome::Skipped));
+        r.add(&case("B", "t", Outcome::Passed));
+        let c = r.counts();
+        assert_eq!((c.total, c.skipped, c.passed), (2, 1, 1));
+    }
+
+    #[test]
+    fn slowest_are_sorted_and_unique() {
+        let mut r = TestRun::new(2);
+        r.begin_report();
+        for (n, d) in [("a", 5.0), ("b", 50.0), ("c", 20.0), ("d", 1.0)] {
+            let mut c = case("k", n, Outcome::Passed);
+            c.duration_ms = d;
+            r.add(&c);
+        }
+        let s = r.slowest();
+        assert_eq!(s.iter().map(|t| t.id.as_str()).collect::<Vec<_>>(), vec!["k::b", "k::c"]);
+        assert_eq!(s[0].duration_ms, 50.0);
+    }
+
+    #[test]
+    fn hash_keeps_boundaries() {
+        assert_ne!(hash3("", "ab", "c"), hash3("", "a", "bc"));
+        assert_ne!(hash3("s", "", "t"), hash3("", "s", "t"));
+    }
+}

@@ -1,0 +1,267 @@
+//! Finding the file and line of a test failure in its message or stack trace.
+//!
+//! Runners write traces in their language's format: Python tracebacks and pytest's
+//! `path.py:19: AssertionError`, JavaScript `at fn (/abs/file.js:18:35)`, Java
+//! `at com.x.FooTest.m(FooTest.java:20)`, Rust `panicked at src/lib.rs:22:9`, Go
+//! `foo_test.go:20: message`. We collect every frame, drop frames in dependencies and runtimes,
+//! and prefer a frame in the test's own file (where a person fixes the test), else the
+//! innermost frame of the project.
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+/// A frame found in a trace: the path as the trace wrote it, and a 1-based line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Frame {
+    pub file: String,
+    pub line: u32,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Order {
+    /// Python: the outermost frame is printed first.
+    OutermostFirst,
+    /// JavaScript, Java, Rust backtraces: the innermost frame is printed first.
+    InnermostFirst,
+}
+
+struct Pattern {
+    re: Regex,
+    order: Order,
+    /// Java frames name a class, not a file path: the package becomes the directory.
+    java: bool,
+}
+
+fn patterns() -> &'static [Pattern] {
+    static P: OnceLock<Vec<Pattern>> = OnceLock::new();
+    P.get_or_init(|| {
+        let mk = |re: &str, order, java| Pattern {
+            // The patterns are constants; a typo is caught by the unit tests.
+            re: Regex::new(re).unwrap_or_else(|e| panic!("bad trace regex {re}: {e}")),
+            order,
+            java,
+        };
+        vec![
+            // Rust: the panic location comes first and is the assertion itself.
+            mk(
+                r"panicked at (?P<file>[^\s:]+\.rs):(?P<line>\d+)(?::\d+)?",
+                Order::InnermostFirst,
+                false,
+            ),
+            // Python traceback frames.
+            mk(
+                r#"File "(?P<file>[^"]+)", line (?P<line>\d+)"#,
+                Order::OutermostFirst,
+                false,
+            ),
+            // pytest's long format: `tests/test_x.py:19: AssertionError` at the start of a line.
+            mk(
+                r"(?m)^(?P<file>[^\s:][^:\n]*\.py):(?P<line>\d+): ",
+                Order::OutermostFirst,
+                false,
+            ),
+            // Java / Kotlin / Scala frames.
+            mk(
+                r"at (?P<class>[\w$.]+)\.[\w$<>]+\((?P<file>[\w$-]+\.(?:java|kt|scala|groovy)):(?P<line>\d+)\)",
+                Order::InnermostFirst,
+                true,
+            ),
+            // JavaScript / TypeScript frames, with or without a function name.
+            mk(
+                r"at (?:[^\n(]*?\()?(?P<file>(?:file://)?[^\s()]+?\.(?:[cm]?[jt]sx?|vue|svelte)):(?P<line>\d+):\d+\)?",
+                Order::InnermostFirst,
+                false,
+            ),
+            // Go testing output: `    foo_test.go:20: message`.
+            mk(
+                r"(?m)^\s*(?P<file>[\w./-]+\.go):(?P<line>\d+): ",
+                Order::OutermostFirst,
+                false,
+            ),
+        ]
+    })
+}
+
+/// Path fragments of code that is not the project's: dependencies, runtimes, test frameworks.
+const FOREIGN: [&str; 14] = [
+    "site-packages/",
+    "dist-packages/",
+    "/lib/python",
+    "node_modules/",
+    "node:internal",
+    "/rustc/",
+    "/.cargo/registry/",
+    "library/std/",
+    "library/core/",
+    "<frozen ",
+    "/usr/lib/",
+    "/usr/local/go/",
+    "_pytest/",
+    "/pluggy/",
+];
+
+const FOREIGN_JAVA_PREFIXES: [&str; 9] = [
+    "java.", "javax.", "jdk.", "sun.", "org.junit.", "junit.", "org.apache.maven.",
+    "org.gradle.", "kotlin.",
+];
+
+fn is_foreign(path: &str) -> bool {
+    FOREIGN.iter().any(|f| path.contains(f))
+}
+
+/// Whether a path looks like a test file (so a frame in it is where the test failed).
+fn looks_like_test_file(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
+    name.starts_with("test_")
+        || name.contains("_test.")
+        || name.contains(".test.")
+        || name.contains(".spec.")
+        || name.contains("test.java")
+        || name.contains("tests.")
+        || path.contains("/tests/")
+        || path.starts_with("tests/")
+        || path.contains("__tests__/")
+}
+
+/// Frames of `text`, innermost first, with dependency frames removed.
+pub fn project_frames(text: &str) -> Vec<Frame> {
+    for p in patterns() {
+        let mut frames: Vec<Frame> = Vec::new();
+        for c in p.re.captures_iter(text) {
+            let (Some(file), Some(line)) = (c.name("file"), c.name("line")) else {
+                continue;
+            };
+            let Ok(line) = line.as_str().parse::<u32>() else {
+                continue;
+            };
+            if line == 0 {
+                continue;
+            }
+            let file = if p.java {
+                let class = c.name("class").map_or("", |m| m.as_str());
+                if FOREIGN_JAVA_PREFIXES.iter().any(|f| class.starts_with(f)) {
+                    continue;
+                }
+                java_path(class, file.as_str())
+            } else {
+                let f = file.as_str();
+                let f = f.strip_prefix("file://").unwrap_or(f);
+                if is_foreign(f) {
+                    continue;
+                }
+                f.strip_prefix("./").unwrap_or(f).to_owned()
+            };
+            frames.push(Frame { file, line });
+        }
+        if !frames.is_empty() {
+            if p.order == Order::OutermostFirst {
+                frames.reverse();
+            }
+            frames.dedup();
+            return frames;
+        }
+    }
+    Vec::new()
+}
+
+/// `com.example.bank.AccountTest$Inner` + `AccountTest.java` → `com/example/bank/AccountTest.java`.
+fn java_path(class: &str, file: &str) -> String {
+    let package: Vec<&str> = class
+        .split('.')
+        .take_while(|seg| seg.chars().next().is_some_and(char::is_lowercase))
+        .collect();
+    if package.is_empty() {
+        file.to_owned()
+    } else {
+        format!("{}/{file}", package.join("/"))
+    }
+}
+
+/// The frame to point a person at: one in `test_file` (or any test file) if the trace has one,
+/// else the innermost project frame.
+pub fn failure_location(text: &str, test_file: Option<&str>) -> Option<Frame> {
+    let frames = project_frames(text);
+    if let Some(tf) = test_file {
+        let tf = tf.trim_start_matches("./");
+        if let Some(f) = frames
+            .iter()
+            .find(|f| f.file == tf || f.file.ends_with(&format!("/{tf}")) || tf.ends_with(&format!("/{}", f.file)))
+        {
+            return Some(f.clone());
+        }
+    }
+    frames
+        .iter()
+        .find(|f| looks_like_test_file(&f.file))
+        .or_else(|| frames.first())
+        .cloned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn loc(text: &str) -> Option<(String, u32)> {
+        failure_location(text, None).map(|f| (f.file, f.line))
+    }
+
+    #[test]
+    fn pytest_long_format_prefers_the_test_file() {
+        let t = "def test_raises_type_error():\n>       add(1, None)\n\ntests/test_calc.py:57: \n_ _ _\n\n    def add(a, b):\n>       return a + b\nE       TypeError: unsupported\n\nsrc/calc/__init__.py:5: TypeError";
+        assert_eq!(loc(t), Some(("tests/test_calc.py".into(), 57)));
+    }
+
+    #[test]
+    fn python_traceback_skips_site_packages() {
+        let t = "Traceback (most recent call last):\n  File \"/app/tests/test_api.py\", line 12, in test_get\n    client.get()\n  File \"/usr/lib/python3.11/site-packages/requests/api.py\", line 73, in get\n";
+        assert_eq!(loc(t), Some(("/app/tests/test_api.py".into(), 12)));
+    }
+
+    #[test]
+    fn jest_trace_skips_node_modules() {
+        let t = "Error: expect(received).toBe(expected)\n    at Object.toBe (/tmp/fix/jsproj/__tests__/cart.test.js:18:35)\n    at Promise.finally.completed (/tmp/fix/jsproj/node_modules/jest-circus/build/jestAdapterInit.js:1834:28)";
+        assert_eq!(loc(t), Some(("/tmp/fix/jsproj/__tests__/cart.test.js".into(), 18)));
+        // A throw inside the code under test: the test's frame is still preferred.
+        let t = "TypeError: not a quantity\n    at parseQty (/p/src/cart.js:22:11)\n    at Object.parseQty (/p/__tests__/cart.test.js:31:5)";
+        assert_eq!(loc(t), Some(("/p/__tests__/cart.test.js".into(), 31)));
+    }
+
+    #[test]
+    fn java_frames_become_package_paths() {
+        let t = "java.lang.AssertionError: expected:<4> but was:<5>\n\tat org.junit.Assert.fail(Assert.java:89)\n\tat com.example.bank.AccountTest.withdraw(AccountTest.java:20)\n";
+        assert_eq!(loc(t), Some(("com/example/bank/AccountTest.java".into(), 20)));
+    }
+
+    #[test]
+    fn rust_panic_location() {
+        let t = "thread 'tests::x' (6982) panicked at src/lib.rs:22:9:\nassertion failed\n   2: core::panicking::panic_fmt\n             at /rustc/abc/library/core/src/panicking.rs:80:14";
+        assert_eq!(loc(t), Some(("src/lib.rs".into(), 22)));
+    }
+
+    #[test]
+    fn go_test_output() {
+        let t = "=== RUN   TestClassify/25\n    temps_test.go:20: Classify(25) = \"warm\", want \"hot\"\n";
+        assert_eq!(loc(t), Some(("temps_test.go".into(), 20)));
+    }
+
+    #[test]
+    fn test_file_attribute_wins() {
+        let t = "  File \"/a/src/x.py\", line 3, in f\n  File \"/a/tests/helpers.py\", line 9, in g\n";
+        let f = failure_location(t, Some("src/x.py")).unwrap();
+        assert_eq!((f.file.as_str(), f.line), ("/a/src/x.py", 3));
+    }
+
+    #[test]
+    fn nothing_to_find() {
+        assert_eq!(loc("expected 1 got 2"), None);
+        assert_eq!(loc(""), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics(s in "\\PC{0,300}") {
+            let _ = failure_location(&s, Some("x.py"));
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! Small helpers shared by the streaming XML readers (JUnit, Cobertura, JaCoCo).
+
+use std::borrow::Cow;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+
+use ci_intel_core::fsutil::{self, Sniff};
+use ci_intel_core::{InputError, Position};
+use quick_xml::Reader;
+use quick_xml::escape::resolve_predefined_entity;
+use quick_xml::events::{BytesRef, BytesStart};
+use quick_xml::name::QName;
+
+/// The element name without a namespace prefix.
+pub fn local_name(q: QName<'_>) -> &str {
+    q.local_name().into_inner()
+}
+
+/// An attribute's value with entities resolved (lossy on malformed escapes rather than failing:
+/// a bad `&` in a message must not lose the whole report).
+pub fn attr<'a>(e: &'a BytesStart<'a>, key: &str) -> Option<Cow<'a, str>> {
+    e.attributes()
+        .flatten()
+        .find(|a| local_name(a.key) == key)
+        .map(|a| {
+            a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .unwrap_or_else(|_| Cow::Owned(a.value.clone().into_owned()))
+        })
+}
+
+/// Resolves an entity or character reference met in text.
+pub fn resolve_ref(r: &BytesRef<'_>) -> Cow<'static, str> {
+    match r.resolve_char_ref() {
+        Ok(Some(c)) => Cow::Owned(c.to_string()),
+        Ok(None) | Err(_) => {
+            let name = r.xml10_content();
+            match resolve_predefined_entity(&name) {
+                Some(s) => Cow::Borrowed(s),
+                None => Cow::Owned(format!("&{name};")),
+            }
+        }
+    }
+}
+
+/// A count attribute (`hits`, `ci`): integers, tolerating `12.0`; garbage and negatives are 0.
+pub fn parse_count(s: &str) -> u64 {
+    let s = s.trim();
+    s.parse::<u64>().unwrap_or_else(|_| {
+        s.parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite() && *v > 0.0)
+            .map_or(0, |v| v as u64)
+    })
+}
+
+/// Skips an element we do not need, without decoding its content.
+pub fn skip<R: BufRead>(
+    reader: &mut Reader<R>,
+    e: &BytesStart<'_>,
+    buf: &mut Vec<u8>,
+    path: &Path,
+) -> Result<(), InputError> {
+    let start = reader.buffer_position();
+    let name = e.name().as_ref().to_owned();
+    reader.read_to_end_into(QName(&name), buf).map_err(|err| {
+        located(
+            path,
+            start,
+            format!("malformed or truncated XML inside <{name}>: {err}"),
+        )
+    })?;
+    buf.clear();
+    Ok(())
+}
+
+/// A parse error at a byte offset.
+pub fn error(path: &Path, offset: u64, err: &quick_xml::Error) -> InputError {
+    located(path, offset, format!("malformed XML: {err}"))
+}
+
+/// An error at a byte offset. The line is counted by re-reading the file, which only the error
+/// path pays for.
+pub fn located(path: &Path, offset: u64, message: String) -> InputError {
+    match line_of_offset(path, offset) {
+        Some(p) => InputError::at(path, p, message),
+        None => InputError::new(path, format!("{message} (at byte {offset})")),
+    }
+}
+
+fn line_of_offset(path: &Path, offset: u64) -> Option<Position> {
+    let head = fsutil::read_head(path, 8).ok()?;
+    if fsutil::sniff(&head) == Sniff::Gzip {
+        return None;
+    }
+    let f = File::open(path).ok()?;
+    let mut r = BufReader::new(f.take(offset));
+    let mut line = 1u64;
+    let mut col = 1u64;
+    let mut chunk = vec![0u8; 64 * 1024];
+    loop {
+        let n = r.read(&mut chunk).ok()?;
+        if n == 0 {
+            break;
+        }
+        for &b in &chunk[..n] {
+            if b == b'\n' {
+                line += 1;
+                col = 1;
+            } else if b & 0xC0 != 0x80 {
+                col += 1;
+            }
+        }
+    }
+    Some(Position::at(line, col))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts() {
+        assert_eq!(parse_count("12"), 12);
+        assert_eq!(parse_count(" 3.0 "), 3);
+        assert_eq!(parse_count("-1"), 0);
+        assert_eq!(parse_count("NaN"), 0);
+        assert_eq!(parse_count("x"), 0);
+    }
+
+    #[test]
+    fn errors_locate_lines_in_real_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.xml");
+        std::fs::write(&p, "<a>\n<b>\n  <c").unwrap();
+        let e = located(&p, 10, "bad".into());
+        assert_eq!(e.position, Some(Position::at(3, 3)));
+        // In-memory input (no such file): the byte offset is named instead.
+        let e = located(Path::new("/nonexistent/x.xml"), 5, "bad".into());
+        assert!(e.message.contains("at byte 5"));
+    }
+}
