@@ -180,7 +180,10 @@ mod tests {
 
     #[test]
     fn plain_shell_is_empty() {
-        assert_eq!(ctx(&[("GITHUB_REF", "refs/pull/1/merge")]), CiContext::default());
+        assert_eq!(
+            ctx(&[("GITHUB_REF", "refs/pull/1/merge")]),
+            CiContext::default()
+        );
     }
 
     #[test]

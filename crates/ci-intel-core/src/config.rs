@@ -172,7 +172,10 @@ pub fn json_schema() -> Value {
 fn schema_validator() -> &'static jsonschema::Validator {
     static V: OnceLock<jsonschema::Validator> = OnceLock::new();
     V.get_or_init(|| {
-        #[expect(clippy::expect_used, reason = "the generated schema is checked by tests")]
+        #[expect(
+            clippy::expect_used,
+            reason = "the generated schema is checked by tests"
+        )]
         jsonschema::options()
             .build(&json_schema())
             .expect("generated config schema compiles")
@@ -289,7 +292,11 @@ fn validate_layer(path: &Path, doc: &PositionedJson) -> Vec<InputError> {
                 && let Err(msg) = CompiledSuppression::compile(s, None)
             {
                 let p = doc.position_of(&pointer).unwrap_or_default();
-                errors.push(InputError::at(path, p, format!("`suppressions[{i}]`: {msg}")));
+                errors.push(InputError::at(
+                    path,
+                    p,
+                    format!("`suppressions[{i}]`: {msg}"),
+                ));
             }
         }
     }
@@ -325,27 +332,27 @@ pub fn pointer_to_dotted(pointer: &str) -> String {
     out
 }
 
-/// In which direction a setting is stricter, for the tighten-only rule.
+/// Which value of a setting is the stricter one, for the tighten-only rule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Strictness {
     /// A larger number is stricter; `null` (no gate) is the loosest.
-    HigherIsStricter,
+    Higher,
     /// A smaller number is stricter.
-    LowerIsStricter,
+    Lower,
     /// `true` is stricter (an enabled analyzer).
-    TrueIsStricter,
+    True,
     /// `false` is stricter (flaky tests not allowed).
-    FalseIsStricter,
+    False,
 }
 
 fn strictness(pointer: &str) -> Option<Strictness> {
     Some(match pointer {
         "/coverage/min_lines" | "/coverage/min_branches" | "/coverage/min_diff" => {
-            Strictness::HigherIsStricter
+            Strictness::Higher
         }
-        "/tests/max_failures" => Strictness::LowerIsStricter,
-        "/tests/enabled" | "/coverage/enabled" | "/coverage/diff" => Strictness::TrueIsStricter,
-        "/tests/allow_flaky" => Strictness::FalseIsStricter,
+        "/tests/max_failures" => Strictness::Lower,
+        "/tests/enabled" | "/coverage/enabled" | "/coverage/diff" => Strictness::True,
+        "/tests/allow_flaky" => Strictness::False,
         _ => return None,
     })
 }
@@ -353,17 +360,17 @@ fn strictness(pointer: &str) -> Option<Strictness> {
 /// Whether `new` is looser than `old` for a setting of this strictness.
 fn loosens(s: Strictness, old: &Value, new: &Value) -> bool {
     match s {
-        Strictness::HigherIsStricter => match (old.as_f64(), new.as_f64()) {
+        Strictness::Higher => match (old.as_f64(), new.as_f64()) {
             (Some(o), Some(n)) => n < o,
             (Some(_), None) => true,
             _ => false,
         },
-        Strictness::LowerIsStricter => match (old.as_f64(), new.as_f64()) {
+        Strictness::Lower => match (old.as_f64(), new.as_f64()) {
             (Some(o), Some(n)) => n > o,
             _ => false,
         },
-        Strictness::TrueIsStricter => old == &Value::Bool(true) && new == &Value::Bool(false),
-        Strictness::FalseIsStricter => old == &Value::Bool(false) && new == &Value::Bool(true),
+        Strictness::True => old == &Value::Bool(true) && new == &Value::Bool(false),
+        Strictness::False => old == &Value::Bool(false) && new == &Value::Bool(true),
     }
 }
 
@@ -471,7 +478,11 @@ fn flatten(v: &Value, pointer: &str, out: &mut Vec<(String, Value)>) {
     match v {
         Value::Object(m) => {
             for (k, child) in m {
-                flatten(child, &format!("{pointer}/{}", yaml::pointer_segment(k)), out);
+                flatten(
+                    child,
+                    &format!("{pointer}/{}", yaml::pointer_segment(k)),
+                    out,
+                );
             }
         }
         Value::Array(items) if items.iter().any(Value::is_object) => {
@@ -632,8 +643,16 @@ mod tests {
         assert!(!e.config.tests.allow_flaky, "loosening refused");
         assert_eq!(e.config.tests.max_failures, 0, "tightening allowed");
         assert_eq!(e.warnings.len(), 2, "{:?}", e.warnings);
-        assert!(e.warnings[0].contains("repo (repo.yml:2)"), "{}", e.warnings[0]);
-        assert!(e.warnings[0].contains("org (org.yml:2)"), "{}", e.warnings[0]);
+        assert!(
+            e.warnings[0].contains("repo (repo.yml:2)"),
+            "{}",
+            e.warnings[0]
+        );
+        assert!(
+            e.warnings[0].contains("org (org.yml:2)"),
+            "{}",
+            e.warnings[0]
+        );
         assert_eq!(e.origins["/tests/max_failures"].layer, LayerKind::Repo);
         assert_eq!(e.origins["/coverage/min_lines"].layer, LayerKind::Org);
     }
@@ -690,8 +709,14 @@ mod tests {
 
     #[test]
     fn dotted_names() {
-        assert_eq!(pointer_to_dotted("/tests/max_failures"), "tests.max_failures");
-        assert_eq!(pointer_to_dotted("/suppressions/0/rule"), "suppressions[0].rule");
+        assert_eq!(
+            pointer_to_dotted("/tests/max_failures"),
+            "tests.max_failures"
+        );
+        assert_eq!(
+            pointer_to_dotted("/suppressions/0/rule"),
+            "suppressions[0].rule"
+        );
         assert_eq!(pointer_to_dotted(""), "");
     }
 

@@ -112,7 +112,10 @@ pub fn position_of_offset(text: &[u8], offset: usize) -> Position {
         .iter()
         .rposition(|&b| b == b'\n')
         .map_or(0, |i| i + 1);
-    let column = String::from_utf8_lossy(&before[line_start..]).chars().count() as u64 + 1;
+    let column = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count() as u64
+        + 1;
     Position::at(line, column)
 }
 

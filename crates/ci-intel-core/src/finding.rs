@@ -59,6 +59,39 @@ impl Location {
     }
 }
 
+/// Documentation of one rule, as its analyzer registers it. Each analyzer exports its rules as
+/// a list (its registry); SARIF `rules`, `docs/rules.md` and `ci-intel rules` are generated from
+/// these lists, never written by hand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rule {
+    /// The analyzer (`tests`, `coverage`, …).
+    pub tool: &'static str,
+    /// The rule id within the analyzer (`test-failure`).
+    pub id: &'static str,
+    /// The default severity of its findings.
+    pub severity: Severity,
+    /// One line: what the rule reports.
+    pub summary: &'static str,
+    /// What to do about it.
+    pub help: &'static str,
+}
+
+impl Rule {
+    /// `tool/id`, the form SARIF and suppressions use.
+    pub fn qualified_id(&self) -> String {
+        format!("{}/{}", self.tool, self.id)
+    }
+}
+
+/// ci-intel's own rules (about its configuration rather than the code).
+pub const RULES: &[Rule] = &[Rule {
+    tool: "ci-intel",
+    id: "expired-suppression",
+    severity: Severity::Warning,
+    summary: "A suppression in the configuration is past its expiry date and no longer applies.",
+    help: "Fix the findings it covered, or renew it with a new expiry date, reason and owner.",
+}];
+
 /// A suggested change that would resolve the finding.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fix {

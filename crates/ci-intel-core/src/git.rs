@@ -52,7 +52,13 @@ pub fn toplevel(dir: &Path) -> Option<PathBuf> {
 pub fn ls_files(root: &Path) -> Result<Vec<String>, GitError> {
     let out = git(
         root,
-        &["ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        &[
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+        ],
     )?;
     let mut files: Vec<String> = out
         .split(|&b| b == 0)
@@ -64,9 +70,49 @@ pub fn ls_files(root: &Path) -> Result<Vec<String>, GitError> {
     Ok(files)
 }
 
+/// The commit checked out.
+pub fn head_sha(root: &Path) -> Result<String, GitError> {
+    git_line(root, &["rev-parse", "HEAD"])
+}
+
+/// The checked-out branch, if HEAD is on one.
+pub fn current_branch(root: &Path) -> Option<String> {
+    git_line(root, &["symbolic-ref", "--quiet", "--short", "HEAD"])
+        .ok()
+        .filter(|b| !b.is_empty())
+}
+
+/// `owner/name` of the `origin` remote, if it looks like a hosted repository URL.
+pub fn origin_repo(root: &Path) -> Option<String> {
+    let url = git_line(root, &["remote", "get-url", "origin"]).ok()?;
+    repo_from_url(&url)
+}
+
+/// `https://github.com/org/app.git`, `git@github.com:org/app.git` → `org/app`.
+pub fn repo_from_url(url: &str) -> Option<String> {
+    let path = if let Some((_, rest)) = url.split_once("://") {
+        rest.split_once('/')?.1
+    } else {
+        url.split_once(':')?.1
+    };
+    let path = path.trim_end_matches('/').trim_end_matches(".git");
+    let mut parts = path.rsplit('/');
+    let name = parts.next()?;
+    let owner = parts.next()?;
+    (!owner.is_empty() && !name.is_empty()).then(|| format!("{owner}/{name}"))
+}
+
 /// Resolves a ref to a commit id.
 pub fn rev_parse(root: &Path, rev: &str) -> Result<String, GitError> {
-    git_line(root, &["rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")])
+    git_line(
+        root,
+        &[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("{rev}^{{commit}}"),
+        ],
+    )
 }
 
 /// The merge-base of `a` and `b`.
@@ -82,17 +128,17 @@ pub fn default_base(root: &Path, ci_base_branch: Option<&str>) -> Option<String>
         candidates.push(format!("origin/{b}"));
         candidates.push(b.to_owned());
     }
-    if let Ok(head) = git_line(root, &["symbolic-ref", "--quiet", "refs/remotes/origin/HEAD"])
-        && let Some(short) = head.strip_prefix("refs/remotes/")
+    if let Ok(head) = git_line(
+        root,
+        &["symbolic-ref", "--quiet", "refs/remotes/origin/HEAD"],
+    ) && let Some(short) = head.strip_prefix("refs/remotes/")
     {
         candidates.push(short.to_owned());
     }
     for c in ["origin/main", "origin/master", "main", "master"] {
         candidates.push(c.to_owned());
     }
-    candidates
-        .into_iter()
-        .find(|c| rev_parse(root, c).is_ok())
+    candidates.into_iter().find(|c| rev_parse(root, c).is_ok())
 }
 
 /// Lines added or changed in the work tree (committed, staged and unstaged changes) relative to
@@ -233,6 +279,23 @@ deleted file mode 100644
         // Inside a hunk, "+++ x" is an added line whose text starts with "++ x".
         let diff = b"diff --git a/c.txt b/c.txt\n--- a/c.txt\n+++ b/c.txt\n@@ -0,0 +1,2 @@\n+++ not a header\n+b\n";
         assert_eq!(parse_unified_diff(diff)["c.txt"], vec![1, 2]);
+    }
+
+    #[test]
+    fn repo_names_from_remote_urls() {
+        assert_eq!(
+            repo_from_url("https://github.com/org/app.git").as_deref(),
+            Some("org/app")
+        );
+        assert_eq!(
+            repo_from_url("git@github.com:org/app.git").as_deref(),
+            Some("org/app")
+        );
+        assert_eq!(
+            repo_from_url("ssh://git@gitlab.com/group/sub/proj").as_deref(),
+            Some("sub/proj")
+        );
+        assert_eq!(repo_from_url("/local/path"), None);
     }
 
     #[test]

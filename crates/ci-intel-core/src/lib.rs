@@ -8,6 +8,7 @@
 
 pub mod ci_env;
 pub mod config;
+pub mod discover;
 pub mod error;
 pub mod finding;
 pub mod fsutil;

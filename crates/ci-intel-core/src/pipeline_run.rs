@@ -473,14 +473,19 @@ mod tests {
         let v = canonical();
         let run: PipelineRun = serde_json::from_value(v.clone()).unwrap();
         // Integers written as floats (`16` vs `16.0`) are the same JSON number.
-        assert_eq!(numbers_as_f64(serde_json::to_value(&run).unwrap()), numbers_as_f64(v));
+        assert_eq!(
+            numbers_as_f64(serde_json::to_value(&run).unwrap()),
+            numbers_as_f64(v)
+        );
     }
 
     fn numbers_as_f64(v: Value) -> Value {
         match v {
             Value::Number(n) => serde_json::json!(n.as_f64().unwrap()),
             Value::Array(a) => Value::Array(a.into_iter().map(numbers_as_f64).collect()),
-            Value::Object(o) => Value::Object(o.into_iter().map(|(k, v)| (k, numbers_as_f64(v))).collect()),
+            Value::Object(o) => {
+                Value::Object(o.into_iter().map(|(k, v)| (k, numbers_as_f64(v))).collect())
+            }
             other => other,
         }
     }
@@ -542,7 +547,10 @@ mod tests {
             Err(MigrateError::ConflictingFlakiness { .. })
         ));
         let mut v = serde_json::json!({"schema": "pipeline_run.v0.9"});
-        assert!(matches!(migrate_v1_1(&mut v), Err(MigrateError::UnknownSchema(_))));
+        assert!(matches!(
+            migrate_v1_1(&mut v),
+            Err(MigrateError::UnknownSchema(_))
+        ));
     }
 
     #[test]

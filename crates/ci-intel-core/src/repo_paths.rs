@@ -79,8 +79,7 @@ impl RepoPaths {
                 .flatten()
             {
                 let root = normalize(&root.to_string_lossy());
-                if let Some(rest) = norm.strip_prefix(&format!("{}/", root.trim_end_matches('/')))
-                {
+                if let Some(rest) = norm.strip_prefix(&format!("{}/", root.trim_end_matches('/'))) {
                     return Some(rest.to_owned());
                 }
             }
@@ -92,7 +91,8 @@ impl RepoPaths {
 
     /// Like [`Self::resolve`], but falls back to the normalised reported path.
     pub fn resolve_or_keep(&self, reported: &str) -> String {
-        self.resolve(reported).unwrap_or_else(|| normalize(reported))
+        self.resolve(reported)
+            .unwrap_or_else(|| normalize(reported))
     }
 
     /// The longest suffix of `path` (whole components) that matches exactly one file.
@@ -128,7 +128,11 @@ pub fn normalize(p: &str) -> String {
         .filter(|s| !s.is_empty() && *s != ".")
         .collect();
     let joined = parts.join("/");
-    if absolute { format!("/{joined}") } else { joined }
+    if absolute {
+        format!("/{joined}")
+    } else {
+        joined
+    }
 }
 
 fn walk(root: &Path) -> Vec<String> {
@@ -205,7 +209,10 @@ mod tests {
             r.resolve("com/example/bank/Account.java").as_deref(),
             Some("src/main/java/com/example/bank/Account.java")
         );
-        assert_eq!(r.resolve("example.com/temps/temps.go").as_deref(), Some("temps.go"));
+        assert_eq!(
+            r.resolve("example.com/temps/temps.go").as_deref(),
+            Some("temps.go")
+        );
     }
 
     #[test]

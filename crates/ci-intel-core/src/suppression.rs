@@ -170,7 +170,10 @@ impl Baseline {
     pub fn from_findings<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Self {
         Self {
             schema: Self::SCHEMA.into(),
-            fingerprints: findings.into_iter().map(|f| f.fingerprint.clone()).collect(),
+            fingerprints: findings
+                .into_iter()
+                .map(|f| f.fingerprint.clone())
+                .collect(),
         }
     }
 
@@ -190,11 +193,7 @@ impl Baseline {
         if b.schema != Self::SCHEMA {
             return Err(InputError::new(
                 path,
-                format!(
-                    "expected `schema: {}`, found `{}`",
-                    Self::SCHEMA,
-                    b.schema
-                ),
+                format!("expected `schema: {}`, found `{}`", Self::SCHEMA, b.schema),
             ));
         }
         Ok(b)
@@ -235,7 +234,11 @@ mod tests {
 
     #[test]
     fn live_suppression_hides_matching_findings_only() {
-        let s = [sup(Some("coverage/uncovered-line"), Some("src/legacy/**"), "2099-01-01")];
+        let s = [sup(
+            Some("coverage/uncovered-line"),
+            Some("src/legacy/**"),
+            "2099-01-01",
+        )];
         let out = apply(
             vec![
                 finding("uncovered-line", "src/legacy/a.py"),
@@ -254,9 +257,19 @@ mod tests {
     fn expired_suppression_stops_suppressing_and_is_a_finding() {
         let s = [sup(Some("uncovered-line"), None, "2026-01-01")];
         // Still valid on the expiry day itself.
-        let on_the_day = apply(vec![finding("uncovered-line", "a.py")], &s, None, date!(2026 - 01 - 01));
+        let on_the_day = apply(
+            vec![finding("uncovered-line", "a.py")],
+            &s,
+            None,
+            date!(2026 - 01 - 01),
+        );
         assert_eq!(on_the_day.suppressed.len(), 1);
-        let after = apply(vec![finding("uncovered-line", "a.py")], &s, None, date!(2026 - 01 - 02));
+        let after = apply(
+            vec![finding("uncovered-line", "a.py")],
+            &s,
+            None,
+            date!(2026 - 01 - 02),
+        );
         assert!(after.suppressed.is_empty());
         assert_eq!(after.active.len(), 2);
         let expired = after

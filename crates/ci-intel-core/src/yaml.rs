@@ -79,7 +79,9 @@ fn convert(
     pointer: String,
     positions: &mut BTreeMap<String, Position>,
 ) -> Result<Value, InputError> {
-    positions.entry(pointer.clone()).or_insert_with(|| pos(node));
+    positions
+        .entry(pointer.clone())
+        .or_insert_with(|| pos(node));
     Ok(match &node.data {
         YamlData::Value(s) => scalar(s),
         YamlData::Representation(text, _, _) => Value::String(text.to_string()),
@@ -145,7 +147,8 @@ mod tests {
 
     #[test]
     fn converts_and_records_positions() {
-        let text = "tests:\n  max_failures: 3\n  reports:\n    - a.xml\n    - 'b/*.xml'\nflag: true\n";
+        let text =
+            "tests:\n  max_failures: 3\n  reports:\n    - a.xml\n    - 'b/*.xml'\nflag: true\n";
         let p = parse(Path::new("c.yml"), text).unwrap();
         assert_eq!(
             p.value,
@@ -154,7 +157,10 @@ mod tests {
         assert_eq!(p.positions["/tests/max_failures"], Position::at(2, 3));
         assert_eq!(p.positions["/tests/reports/1"], Position::at(5, 7));
         assert_eq!(p.positions["/flag"].line, 6);
-        assert_eq!(p.position_of("/tests/reports/9/x").unwrap(), Position::at(3, 3));
+        assert_eq!(
+            p.position_of("/tests/reports/9/x").unwrap(),
+            Position::at(3, 3)
+        );
     }
 
     #[test]

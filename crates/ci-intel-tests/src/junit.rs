@@ -266,10 +266,8 @@ pub fn read<R: BufRead>(
                         "flakyFailure" | "flakyError" | "rerunFailure" | "rerunError" => {
                             start_retry(&mut case, &e, name);
                         }
-                        "skipped" => {
-                            if case.outcome.is_none() {
-                                case.outcome = Some(Outcome::Skipped);
-                            }
+                        "skipped" if case.outcome.is_none() => {
+                            case.outcome = Some(Outcome::Skipped);
                         }
                         _ => {}
                     }
@@ -360,7 +358,9 @@ fn start_case(case: &mut CaseRecord, e: &BytesStart<'_>, suite: &str) {
 /// Parses a `time` attribute in seconds; tolerant of `1,234.5` and garbage (→ 0).
 fn parse_seconds(raw: &str) -> f64 {
     let s = raw.trim();
-    let v: f64 = s.parse().unwrap_or_else(|_| s.replace(',', "").parse().unwrap_or(0.0));
+    let v: f64 = s
+        .parse()
+        .unwrap_or_else(|_| s.replace(',', "").parse().unwrap_or(0.0));
     if v.is_finite() && v > 0.0 { v } else { 0.0 }
 }
 
@@ -380,7 +380,9 @@ fn start_failure(case: &mut CaseRecord, e: &BytesStart<'_>, name: &str) {
     case.failure = Some(FailureDetail {
         outcome,
         message: message.unwrap_or_default(),
-        kind: attr(e, "type").map(|t| t.into_owned()).filter(|t| !t.is_empty()),
+        kind: attr(e, "type")
+            .map(|t| t.into_owned())
+            .filter(|t| !t.is_empty()),
         file: None,
         line: None,
     });
@@ -391,16 +393,26 @@ fn finish_failure(case: &mut CaseRecord, body: &str) {
     let Some(f) = case.failure.as_mut() else {
         return;
     };
-    if is_placeholder(&f.message) {
+    if let Some(panic) = rust_panic_message(&f.message, body) {
+        // nextest's message is only "thread 'x' panicked at src/lib.rs:22:9"; the assertion
+        // is on the next line of the body.
+        f.message = truncate(&panic, MAX_MESSAGE);
+    } else if is_placeholder(&f.message) {
         // jest-junit (no message) and gotestsum (`message="Failed"`) put the substance in the
         // body: its first meaningful line is the message.
-        if let Some(line) = body.lines().map(str::trim).find(|l| {
-            !l.is_empty() && !GO_MARKERS.iter().any(|m| l.starts_with(m))
-        }) {
+        if let Some(line) = body
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty() && !GO_MARKERS.iter().any(|m| l.starts_with(m)))
+        {
             f.message = truncate(line, MAX_MESSAGE);
         }
     }
-    let hay = if body.is_empty() { f.message.as_str() } else { body };
+    let hay = if body.is_empty() {
+        f.message.as_str()
+    } else {
+        body
+    };
     if let Some(frame) = trace::failure_location(hay, test_file.as_deref()) {
         f.file = Some(frame.file);
         f.line = Some(frame.line);
@@ -409,6 +421,20 @@ fn finish_failure(case: &mut CaseRecord, body: &str) {
         f.file = Some(tf);
         f.line = case.line;
     }
+}
+
+/// The line after `thread '…' panicked at file:line:col:` in a Rust test's output.
+fn rust_panic_message(message: &str, body: &str) -> Option<String> {
+    if !(message.starts_with("thread '") && message.contains("panicked at")) {
+        return None;
+    }
+    let mut lines = body.lines();
+    lines.find(|l| l.contains("panicked at"))?;
+    lines
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .filter(|l| !l.starts_with("stack backtrace:") && !l.starts_with("note:"))
+        .map(str::to_owned)
 }
 
 /// Messages that say nothing beyond the element's name.
@@ -462,10 +488,18 @@ pub fn truncate(s: &str, max: usize) -> String {
 mod tests {
     use super::*;
 
-    fn cases(xml: &str) -> Result<Vec<(String, Outcome, Option<FailureDetail>, u32, u32)>, InputError> {
+    fn cases(
+        xml: &str,
+    ) -> Result<Vec<(String, Outcome, Option<FailureDetail>, u32, u32)>, InputError> {
         let mut out = Vec::new();
         read(Path::new("t.xml"), xml.as_bytes(), &mut |c| {
-            out.push((c.id(), c.outcome(), c.failure.clone(), c.flaky_failures, c.rerun_failures));
+            out.push((
+                c.id(),
+                c.outcome(),
+                c.failure.clone(),
+                c.flaky_failures,
+                c.rerun_failures,
+            ));
         })?;
         Ok(out)
     }

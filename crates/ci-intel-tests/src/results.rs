@@ -158,13 +158,53 @@ impl TestRun {
         if self.slowest_keep > 0 && case.duration_ms > 0.0 {
             let micros = (case.duration_ms * 1000.0) as u64;
             let full = self.slowest.len() >= self.slowest_keep * 2;
-            if !full || self.slowest.peek().is_some_and(|Reverse((d, _))| micros > *d) {
+            if !full
+                || self
+                    .slowest
+                    .peek()
+                    .is_some_and(|Reverse((d, _))| micros > *d)
+            {
                 self.slowest.push(Reverse((micros, case.id())));
                 if self.slowest.len() > self.slowest_keep * 2 {
                     self.slowest.pop();
                 }
             }
         }
+    }
+
+    /// Folds in a run read independently (another report, parsed in parallel): its tests are
+    /// attempts from a different report, so a test failing there and passing here is flaky.
+    pub fn merge(&mut self, other: TestRun) {
+        for (k, e) in other.entries {
+            let mine = self.entries.entry(k).or_default();
+            mine.passed += e.passed;
+            mine.failed += e.failed;
+            mine.skipped += e.skipped;
+            if e.last_failure.is_some() {
+                mine.last_failure = e.last_failure;
+            }
+            mine.duration_ms = e.duration_ms;
+            mine.last = e.last;
+            // No later `add` may treat these as repeats within its own report.
+            mine.report = u32::MAX;
+        }
+        for (k, n) in other.names {
+            self.names.entry(k).or_insert(n);
+        }
+        self.failures.extend(other.failures);
+        for (k, m) in other.flaky_messages {
+            self.flaky_messages.entry(k).or_insert(m);
+        }
+        let keep = self.slowest_keep.max(other.slowest_keep) * 2;
+        for item in other.slowest {
+            self.slowest.push(item);
+            if self.slowest.len() > keep {
+                self.slowest.pop();
+            }
+        }
+        self.reports += other.reports;
+        self.duration_ms += other.duration_ms;
+        self.attempts += other.attempts;
     }
 
     /// Sum of every attempt's duration.
@@ -338,7 +378,13 @@ mod tests {
         assert_eq!(failed.len(), 1);
         assert_eq!((failed[0].id.as_str(), failed[0].attempts), ("c::a", 3));
         let flaky = r.flaky();
-        assert_eq!(flaky.iter().map(|f| (f.id.as_str(), f.attempts)).collect::<Vec<_>>(), vec![("c::b", 2), ("c::g", 2)]);
+        assert_eq!(
+            flaky
+                .iter()
+                .map(|f| (f.id.as_str(), f.attempts))
+                .collect::<Vec<_>>(),
+            vec![("c::b", 2), ("c::g", 2)]
+        );
     }
 
     #[test]
@@ -392,8 +438,28 @@ mod tests {
             r.add(&c);
         }
         let s = r.slowest();
-        assert_eq!(s.iter().map(|t| t.id.as_str()).collect::<Vec<_>>(), vec!["k::b", "k::c"]);
+        assert_eq!(
+            s.iter().map(|t| t.id.as_str()).collect::<Vec<_>>(),
+            vec!["k::b", "k::c"]
+        );
         assert_eq!(s[0].duration_ms, 50.0);
+    }
+
+    #[test]
+    fn merging_runs_read_in_parallel_equals_reading_in_sequence() {
+        let mut a = TestRun::new(3);
+        a.begin_report();
+        a.add(&case("c", "t", Outcome::Failed));
+        a.add(&case("c", "u", Outcome::Passed));
+        let mut b = TestRun::new(3);
+        b.begin_report();
+        b.add(&case("c", "t", Outcome::Passed));
+        b.add(&case("c", "v", Outcome::Errored));
+        a.merge(b);
+        let c = a.counts();
+        assert_eq!((c.total, c.flaky, c.errors, c.passed), (3, 1, 1, 2));
+        assert_eq!(a.report_count(), 2);
+        assert_eq!(a.failed()[0].id, "c::v");
     }
 
     #[test]

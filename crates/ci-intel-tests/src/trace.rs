@@ -102,8 +102,15 @@ const FOREIGN: [&str; 14] = [
 ];
 
 const FOREIGN_JAVA_PREFIXES: [&str; 9] = [
-    "java.", "javax.", "jdk.", "sun.", "org.junit.", "junit.", "org.apache.maven.",
-    "org.gradle.", "kotlin.",
+    "java.",
+    "javax.",
+    "jdk.",
+    "sun.",
+    "org.junit.",
+    "junit.",
+    "org.apache.maven.",
+    "org.gradle.",
+    "kotlin.",
 ];
 
 fn is_foreign(path: &str) -> bool {
@@ -184,10 +191,11 @@ pub fn failure_location(text: &str, test_file: Option<&str>) -> Option<Frame> {
     let frames = project_frames(text);
     if let Some(tf) = test_file {
         let tf = tf.trim_start_matches("./");
-        if let Some(f) = frames
-            .iter()
-            .find(|f| f.file == tf || f.file.ends_with(&format!("/{tf}")) || tf.ends_with(&format!("/{}", f.file)))
-        {
+        if let Some(f) = frames.iter().find(|f| {
+            f.file == tf
+                || f.file.ends_with(&format!("/{tf}"))
+                || tf.ends_with(&format!("/{}", f.file))
+        }) {
             return Some(f.clone());
         }
     }
@@ -221,7 +229,10 @@ mod tests {
     #[test]
     fn jest_trace_skips_node_modules() {
         let t = "Error: expect(received).toBe(expected)\n    at Object.toBe (/tmp/fix/jsproj/__tests__/cart.test.js:18:35)\n    at Promise.finally.completed (/tmp/fix/jsproj/node_modules/jest-circus/build/jestAdapterInit.js:1834:28)";
-        assert_eq!(loc(t), Some(("/tmp/fix/jsproj/__tests__/cart.test.js".into(), 18)));
+        assert_eq!(
+            loc(t),
+            Some(("/tmp/fix/jsproj/__tests__/cart.test.js".into(), 18))
+        );
         // A throw inside the code under test: the test's frame is still preferred.
         let t = "TypeError: not a quantity\n    at parseQty (/p/src/cart.js:22:11)\n    at Object.parseQty (/p/__tests__/cart.test.js:31:5)";
         assert_eq!(loc(t), Some(("/p/__tests__/cart.test.js".into(), 31)));
@@ -230,7 +241,10 @@ mod tests {
     #[test]
     fn java_frames_become_package_paths() {
         let t = "java.lang.AssertionError: expected:<4> but was:<5>\n\tat org.junit.Assert.fail(Assert.java:89)\n\tat com.example.bank.AccountTest.withdraw(AccountTest.java:20)\n";
-        assert_eq!(loc(t), Some(("com/example/bank/AccountTest.java".into(), 20)));
+        assert_eq!(
+            loc(t),
+            Some(("com/example/bank/AccountTest.java".into(), 20))
+        );
     }
 
     #[test]
@@ -247,7 +261,8 @@ mod tests {
 
     #[test]
     fn test_file_attribute_wins() {
-        let t = "  File \"/a/src/x.py\", line 3, in f\n  File \"/a/tests/helpers.py\", line 9, in g\n";
+        let t =
+            "  File \"/a/src/x.py\", line 3, in f\n  File \"/a/tests/helpers.py\", line 9, in g\n";
         let f = failure_location(t, Some("src/x.py")).unwrap();
         assert_eq!((f.file.as_str(), f.line), ("/a/src/x.py", 3));
     }

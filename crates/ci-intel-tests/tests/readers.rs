@@ -2,6 +2,8 @@
 //! the counts must match what the runner itself printed, and coverage fractions what the
 //! coverage tool computed.
 
+#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
+
 use std::path::{Path, PathBuf};
 
 use ci_intel_core::repo_paths::RepoPaths;
@@ -10,7 +12,9 @@ use ci_intel_tests::junit;
 use ci_intel_tests::results::{Counts, TestRun};
 
 fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel)
 }
 
 fn run(files: &[&str]) -> TestRun {
@@ -35,24 +39,46 @@ fn pytest_rerunfailures_counts_match_pytest() {
     assert_eq!((c.failures, c.errors), (3, 1));
     let flaky = r.flaky();
     assert_eq!(flaky.len(), 1);
-    assert_eq!(flaky[0].id, "tests.test_calc::test_flaky_passes_on_second_try");
+    assert_eq!(
+        flaky[0].id,
+        "tests.test_calc::test_flaky_passes_on_second_try"
+    );
     assert_eq!(flaky[0].attempts, 2);
     // 13 tests + 9 reruns
     assert_eq!(c.entries, 22);
     let failed = r.failed();
-    let zero = failed.iter().find(|f| f.id.ends_with("test_div_zero_fails")).unwrap();
+    let zero = failed
+        .iter()
+        .find(|f| f.id.ends_with("test_div_zero_fails"))
+        .unwrap();
     assert_eq!(zero.attempts, 3);
     assert_eq!(
         zero.detail.message.lines().next().unwrap(),
         "AssertionError: half is not three quarters"
     );
-    assert_eq!((zero.detail.file.as_deref(), zero.detail.line), (Some("tests/test_calc.py"), Some(19)));
-    let err = failed.iter().find(|f| f.id.ends_with("test_uses_broken_fixture")).unwrap();
+    assert_eq!(
+        (zero.detail.file.as_deref(), zero.detail.line),
+        (Some("tests/test_calc.py"), Some(19))
+    );
+    let err = failed
+        .iter()
+        .find(|f| f.id.ends_with("test_uses_broken_fixture"))
+        .unwrap();
     assert_eq!(err.detail.outcome, junit::Outcome::Errored);
-    assert!(err.detail.message.contains("ünïcode <&> \"quoted\""), "{}", err.detail.message);
+    assert!(
+        err.detail.message.contains("ünïcode <&> \"quoted\""),
+        "{}",
+        err.detail.message
+    );
     // The TypeError is raised in the package, but the test's own line is where to look.
-    let te = failed.iter().find(|f| f.id.ends_with("test_raises_type_error")).unwrap();
-    assert_eq!((te.detail.file.as_deref(), te.detail.line), (Some("tests/test_calc.py"), Some(57)));
+    let te = failed
+        .iter()
+        .find(|f| f.id.ends_with("test_raises_type_error"))
+        .unwrap();
+    assert_eq!(
+        (te.detail.file.as_deref(), te.detail.line),
+        (Some("tests/test_calc.py"), Some(57))
+    );
 }
 
 #[test]
@@ -68,9 +94,18 @@ fn jest_junit_counts_match_jest() {
     let r = run(&["junit/jest-junit.xml"]);
     assert_eq!(summary(&r.counts()), (9, 5, 3, 1, 0));
     let f = r.failed();
-    let tenoff = f.iter().find(|t| t.id == "discount TENOFF never goes negative").unwrap();
-    assert_eq!(tenoff.detail.message, "Error: expect(received).toBe(expected) // Object.is equality");
-    assert_eq!(tenoff.detail.file.as_deref(), Some("/tmp/fix/jsproj/__tests__/cart.test.js"));
+    let tenoff = f
+        .iter()
+        .find(|t| t.id == "discount TENOFF never goes negative")
+        .unwrap();
+    assert_eq!(
+        tenoff.detail.message,
+        "Error: expect(received).toBe(expected) // Object.is equality"
+    );
+    assert_eq!(
+        tenoff.detail.file.as_deref(),
+        Some("/tmp/fix/jsproj/__tests__/cart.test.js")
+    );
     assert_eq!(tenoff.detail.line, Some(18));
 }
 
@@ -84,8 +119,18 @@ fn nextest_flaky_and_rerun_failures() {
     assert_eq!(flaky[0].attempts, 2);
     let failed = r.failed();
     assert!(failed.iter().all(|f| f.attempts == 3), "{failed:?}");
-    let wrong = failed.iter().find(|f| f.id.ends_with("area_is_wrong_on_purpose")).unwrap();
-    assert_eq!((wrong.detail.file.as_deref(), wrong.detail.line), (Some("src/lib.rs"), Some(22)));
+    let wrong = failed
+        .iter()
+        .find(|f| f.id.ends_with("area_is_wrong_on_purpose"))
+        .unwrap();
+    assert_eq!(
+        wrong.detail.message,
+        "assertion `left == right` failed: area of 2x3 <rect> should be \"7\""
+    );
+    assert_eq!(
+        (wrong.detail.file.as_deref(), wrong.detail.line),
+        (Some("src/lib.rs"), Some(22))
+    );
 }
 
 #[test]
@@ -96,11 +141,23 @@ fn surefire_flakes_and_reruns_match_maven() {
     assert_eq!(summary(&c), (6, 3, 2, 1, 1));
     assert_eq!((c.failures, c.errors), (1, 1));
     let flaky = r.flaky();
-    assert_eq!(flaky[0].id, "com.example.bank.AccountTest::flakyPassesOnRetry");
-    assert_eq!(flaky[0].message.as_deref(), Some("first attempt fails (ünïcode)"));
+    assert_eq!(
+        flaky[0].id,
+        "com.example.bank.AccountTest::flakyPassesOnRetry"
+    );
+    assert_eq!(
+        flaky[0].message.as_deref(),
+        Some("first attempt fails (ünïcode)")
+    );
     let f = r.failed();
-    let w = f.iter().find(|t| t.id.ends_with("withdrawTooMuchIsWrongOnPurpose")).unwrap();
-    assert_eq!(w.detail.message, "balance after <withdraw> & \"fee\" expected:<4> but was:<5>");
+    let w = f
+        .iter()
+        .find(|t| t.id.ends_with("withdrawTooMuchIsWrongOnPurpose"))
+        .unwrap();
+    assert_eq!(
+        w.detail.message,
+        "balance after <withdraw> & \"fee\" expected:<4> but was:<5>"
+    );
     assert_eq!(
         (w.detail.file.as_deref(), w.detail.line),
         (Some("com/example/bank/AccountTest.java"), Some(20))
@@ -117,9 +174,18 @@ fn gotestsum_reruns_are_attempts() {
     assert_eq!(r.counts().entries, 12);
     assert_eq!(r.flaky()[0].id, "example.com/temps::TestFlaky");
     let f = r.failed();
-    let sub = f.iter().find(|t| t.id.ends_with("TestClassify/25")).unwrap();
-    assert_eq!(sub.detail.message, "temps_test.go:20: Classify(25) = \"warm\", want \"hot\"");
-    assert_eq!((sub.detail.file.as_deref(), sub.detail.line), (Some("temps_test.go"), Some(20)));
+    let sub = f
+        .iter()
+        .find(|t| t.id.ends_with("TestClassify/25"))
+        .unwrap();
+    assert_eq!(
+        sub.detail.message,
+        "temps_test.go:20: Classify(25) = \"warm\", want \"hot\""
+    );
+    assert_eq!(
+        (sub.detail.file.as_deref(), sub.detail.line),
+        (Some("temps_test.go"), Some(20))
+    );
 }
 
 #[test]
@@ -182,7 +248,10 @@ fn coveragepy_cobertura_and_lcov_agree_with_coveragepy() {
 
 #[test]
 fn istanbul_cobertura_and_lcov_agree_with_jest() {
-    for f in ["coverage/istanbul-cobertura.xml", "coverage/istanbul-lcov.info"] {
+    for f in [
+        "coverage/istanbul-cobertura.xml",
+        "coverage/istanbul-lcov.info",
+    ] {
         let t = cov(&[f]).totals();
         assert_eq!((t.lines_covered, t.lines_valid), (13, 15), "{f}");
         assert_eq!((t.branches_covered, t.branches_valid), (5, 6), "{f}");
@@ -253,8 +322,12 @@ fn gzip_reports_are_read() {
     use std::io::Write;
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("junit.xml.gz");
-    let mut gz = flate2::write::GzEncoder::new(std::fs::File::create(&p).unwrap(), flate2::Compression::fast());
-    gz.write_all(&std::fs::read(fixture("junit/surefire-rerun.xml")).unwrap()).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(&p).unwrap(),
+        flate2::Compression::fast(),
+    );
+    gz.write_all(&std::fs::read(fixture("junit/surefire-rerun.xml")).unwrap())
+        .unwrap();
     gz.finish().unwrap();
     let mut r = TestRun::new(1);
     r.begin_report();

@@ -189,11 +189,16 @@ mod tests {
 
     #[test]
     fn errors_name_the_problem() {
-        let e = read(Path::new("c.xml"), "<coverage><packages><class name=\"a\">".as_bytes()).unwrap_err();
+        let e = read(
+            Path::new("c.xml"),
+            "<coverage><packages><class name=\"a\">".as_bytes(),
+        )
+        .unwrap_err();
         assert!(e.message.contains("filename"), "{e}");
         let e = read(
             Path::new("c.xml"),
-            "<coverage><class filename=\"a\"><lines><line hits=\"1\"/></lines></class></coverage>".as_bytes(),
+            "<coverage><class filename=\"a\"><lines><line hits=\"1\"/></lines></class></coverage>"
+                .as_bytes(),
         )
         .unwrap_err();
         assert!(e.message.contains("number"), "{e}");

@@ -19,7 +19,13 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Report, InputError> {
     let mut lines = text.lines().enumerate();
     match lines.next() {
         Some((_, first)) if first.trim_start_matches('\u{feff}').starts_with("mode:") => {}
-        _ => return Err(InputError::at(path, Position::line(1), "expected `mode: set|count|atomic`")),
+        _ => {
+            return Err(InputError::at(
+                path,
+                Position::line(1),
+                "expected `mode: set|count|atomic`",
+            ));
+        }
     }
     for (i, line) in lines {
         let line = line.trim();
@@ -34,7 +40,10 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Report, InputError> {
             InputError::at(
                 path,
                 Position::line(i as u64 + 1),
-                format!("expected `file.go:line.col,line.col statements count`, found `{}`", crate::junit::truncate(line, 80)),
+                format!(
+                    "expected `file.go:line.col,line.col statements count`, found `{}`",
+                    crate::junit::truncate(line, 80)
+                ),
             )
         };
         let (file, rest) = line.rsplit_once(':').ok_or_else(bad)?;
@@ -52,7 +61,9 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Report, InputError> {
         if sl == 0 || el < sl {
             return Err(bad());
         }
-        let e = blocks.entry((file.to_owned(), sl, sc, el, ec)).or_insert((stmts, 0));
+        let e = blocks
+            .entry((file.to_owned(), sl, sc, el, ec))
+            .or_insert((stmts, 0));
         e.1 = e.1.max(count);
     }
     let mut report = Report {

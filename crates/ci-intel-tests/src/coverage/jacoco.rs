@@ -122,12 +122,26 @@ mod tests {
 <sourcefile name="A.java"><line nr="3" mi="0" ci="2" mb="1" cb="1"/><line nr="4" mi="5" ci="0" mb="0" cb="0"/></sourcefile></package></report>"#;
         let r = read(Path::new("j.xml"), xml.as_bytes()).unwrap();
         let t = r.files["com/x/A.java"].totals();
-        assert_eq!((t.lines_covered, t.lines_valid, t.branches_covered, t.branches_valid), (1, 2, 1, 2));
+        assert_eq!(
+            (
+                t.lines_covered,
+                t.lines_valid,
+                t.branches_covered,
+                t.branches_valid
+            ),
+            (1, 2, 1, 2)
+        );
     }
 
     #[test]
     fn refuses_missing_attributes_and_truncation() {
-        assert!(read(Path::new("j.xml"), "<report><package name=\"p\"><sourcefile>".as_bytes()).is_err());
+        assert!(
+            read(
+                Path::new("j.xml"),
+                "<report><package name=\"p\"><sourcefile>".as_bytes()
+            )
+            .is_err()
+        );
         let e = read(Path::new("j.xml"), "<report><package name=\"p\"><sourcefile name=\"A\"><line ci=\"1\"/></sourcefile></package></report>".as_bytes()).unwrap_err();
         assert!(e.message.contains("nr"), "{e}");
     }

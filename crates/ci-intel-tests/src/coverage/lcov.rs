@@ -12,19 +12,26 @@ use ci_intel_core::{InputError, Position};
 
 use super::{FileCoverage, Format, Report};
 
+/// The record being read: its file, its line coverage, and branch counts per line.
+type Record = (String, FileCoverage, BTreeMap<u32, (u32, u32)>);
+
 pub(super) fn read<R: BufRead>(path: &Path, input: R) -> Result<Report, InputError> {
     let mut report = Report {
         format: Some(Format::Lcov),
         ..Report::default()
     };
-    let mut current: Option<(String, FileCoverage, BTreeMap<u32, (u32, u32)>)> = None;
+    let mut current: Option<Record> = None;
     for (i, line) in input.split(b'\n').enumerate() {
         let line = line.map_err(|e| InputError::io(path, &e))?;
         let line = String::from_utf8_lossy(&line);
         let line = line.trim();
         let lineno = i as u64 + 1;
         let bad = |what: &str| {
-            InputError::at(path, Position::line(lineno), format!("expected {what}, found `{}`", shorten(line)))
+            InputError::at(
+                path,
+                Position::line(lineno),
+                format!("expected {what}, found `{}`", shorten(line)),
+            )
         };
         if line.is_empty() || line.starts_with('#') {
             continue;
@@ -33,14 +40,21 @@ pub(super) fn read<R: BufRead>(path: &Path, input: R) -> Result<Report, InputErr
             if let Some((name, fc, br)) = current.take() {
                 finish(&mut report, name, fc, br);
             }
-            current = Some((sf.replace('\\', "/"), FileCoverage::default(), BTreeMap::new()));
+            current = Some((
+                sf.replace('\\', "/"),
+                FileCoverage::default(),
+                BTreeMap::new(),
+            ));
         } else if let Some(da) = line.strip_prefix("DA:") {
             let Some((_, fc, _)) = current.as_mut() else {
                 return Err(bad("`SF:` before `DA:`"));
             };
             let mut parts = da.split(',');
-            let n = parts.next().and_then(|n| n.trim().parse::<u32>().ok()).filter(|&n| n > 0);
-            let hits = parts.next().map(|h| crate::xmlutil::parse_count(h));
+            let n = parts
+                .next()
+                .and_then(|n| n.trim().parse::<u32>().ok())
+                .filter(|&n| n > 0);
+            let hits = parts.next().map(crate::xmlutil::parse_count);
             match (n, hits) {
                 (Some(n), Some(h)) => fc.add_line(n, h, None),
                 _ => return Err(bad("`DA:<line>,<hits>`")),
@@ -50,7 +64,10 @@ pub(super) fn read<R: BufRead>(path: &Path, input: R) -> Result<Report, InputErr
                 return Err(bad("`SF:` before `BRDA:`"));
             };
             let parts: Vec<&str> = brda.split(',').collect();
-            let n = parts.first().and_then(|n| n.trim().parse::<u32>().ok()).filter(|&n| n > 0);
+            let n = parts
+                .first()
+                .and_then(|n| n.trim().parse::<u32>().ok())
+                .filter(|&n| n > 0);
             let (Some(n), Some(taken)) = (n, parts.get(3)) else {
                 return Err(bad("`BRDA:<line>,<block>,<branch>,<taken>`"));
             };
@@ -61,10 +78,10 @@ pub(super) fn read<R: BufRead>(path: &Path, input: R) -> Result<Report, InputErr
             if hit {
                 e.0 += 1;
             }
-        } else if line == "end_of_record" {
-            if let Some((name, fc, br)) = current.take() {
-                finish(&mut report, name, fc, br);
-            }
+        } else if line == "end_of_record"
+            && let Some((name, fc, br)) = current.take()
+        {
+            finish(&mut report, name, fc, br);
         }
         // TN, FN, FNDA, FNF, FNH, LF, LH, BRF, BRH, VER: summaries we recompute or do not use.
     }
@@ -72,12 +89,20 @@ pub(super) fn read<R: BufRead>(path: &Path, input: R) -> Result<Report, InputErr
         finish(&mut report, name, fc, br);
     }
     if report.files.is_empty() {
-        return Err(InputError::new(path, "expected LCOV records (`SF:` … `end_of_record`), found none"));
+        return Err(InputError::new(
+            path,
+            "expected LCOV records (`SF:` … `end_of_record`), found none",
+        ));
     }
     Ok(report)
 }
 
-fn finish(report: &mut Report, name: String, mut fc: FileCoverage, branches: BTreeMap<u32, (u32, u32)>) {
+fn finish(
+    report: &mut Report,
+    name: String,
+    mut fc: FileCoverage,
+    branches: BTreeMap<u32, (u32, u32)>,
+) {
     for (n, (covered, total)) in branches {
         fc.add_line(n, 0, Some((covered, total)));
     }
@@ -97,7 +122,15 @@ mod tests {
         let text = "TN:\nSF:src/a.js\nFN:1,f\nDA:1,1\nDA:2,0\nBRDA:2,0,0,1\nBRDA:2,0,1,-\nLF:2\nLH:1\nend_of_record\nSF:src/b.js\nDA:5,3\nend_of_record\n";
         let r = read(Path::new("l.info"), text.as_bytes()).unwrap();
         let t = r.files["src/a.js"].totals();
-        assert_eq!((t.lines_covered, t.lines_valid, t.branches_covered, t.branches_valid), (1, 2, 1, 2));
+        assert_eq!(
+            (
+                t.lines_covered,
+                t.lines_valid,
+                t.branches_covered,
+                t.branches_valid
+            ),
+            (1, 2, 1, 2)
+        );
         assert_eq!(r.files["src/b.js"].totals().lines_covered, 1);
     }
 

@@ -155,8 +155,14 @@ impl Coverage {
             self.statements = Some((sc + c, sv + v));
         }
         for (path, fc) in report.files {
-            let candidates = std::iter::once(path.as_str())
-                .chain(report.aliases.get(&path).into_iter().flatten().map(String::as_str));
+            let candidates = std::iter::once(path.as_str()).chain(
+                report
+                    .aliases
+                    .get(&path)
+                    .into_iter()
+                    .flatten()
+                    .map(String::as_str),
+            );
             let resolved = candidates
                 .filter_map(|p| repo.resolve(p))
                 .next()

@@ -1,0 +1,22 @@
+//! One module per subcommand.
+
+mod check;
+mod config;
+mod rules;
+mod run;
+mod tests;
+
+use anyhow::Result;
+
+use crate::cli::{Cli, Command};
+
+/// Runs the parsed command and returns the process exit code.
+pub fn run(cli: Cli) -> Result<i32> {
+    match cli.command {
+        Command::Check(args) => check::run(&args),
+        Command::Tests(args) => tests::run(&args),
+        Command::Config(cmd) => config::run(cmd),
+        Command::Run(cmd) => run::run(cmd),
+        Command::Rules(args) => rules::run(&args),
+    }
+}

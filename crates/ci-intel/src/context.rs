@@ -1,0 +1,152 @@
+//! What every command needs: the repository root, the CI context, the layered configuration,
+//! and writing output the way the conventions say (atomically, plus the GitHub job summary and
+//! annotations inside GitHub Actions).
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result};
+use ci_intel_core::ci_env::CiContext;
+use ci_intel_core::config::{self, Effective, Layer, LayerKind};
+use ci_intel_core::finding::Finding;
+use ci_intel_core::suppression::Baseline;
+use ci_intel_core::{fsutil, git};
+
+use crate::cli::CommonArgs;
+
+/// The repository and CI environment a command runs in.
+pub struct Workspace {
+    pub root: PathBuf,
+    pub ci: CiContext,
+}
+
+impl Workspace {
+    /// The root is `--root`, else the git work tree around the current directory, else the
+    /// current directory. Within a git work tree the top level is used, because git and
+    /// coverage paths are relative to it.
+    pub fn discover(root: Option<&Path>) -> Result<Self> {
+        let start = match root {
+            Some(r) => r.to_owned(),
+            None => std::env::current_dir().context("cannot read the current directory")?,
+        };
+        if !start.is_dir() {
+            anyhow::bail!("{}: expected a directory (--root)", start.display());
+        }
+        let root = git::toplevel(&start).unwrap_or(start);
+        Ok(Self {
+            root,
+            ci: CiContext::from_process_env(),
+        })
+    }
+}
+
+/// Loads the layered configuration; refused loosenings are printed as warnings.
+pub fn load_config(
+    root: &Path,
+    config_file: Option<&Path>,
+    org_file: Option<&Path>,
+    flags: serde_json::Value,
+) -> Result<Effective> {
+    let mut layers = Vec::new();
+    if let Some(org) = org_file {
+        layers.push(Layer::from_file(LayerKind::Org, org)?);
+    }
+    let repo_file = match config_file {
+        Some(f) => Some(f.to_owned()),
+        None => config::find_repo_config(root),
+    };
+    if let Some(f) = repo_file {
+        layers.push(Layer::from_file(LayerKind::Repo, &f)?);
+    }
+    if flags.as_object().is_some_and(|o| !o.is_empty()) {
+        layers.push(Layer::flags(flags));
+    }
+    let mut eff = Effective::resolve(&layers)?;
+    // Findings point at the config file the way annotations need: relative to the root.
+    for s in &mut eff.suppressions {
+        if let Some(loc) = s.source.as_mut()
+            && let Ok(rel) = Path::new(&loc.path).strip_prefix(root)
+        {
+            loc.path = rel.to_string_lossy().into_owned();
+        }
+    }
+    for w in &eff.warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(eff)
+}
+
+/// Loads the baseline named by a flag or the config (relative to the root).
+pub fn load_baseline(
+    root: &Path,
+    flag: Option<&Path>,
+    config: Option<&str>,
+) -> Result<Option<Baseline>> {
+    let path = match (flag, config) {
+        (Some(p), _) => p.to_owned(),
+        (None, Some(c)) => root.join(c),
+        (None, None) => return Ok(None),
+    };
+    Ok(Some(Baseline::load(&path)?))
+}
+
+/// Whether stdout wants colour.
+pub fn color() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+/// Writes `text` to `--output` (atomically) or standard output.
+pub fn write_output(output: Option<&Path>, text: &str) -> Result<()> {
+    match output {
+        Some(p) => fsutil::write_atomic(p, text.as_bytes())
+            .with_context(|| format!("cannot write {}", p.display())),
+        None => {
+            let mut out = std::io::stdout().lock();
+            match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+                Ok(()) => Ok(()),
+                // `ci-intel … | head` is not an error.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                Err(e) => Err(e).context("cannot write to standard output"),
+            }
+        }
+    }
+}
+
+/// Inside GitHub Actions: appends the Markdown summary to `$GITHUB_STEP_SUMMARY` and prints
+/// annotations for the findings.
+pub fn github_outputs(
+    ws: &Workspace,
+    common: &CommonArgs,
+    markdown: &str,
+    findings: &[Finding],
+    max_annotations: usize,
+) -> Result<()> {
+    if common.no_github || !ws.ci.is_github_actions() {
+        return Ok(());
+    }
+    if let Some(summary) = &ws.ci.step_summary {
+        fsutil::append(summary, &format!("{markdown}\n")).with_context(|| {
+            format!(
+                "cannot append to $GITHUB_STEP_SUMMARY ({})",
+                summary.display()
+            )
+        })?;
+    }
+    let annotations = ci_intel_render::annotations::github(findings, max_annotations);
+    // Annotations are workflow commands: they must go to standard output.
+    write_output(None, &annotations)
+}
+
+/// Writes a baseline of `findings` to `path`.
+pub fn write_baseline(path: &Path, findings: &[Finding]) -> Result<()> {
+    let b = Baseline::from_findings(findings);
+    let text = serde_json::to_string_pretty(&b)? + "\n";
+    fsutil::write_atomic(path, text.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    eprintln!(
+        "wrote a baseline of {} finding(s) to {}",
+        b.fingerprints.len(),
+        path.display()
+    );
+    Ok(())
+}

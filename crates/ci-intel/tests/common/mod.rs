@@ -1,0 +1,96 @@
+//! Helpers for running the real binary with a clean environment.
+
+#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+
+/// A fixture file of the tests crate.
+pub fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../ci-intel-tests/tests/fixtures")
+        .join(rel)
+}
+
+/// A file under the workspace's `schema/` directory.
+pub fn schema_file(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../schema")
+        .join(rel)
+}
+
+/// `ci-intel` with an empty environment (no CI variables leak in from the machine running
+/// the tests), running in `dir`.
+pub fn ci_intel(dir: &Path) -> Command {
+    let mut c = Command::cargo_bin("ci-intel").expect("binary built");
+    c.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", dir)
+        .env("NO_COLOR", "1")
+        .current_dir(dir);
+    c
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub fn json(o: &Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+            stdout(o),
+            stderr(o)
+        )
+    })
+}
+
+/// Runs git in `dir`, panicking on failure.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .args([
+            "-c",
+            "user.email=t@example.com",
+            "-c",
+            "user.name=t",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .env("HOME", dir)
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// Clones the diff-coverage fixture history into `dir/repo`, on its `feature` branch.
+pub fn clone_history(dir: &Path) -> PathBuf {
+    let bundle = fixture("diffcov/history.bundle");
+    let repo = dir.join("repo");
+    git(
+        dir,
+        &[
+            "clone",
+            "-q",
+            "-b",
+            "feature",
+            bundle.to_str().unwrap(),
+            "repo",
+        ],
+    );
+    git(&repo, &["branch", "-q", "main", "origin/main"]);
+    repo
+}
