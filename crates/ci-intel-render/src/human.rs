@@ -68,13 +68,13 @@ pub fn gates(out: &mut String, verdicts: &[GateVerdict], style: Style) {
     }
 }
 
-/// The tests report for a terminal.
-pub fn tests(r: &TestsReport, style: Style) -> String {
+/// The tests report for a terminal, headed by `title` (the command that ran).
+pub fn tests(title: &str, r: &TestsReport, style: Style) -> String {
     let mut out = String::new();
     let c = &r.counts;
     out.push_str(&format!(
         "{} {}\n",
-        style.bold("ci-intel tests:"),
+        style.bold(&format!("{title}:")),
         style.result(r.verdict).trim_end()
     ));
     if !r.inputs.junit.is_empty() {

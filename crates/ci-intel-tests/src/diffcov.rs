@@ -92,8 +92,30 @@ pub fn compute(
     git::rev_parse(&top, &base).map_err(|_| DiffError::UnknownBase(base.clone()))?;
     let base_commit = git::merge_base(&top, &base, "HEAD")?;
     let added = git::added_lines(&top, &base_commit)?;
-    // Coverage paths are relative to the repository root; so are git's.
+    // Git names paths from the top of the work tree; coverage paths are relative to `root`,
+    // which may be a project inside it (a monorepo).
+    let added = relative_to(&top, root, added);
     Ok(from_added_lines(base, base_commit, &added, coverage))
+}
+
+/// Re-keys git's top-level-relative paths to `root`-relative ones, dropping paths outside it.
+fn relative_to(
+    top: &Path,
+    root: &Path,
+    added: BTreeMap<String, Vec<u32>>,
+) -> BTreeMap<String, Vec<u32>> {
+    let canon = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_owned());
+    let Ok(prefix) = canon(root).strip_prefix(canon(top)).map(Path::to_owned) else {
+        return added;
+    };
+    if prefix.as_os_str().is_empty() {
+        return added;
+    }
+    let prefix = format!("{}/", prefix.to_string_lossy().replace('\\', "/"));
+    added
+        .into_iter()
+        .filter_map(|(p, lines)| p.strip_prefix(&prefix).map(|rest| (rest.to_owned(), lines)))
+        .collect()
 }
 
 /// Diff coverage from already-known added lines (path → sorted lines).
@@ -187,6 +209,19 @@ mod tests {
             &Coverage::default(),
         );
         assert_eq!(d.lines_pct(), None);
+    }
+
+    #[test]
+    fn paths_are_rekeyed_to_a_project_inside_the_work_tree() {
+        let top = tempfile::tempdir().unwrap();
+        let root = top.path().join("services/calc");
+        std::fs::create_dir_all(&root).unwrap();
+        let mut added = BTreeMap::new();
+        added.insert("services/calc/src/a.py".to_owned(), vec![1]);
+        added.insert("services/other/b.py".to_owned(), vec![2]);
+        let r = relative_to(top.path(), &root, added.clone());
+        assert_eq!(r.keys().collect::<Vec<_>>(), vec!["src/a.py"]);
+        assert_eq!(relative_to(top.path(), top.path(), added.clone()), added);
     }
 
     #[test]

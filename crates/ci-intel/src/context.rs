@@ -21,18 +21,23 @@ pub struct Workspace {
 }
 
 impl Workspace {
-    /// The root is `--root`, else the git work tree around the current directory, else the
-    /// current directory. Within a git work tree the top level is used, because git and
-    /// coverage paths are relative to it.
+    /// The root is `--root` as given, else the top level of the git work tree around the
+    /// current directory (git and coverage paths are relative to it), else the current
+    /// directory.
     pub fn discover(root: Option<&Path>) -> Result<Self> {
-        let start = match root {
-            Some(r) => r.to_owned(),
-            None => std::env::current_dir().context("cannot read the current directory")?,
+        let root = match root {
+            Some(r) => {
+                if !r.is_dir() {
+                    anyhow::bail!("{}: expected a directory (--root)", r.display());
+                }
+                r.canonicalize()
+                    .with_context(|| format!("cannot resolve {}", r.display()))?
+            }
+            None => {
+                let cwd = std::env::current_dir().context("cannot read the current directory")?;
+                git::toplevel(&cwd).unwrap_or(cwd)
+            }
         };
-        if !start.is_dir() {
-            anyhow::bail!("{}: expected a directory (--root)", start.display());
-        }
-        let root = git::toplevel(&start).unwrap_or(start);
         Ok(Self {
             root,
             ci: CiContext::from_process_env(),

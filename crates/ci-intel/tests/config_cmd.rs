@@ -152,3 +152,21 @@ fn published_schema_matches_the_command() {
         "regenerate with `cargo run -- config schema --output schema/config.v1.json`"
     );
 }
+
+#[test]
+fn generated_rules_doc_is_up_to_date() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = ci_intel(dir.path())
+        .args(["rules", "--format", "markdown"])
+        .output()
+        .unwrap();
+    let committed = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/rules.md"),
+    )
+    .unwrap();
+    assert_eq!(
+        stdout(&o),
+        committed,
+        "regenerate with `cargo run -- rules --format markdown > docs/rules.md`"
+    );
+}

@@ -44,7 +44,7 @@ pub fn run(args: &CheckArgs) -> Result<i32> {
     let (junit, coverage) = tests::configured_inputs(&ws.root, &eff, true)?;
     let report = tests::analyze_tests(&ws, &eff, junit, coverage, args.base.clone(), common)?;
     if common.format != Format::Json {
-        return tests::output(&ws, &eff, common, &report);
+        return tests::output("ci-intel check", &ws, &eff, common, &report);
     }
     if let Some(path) = &common.write_baseline {
         context::write_baseline(path, &report.findings)?;
@@ -63,7 +63,10 @@ pub fn run(args: &CheckArgs) -> Result<i32> {
         &(serde_json::to_string_pretty(&check)? + "\n"),
     )?;
     if common.output.is_some() {
-        eprint!("{}", human::tests(&report, human::Style { color: false }));
+        eprint!(
+            "{}",
+            human::tests("ci-intel check", &report, human::Style { color: false })
+        );
     }
     let md = markdown::tests_dashboard(&report);
     context::github_outputs(

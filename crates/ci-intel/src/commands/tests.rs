@@ -36,7 +36,7 @@ pub fn run(args: &TestsArgs) -> Result<i32> {
         );
     }
     let report = analyze_tests(&ws, &eff, junit, coverage, args.base.clone(), &args.common)?;
-    output(&ws, &eff, &args.common, &report)
+    output("ci-intel tests", &ws, &eff, &args.common, &report)
 }
 
 /// The command-line flags as a configuration layer (only the flags given).
@@ -193,6 +193,7 @@ pub fn rules() -> Vec<Rule> {
 /// Prints the report in the requested format, feeds GitHub, writes a baseline if asked, and
 /// returns the exit code.
 pub fn output(
+    title: &str,
     ws: &Workspace,
     eff: &Effective,
     common: &CommonArgs,
@@ -205,6 +206,7 @@ pub fn output(
     let md = markdown::tests_dashboard(report);
     let text = match common.format {
         Format::Human => human::tests(
+            title,
             report,
             human::Style {
                 color: common.output.is_none() && context::color(),
@@ -221,7 +223,10 @@ pub fn output(
     context::write_output(common.output.as_deref(), &text)?;
     if common.output.is_some() && common.format != Format::Human {
         // The file is for machines; the log still tells people what happened.
-        eprint!("{}", human::tests(report, human::Style { color: false }));
+        eprint!(
+            "{}",
+            human::tests(title, report, human::Style { color: false })
+        );
     }
     context::github_outputs(
         ws,
