@@ -1,7 +1,8 @@
 //! File-system helpers every command shares.
 
-use std::io::{self, Read, Write};
+use std::io::{self, BufRead, Read, Write};
 use std::path::Path;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same directory is renamed into
 /// place, so a reader (or a crash) never sees half an output file.
@@ -71,6 +72,104 @@ pub fn read_head(path: &Path, n: usize) -> io::Result<Vec<u8>> {
     Ok(buf)
 }
 
+/// A reader that reads ahead on its own thread.
+///
+/// Parsing a large report is single-threaded by nature; moving the `read` system calls (and the
+/// kernel's copy out of the page cache) to a second thread lets parsing and I/O overlap. Chunks
+/// are recycled between the two threads, so memory stays at a few chunks whatever the file size.
+#[derive(Debug)]
+pub struct Prefetch {
+    filled: Receiver<io::Result<Vec<u8>>>,
+    empty: SyncSender<Vec<u8>>,
+    current: Vec<u8>,
+    pos: usize,
+    done: bool,
+}
+
+impl Prefetch {
+    /// Chunk size and how many chunks may be in flight.
+    const CHUNK: usize = 1 << 20;
+    const DEPTH: usize = 4;
+
+    pub fn new<R: Read + Send + 'static>(mut source: R) -> Self {
+        let (filled_tx, filled) = sync_channel::<io::Result<Vec<u8>>>(Self::DEPTH);
+        let (empty, empty_rx) = sync_channel::<Vec<u8>>(Self::DEPTH + 1);
+        for _ in 0..Self::DEPTH {
+            // Cannot fail: the channel has room for every initial buffer.
+            let _ = empty.try_send(vec![0u8; Self::CHUNK]);
+        }
+        std::thread::spawn(move || {
+            while let Ok(mut buf) = empty_rx.recv() {
+                buf.resize(Self::CHUNK, 0);
+                let mut n = 0;
+                let result = loop {
+                    match source.read(&mut buf[n..]) {
+                        Ok(0) => break Ok(()),
+                        Ok(k) => {
+                            n += k;
+                            if n == buf.len() {
+                                break Ok(());
+                            }
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => break Err(e),
+                    }
+                };
+                buf.truncate(n);
+                let end = n == 0 || result.is_err();
+                let msg = result.map(|()| buf);
+                if filled_tx.send(msg).is_err() || end {
+                    return;
+                }
+            }
+        });
+        Self {
+            filled,
+            empty,
+            current: Vec::new(),
+            pos: 0,
+            done: false,
+        }
+    }
+}
+
+impl Read for Prefetch {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(out.len());
+        out[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for Prefetch {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        while self.pos >= self.current.len() && !self.done {
+            let spent = std::mem::take(&mut self.current);
+            if spent.capacity() > 0 {
+                // The reader thread may have finished; then nobody needs the buffer back.
+                let _ = self.empty.try_send(spent);
+            }
+            self.pos = 0;
+            match self.filled.recv() {
+                Ok(Ok(chunk)) if chunk.is_empty() => self.done = true,
+                Ok(Ok(chunk)) => self.current = chunk,
+                Ok(Err(e)) => {
+                    self.done = true;
+                    return Err(e);
+                }
+                Err(_) => self.done = true,
+            }
+        }
+        Ok(&self.current[self.pos.min(self.current.len())..])
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.pos += n;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,6 +186,36 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("out.json")]);
+    }
+
+    #[test]
+    fn prefetch_reads_everything_in_order() {
+        let data: Vec<u8> = (0..(3 * Prefetch::CHUNK + 12345))
+            .map(|i| (i % 251) as u8)
+            .collect();
+        let mut out = Vec::new();
+        Prefetch::new(std::io::Cursor::new(data.clone()))
+            .read_to_end(&mut out)
+            .unwrap();
+        assert_eq!(out, data);
+        let mut empty = Vec::new();
+        Prefetch::new(std::io::empty())
+            .read_to_end(&mut empty)
+            .unwrap();
+        assert!(empty.is_empty());
+    }
+
+    #[test]
+    fn prefetch_passes_errors_on() {
+        struct Failing;
+        impl Read for Failing {
+            fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+                Err(io::Error::other("disk on fire"))
+            }
+        }
+        let mut out = Vec::new();
+        let e = Prefetch::new(Failing).read_to_end(&mut out).unwrap_err();
+        assert_eq!(e.to_string(), "disk on fire");
     }
 
     #[test]

@@ -42,7 +42,18 @@ fn git_line(dir: &Path, args: &[&str]) -> Result<String, GitError> {
 }
 
 /// The top-level directory of the work tree containing `dir`, if it is in one.
+///
+/// Found by looking for `.git` in `dir` and its parents, as git itself does, which spares a
+/// process; when git's own environment variables redirect it (`GIT_DIR`, `GIT_WORK_TREE`), git
+/// is asked instead.
 pub fn toplevel(dir: &Path) -> Option<PathBuf> {
+    if std::env::var_os("GIT_DIR").is_none() && std::env::var_os("GIT_WORK_TREE").is_none() {
+        let start = dir.canonicalize().ok()?;
+        return start
+            .ancestors()
+            .find(|d| d.join(".git").exists())
+            .map(Path::to_path_buf);
+    }
     git_line(dir, &["rev-parse", "--show-toplevel"])
         .ok()
         .map(PathBuf::from)
@@ -145,20 +156,33 @@ pub fn default_base(root: &Path, ci_base_branch: Option<&str>) -> Option<String>
 /// `base`: path (relative to the root, new name for renames) → sorted line numbers.
 /// Deleted files do not appear.
 pub fn added_lines(root: &Path, base: &str) -> Result<BTreeMap<String, Vec<u32>>, GitError> {
-    let out = git(
-        root,
-        &[
-            "diff",
-            "--no-color",
-            "--no-ext-diff",
-            "--unified=0",
-            "--diff-filter=d",
-            "--src-prefix=a/",
-            "--dst-prefix=b/",
-            base,
-        ],
-    )?;
-    Ok(parse_unified_diff(&out))
+    diff_added(root, &[base])
+}
+
+/// Like [`added_lines`] against the merge-base of `base` and `HEAD`, which git computes itself
+/// (`git diff --merge-base`, git ≥ 2.30), so no separate `merge-base` has to come first.
+pub fn added_lines_since_merge_base(
+    root: &Path,
+    base: &str,
+) -> Result<BTreeMap<String, Vec<u32>>, GitError> {
+    diff_added(root, &["--merge-base", base])
+}
+
+fn diff_added(root: &Path, rev: &[&str]) -> Result<BTreeMap<String, Vec<u32>>, GitError> {
+    let mut args = vec![
+        // A read-only diff: do not rewrite the index after refreshing it.
+        "--no-optional-locks",
+        "diff",
+        "--no-color",
+        "--no-ext-diff",
+        "--unified=0",
+        "--diff-filter=d",
+        "--src-prefix=a/",
+        "--dst-prefix=b/",
+    ];
+    args.extend_from_slice(rev);
+    args.push("--");
+    Ok(parse_unified_diff(&git(root, &args)?))
 }
 
 /// Parses `git diff --unified=0` output into added line numbers per new path.

@@ -47,22 +47,36 @@ pub fn analyze(s: &Settings) -> Result<TestsReport, InputError> {
     let repo = RepoPaths::new(&s.root);
     let mut notes = Vec::new();
 
+    // Git works out the change while the reports are read.
+    let pending_change = s.diff.as_ref().filter(|_| !s.coverage.is_empty()).map(|d| {
+        let (root, d) = (s.root.clone(), d.clone());
+        std::thread::spawn(move || {
+            diffcov::change(&root, d.base.as_deref(), d.ci_base_branch.as_deref())
+        })
+    });
     let run = read_junit(&s.junit, s.slowest)?;
     let cov = read_coverage(&s.coverage, &repo)?;
 
     let mut diff: Option<DiffCoverage> = None;
     let mut diff_problem: Option<String> = None;
-    if let Some(d) = &s.diff
-        && !cov.is_empty()
-    {
-        match diffcov::compute(
-            &s.root,
-            d.base.as_deref(),
-            d.ci_base_branch.as_deref(),
-            &cov,
-        ) {
-            Ok(dc) => diff = Some(dc),
-            Err(e @ diffcov::DiffError::UnknownBase(_)) if d.base.is_some() => {
+    if let Some(handle) = pending_change {
+        let explicit_base = s.diff.as_ref().is_some_and(|d| d.base.is_some());
+        let result = handle.join().unwrap_or_else(|_| {
+            Err(diffcov::DiffError::Git(ci_intel_core::git::GitError {
+                args: "diff".into(),
+                message: "the thread running git stopped unexpectedly".into(),
+            }))
+        });
+        match result {
+            Ok(c) => {
+                diff = Some(diffcov::from_added_lines(
+                    c.base,
+                    c.base_commit,
+                    &c.added,
+                    &cov,
+                ))
+            }
+            Err(e @ diffcov::DiffError::UnknownBase(_)) if explicit_base => {
                 return Err(InputError::new(&s.root, e.to_string()));
             }
             Err(e) => {

@@ -76,6 +76,54 @@ pub enum DiffError {
     Git(#[from] GitError),
 }
 
+/// The lines a change adds, before coverage is known: what git says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Change {
+    pub base: String,
+    pub base_commit: String,
+    /// Path relative to the root → sorted added line numbers.
+    pub added: BTreeMap<String, Vec<u32>>,
+}
+
+/// Asks git what the work tree at `root` adds relative to the merge-base of `base` (or the
+/// default base) and `HEAD`. Independent of coverage, so callers can run it while they read
+/// the reports.
+pub fn change(
+    root: &Path,
+    base: Option<&str>,
+    ci_base_branch: Option<&str>,
+) -> Result<Change, DiffError> {
+    let top =
+        git::toplevel(root).ok_or_else(|| DiffError::NotARepository(root.display().to_string()))?;
+    let base = match base {
+        Some(b) => b.to_owned(),
+        None => git::default_base(&top, ci_base_branch).ok_or(DiffError::NoBase)?,
+    };
+    // The merge-base (to report) and the diff (git finds the merge-base itself) run at once.
+    let (base_commit, added) = std::thread::scope(|scope| {
+        let mb = scope.spawn(|| git::merge_base(&top, &base, "HEAD"));
+        let added = git::added_lines_since_merge_base(&top, &base);
+        (mb.join(), added)
+    });
+    let base_commit = match base_commit {
+        Ok(Ok(c)) => c,
+        _ => return Err(DiffError::UnknownBase(base.clone())),
+    };
+    let added = match added {
+        Ok(a) => a,
+        // git older than 2.30 has no `diff --merge-base`.
+        Err(_) => git::added_lines(&top, &base_commit)?,
+    };
+    // Git names paths from the top of the work tree; coverage paths are relative to `root`,
+    // which may be a project inside it (a monorepo).
+    let added = relative_to(&top, root, added);
+    Ok(Change {
+        base,
+        base_commit,
+        added,
+    })
+}
+
 /// Computes diff coverage of the work tree at `root` against `base` (or the default base).
 pub fn compute(
     root: &Path,
@@ -83,19 +131,8 @@ pub fn compute(
     ci_base_branch: Option<&str>,
     coverage: &Coverage,
 ) -> Result<DiffCoverage, DiffError> {
-    let top =
-        git::toplevel(root).ok_or_else(|| DiffError::NotARepository(root.display().to_string()))?;
-    let base = match base {
-        Some(b) => b.to_owned(),
-        None => git::default_base(&top, ci_base_branch).ok_or(DiffError::NoBase)?,
-    };
-    git::rev_parse(&top, &base).map_err(|_| DiffError::UnknownBase(base.clone()))?;
-    let base_commit = git::merge_base(&top, &base, "HEAD")?;
-    let added = git::added_lines(&top, &base_commit)?;
-    // Git names paths from the top of the work tree; coverage paths are relative to `root`,
-    // which may be a project inside it (a monorepo).
-    let added = relative_to(&top, root, added);
-    Ok(from_added_lines(base, base_commit, &added, coverage))
+    let c = change(root, base, ci_base_branch)?;
+    Ok(from_added_lines(c.base, c.base_commit, &c.added, coverage))
 }
 
 /// Re-keys git's top-level-relative paths to `root`-relative ones, dropping paths outside it.

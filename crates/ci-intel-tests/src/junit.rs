@@ -70,6 +70,10 @@ pub struct CaseRecord {
     pub rerun_failures: u32,
     /// The first flaky failure's message (why it was flaky).
     pub flaky_message: Option<String>,
+    /// The first [`MAX_BODY`] bytes of the failure's body (its trace), as the report wrote it.
+    pub failure_body: String,
+    /// Whether the failure's message and location have been derived from the body yet.
+    pub(crate) resolved: bool,
 }
 
 impl CaseRecord {
@@ -84,6 +88,36 @@ impl CaseRecord {
         self.flaky_failures = 0;
         self.rerun_failures = 0;
         self.flaky_message = None;
+        self.failure_body.clear();
+        self.resolved = false;
+    }
+
+    /// Copies `other` into `self`, reusing `self`'s string buffers.
+    fn fill_from(&mut self, other: &CaseRecord) {
+        self.suite.clone_from(&other.suite);
+        self.classname.clone_from(&other.classname);
+        self.name.clone_from(&other.name);
+        self.file.clone_from(&other.file);
+        self.line = other.line;
+        self.duration_ms = other.duration_ms;
+        self.outcome = other.outcome;
+        self.failure.clone_from(&other.failure);
+        self.flaky_failures = other.flaky_failures;
+        self.rerun_failures = other.rerun_failures;
+        self.flaky_message.clone_from(&other.flaky_message);
+        self.failure_body.clone_from(&other.failure_body);
+        self.resolved = other.resolved;
+    }
+
+    /// Derives the failure's message (when the report's says nothing) and its file and line from
+    /// the body. Cheap to call twice.
+    fn resolve(&mut self) {
+        if !self.resolved {
+            self.resolved = true;
+            let body = std::mem::take(&mut self.failure_body);
+            finish_failure(self, &body);
+            self.failure_body = body;
+        }
     }
 
     pub fn outcome(&self) -> Outcome {
@@ -106,6 +140,22 @@ pub fn test_id(classname: &str, name: &str) -> String {
     }
 }
 
+/// A `'static` name for the elements the reader keeps open (for truncation messages).
+fn static_name(name: &str) -> &'static str {
+    match name {
+        "testsuites" => "testsuites",
+        "testsuite" => "testsuite",
+        "testcase" => "testcase",
+        "failure" => "failure",
+        "error" => "error",
+        "flakyFailure" => "flakyFailure",
+        "flakyError" => "flakyError",
+        "rerunFailure" => "rerunFailure",
+        "rerunError" => "rerunError",
+        _ => "element",
+    }
+}
+
 /// What a failing child element is while we read its body.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Body {
@@ -116,30 +166,87 @@ enum Body {
 
 /// Reads the report at `path`, calling `on_case` for every `<testcase>` in document order.
 /// Gzip-compressed reports are decompressed on the fly.
+///
+/// Three threads share the work: one reads the file ahead, one parses the XML, and the calling
+/// thread's `on_case` (plus the trace analysis of failures) runs on a third, fed in batches, so
+/// a large report is read at the speed of the slowest stage rather than the sum of all three.
 pub fn read_file(
     path: &Path,
-    on_case: &mut dyn FnMut(&CaseRecord),
+    on_case: &mut (dyn FnMut(&CaseRecord) + Send),
 ) -> Result<ReportInfo, InputError> {
     let head = fsutil::read_head(path, 8192).map_err(|e| InputError::io(path, &e))?;
-    match fsutil::sniff(&head) {
-        Sniff::Empty => Err(InputError::new(
-            path,
-            "empty file: expected a JUnit XML report (<testsuites> or <testsuite>)",
-        )),
-        Sniff::Binary => Err(InputError::new(
-            path,
-            "binary data: expected a JUnit XML report (<testsuites> or <testsuite>)",
-        )),
+    let input: Box<dyn BufRead + Send> = match fsutil::sniff(&head) {
+        Sniff::Empty => {
+            return Err(InputError::new(
+                path,
+                "empty file: expected a JUnit XML report (<testsuites> or <testsuite>)",
+            ));
+        }
+        Sniff::Binary => {
+            return Err(InputError::new(
+                path,
+                "binary data: expected a JUnit XML report (<testsuites> or <testsuite>)",
+            ));
+        }
         Sniff::Gzip => {
             let f = File::open(path).map_err(|e| InputError::io(path, &e))?;
-            let gz = flate2::read::MultiGzDecoder::new(f);
-            read(path, BufReader::with_capacity(READ_BUFFER, gz), on_case)
+            let gz = flate2::read::MultiGzDecoder::new(fsutil::Prefetch::new(f));
+            Box::new(BufReader::with_capacity(READ_BUFFER, gz))
         }
         Sniff::Text => {
             let f = File::open(path).map_err(|e| InputError::io(path, &e))?;
-            read(path, BufReader::with_capacity(READ_BUFFER, f), on_case)
+            Box::new(fsutil::Prefetch::new(f))
         }
+    };
+    pipelined(path, input, on_case)
+}
+
+/// Records handed from the parser to the consumer per batch.
+const BATCH: usize = 512;
+
+fn pipelined(
+    path: &Path,
+    input: Box<dyn BufRead + Send>,
+    on_case: &mut (dyn FnMut(&CaseRecord) + Send),
+) -> Result<ReportInfo, InputError> {
+    use std::sync::mpsc::sync_channel;
+    let (full_tx, full_rx) = sync_channel::<(Vec<CaseRecord>, usize)>(4);
+    let (empty_tx, empty_rx) = sync_channel::<Vec<CaseRecord>>(6);
+    for _ in 0..5 {
+        let _ = empty_tx.try_send(Vec::new());
     }
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            while let Ok((mut batch, n)) = full_rx.recv() {
+                for case in &mut batch[..n] {
+                    case.resolve();
+                    on_case(case);
+                }
+                // The parser may have stopped (an error): then the batch is simply dropped.
+                let _ = empty_tx.try_send(batch);
+            }
+        });
+        let mut batch = empty_rx.recv().unwrap_or_default();
+        let mut n = 0usize;
+        let result = read_raw(path, input, &mut |case| {
+            if batch.len() <= n {
+                batch.push(CaseRecord::default());
+            }
+            batch[n].fill_from(case);
+            n += 1;
+            if n == BATCH {
+                let next = empty_rx.recv().unwrap_or_default();
+                let full = std::mem::replace(&mut batch, next);
+                let _ = full_tx.send((full, n));
+                n = 0;
+            }
+        });
+        if n > 0 {
+            let _ = full_tx.send((batch, n));
+        }
+        drop(full_tx);
+        result
+    })
 }
 
 /// Facts about a report as a whole.
@@ -150,11 +257,23 @@ pub struct ReportInfo {
     pub cases: u64,
 }
 
-/// Reads a report from `input` (`path` names it in errors).
+/// Reads a report from `input` on the calling thread (`path` names it in errors).
 pub fn read<R: BufRead>(
     path: &Path,
     input: R,
     on_case: &mut dyn FnMut(&CaseRecord),
+) -> Result<ReportInfo, InputError> {
+    read_raw(path, input, &mut |case| {
+        case.resolve();
+        on_case(case);
+    })
+}
+
+/// The parser: records come out with their failure bodies but not yet resolved.
+fn read_raw<R: BufRead>(
+    path: &Path,
+    input: R,
+    on_case: &mut dyn FnMut(&mut CaseRecord),
 ) -> Result<ReportInfo, InputError> {
     let mut reader = Reader::from_reader(input);
     let cfg = reader.config_mut();
@@ -169,10 +288,9 @@ pub fn read<R: BufRead>(
     let mut in_case = false;
     // The failing child element whose body we are reading, and how deep inside it we are.
     let mut body = Body::None;
-    let mut body_text = String::new();
     let mut body_depth = 0usize;
     // Open elements and where each started, to report truncation at the right place.
-    let mut open: Vec<(String, u64)> = Vec::new();
+    let mut open: Vec<(&'static str, u64)> = Vec::new();
 
     loop {
         buf.clear();
@@ -201,30 +319,34 @@ pub fn read<R: BufRead>(
                     if name == "testsuite" {
                         suites.push(attr(e, "name").unwrap_or_default().into_owned());
                     }
-                    open.push((e.name().as_ref().to_owned(), pos_before));
+                    open.push((static_name(name), pos_before));
                 }
             }
             Event::Start(e) => {
-                let name = local_name(e.name()).to_owned();
+                let name = local_name(e.name());
                 if in_case {
                     if body != Body::None {
                         body_depth += 1;
-                        open.push((e.name().as_ref().to_owned(), pos_before));
+                        open.push(("element", pos_before));
                         continue;
                     }
-                    match name.as_str() {
+                    match name {
                         "failure" | "error" => {
-                            start_failure(&mut case, &e, &name);
-                            body = Body::Failure;
+                            // Only the first failure's body is kept; a second one is skipped.
+                            body = if case.failure.is_none() {
+                                Body::Failure
+                            } else {
+                                Body::Flaky
+                            };
+                            start_failure(&mut case, &e, name);
                             body_depth = 0;
-                            body_text.clear();
-                            open.push((e.name().as_ref().to_owned(), pos_before));
+                            open.push((static_name(name), pos_before));
                         }
                         "flakyFailure" | "flakyError" | "rerunFailure" | "rerunError" => {
-                            start_retry(&mut case, &e, &name);
+                            start_retry(&mut case, &e, name);
                             body = Body::Flaky;
                             body_depth = 0;
-                            open.push((e.name().as_ref().to_owned(), pos_before));
+                            open.push((static_name(name), pos_before));
                         }
                         "skipped" => {
                             if case.outcome.is_none() {
@@ -235,17 +357,17 @@ pub fn read<R: BufRead>(
                         _ => xmlutil::skip(&mut reader, &e, &mut skip_buf, path)?,
                     }
                 } else {
-                    match name.as_str() {
+                    match name {
                         "testsuite" | "testsuites" => {
                             if name == "testsuite" {
                                 suites.push(attr(&e, "name").unwrap_or_default().into_owned());
                             }
-                            open.push((e.name().as_ref().to_owned(), pos_before));
+                            open.push((static_name(name), pos_before));
                         }
                         "testcase" => {
                             start_case(&mut case, &e, suites.last().map_or("", String::as_str));
                             in_case = true;
-                            open.push((e.name().as_ref().to_owned(), pos_before));
+                            open.push(("testcase", pos_before));
                         }
                         // properties, system-out, system-err, anything else: skip undecoded.
                         _ => xmlutil::skip(&mut reader, &e, &mut skip_buf, path)?,
@@ -259,10 +381,7 @@ pub fn read<R: BufRead>(
                         continue;
                     }
                     match name {
-                        "failure" | "error" => {
-                            start_failure(&mut case, &e, name);
-                            finish_failure(&mut case, "");
-                        }
+                        "failure" | "error" => start_failure(&mut case, &e, name),
                         "flakyFailure" | "flakyError" | "rerunFailure" | "rerunError" => {
                             start_retry(&mut case, &e, name);
                         }
@@ -274,28 +393,25 @@ pub fn read<R: BufRead>(
                 } else if name == "testcase" {
                     start_case(&mut case, &e, suites.last().map_or("", String::as_str));
                     info.cases += 1;
-                    on_case(&case);
+                    on_case(&mut case);
                 }
             }
             Event::End(e) => {
-                let name = local_name(e.name()).to_owned();
+                let name = local_name(e.name());
                 open.pop();
                 if in_case && body != Body::None {
                     if body_depth > 0 {
                         body_depth -= 1;
                         continue;
                     }
-                    if body == Body::Failure {
-                        finish_failure(&mut case, &body_text);
-                    }
                     body = Body::None;
                     continue;
                 }
-                match name.as_str() {
+                match name {
                     "testcase" if in_case => {
                         in_case = false;
                         info.cases += 1;
-                        on_case(&case);
+                        on_case(&mut case);
                     }
                     "testsuite" => {
                         suites.pop();
@@ -304,11 +420,11 @@ pub fn read<R: BufRead>(
                 }
             }
             Event::Text(t) if body == Body::Failure => {
-                push_capped(&mut body_text, &t.xml10_content());
+                push_capped(&mut case.failure_body, &t.xml10_content());
             }
-            Event::CData(t) if body == Body::Failure => push_capped(&mut body_text, &t),
+            Event::CData(t) if body == Body::Failure => push_capped(&mut case.failure_body, &t),
             Event::GeneralRef(r) if body == Body::Failure => {
-                push_capped(&mut body_text, &xmlutil::resolve_ref(&r));
+                push_capped(&mut case.failure_body, &xmlutil::resolve_ref(&r));
             }
             Event::Eof => break,
             _ => {}

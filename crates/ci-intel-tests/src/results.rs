@@ -18,24 +18,61 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use xxhash_rust::xxh3::xxh3_128;
 
 use crate::junit::{CaseRecord, FailureDetail, Outcome};
 
+/// A test's identity: 96 bits of a hash of its id (a collision among a million tests has a
+/// probability near 10⁻¹⁷), 4-byte aligned so a map slot is 24 bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Key([u32; 3]);
+
+impl Hash for Key {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // Already a good hash: hand 64 bits of it to the table as they are.
+        state.write_u64(u64::from(self.0[0]) | (u64::from(self.0[1]) << 32));
+    }
+}
+
+/// A hasher that passes an already-hashed key through.
+#[derive(Default)]
+struct PassThrough(u64);
+
+impl Hasher for PassThrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
+
+type Map<V> = HashMap<Key, V, BuildHasherDefault<PassThrough>>;
+
+/// Per-test counters, 12 bytes: the table of a million tests stays near 24 MB.
 #[derive(Clone, Copy, Debug, Default)]
 struct Entry {
     /// Index of the report the last entry came from.
     report: u32,
-    passed: u32,
-    failed: u32,
-    skipped: u32,
+    passed: u16,
+    failed: u16,
+    skipped: u16,
     /// Outcome of the last entry, to reinterpret it if a later entry of the same report repeats
     /// the test.
     last: Option<Outcome>,
     /// Final failing outcome kind (failure vs error).
     last_failure: Option<Outcome>,
-    duration_ms: f64,
+}
+
+fn count(n: u32) -> u16 {
+    u16::try_from(n).unwrap_or(u16::MAX)
 }
 
 /// A test that failed on its last attempt.
@@ -85,10 +122,10 @@ impl Counts {
 /// The merged result of every report read.
 #[derive(Debug, Default)]
 pub struct TestRun {
-    entries: HashMap<u128, Entry>,
-    names: HashMap<u128, String>,
-    failures: HashMap<u128, FailureDetail>,
-    flaky_messages: HashMap<u128, String>,
+    entries: Map<Entry>,
+    names: Map<String>,
+    failures: Map<FailureDetail>,
+    flaky_messages: Map<String>,
     /// Min-heap of the slowest attempts seen (duration in µs, id).
     slowest: BinaryHeap<Reverse<(u64, String)>>,
     slowest_keep: usize,
@@ -129,20 +166,21 @@ impl TestRun {
         if repeated_in_report && e.last == Some(Outcome::Passed) {
             // An earlier entry of this report was an attempt that did not stand: a failure.
             e.passed -= 1;
-            e.failed += 1;
+            e.failed = e.failed.saturating_add(1);
         }
         e.report = report;
         e.last = Some(outcome);
         match outcome {
-            Outcome::Passed => e.passed += 1,
+            Outcome::Passed => e.passed = e.passed.saturating_add(1),
             Outcome::Failed | Outcome::Errored => {
-                e.failed += 1;
+                e.failed = e.failed.saturating_add(1);
                 e.last_failure = Some(outcome);
             }
-            Outcome::Skipped => e.skipped += 1,
+            Outcome::Skipped => e.skipped = e.skipped.saturating_add(1),
         }
-        e.failed += case.flaky_failures + case.rerun_failures;
-        e.duration_ms = case.duration_ms;
+        e.failed = e.failed.saturating_add(count(
+            case.flaky_failures.saturating_add(case.rerun_failures),
+        ));
         let interesting = e.failed > 0;
         let entry_failed_now = outcome.is_failure();
 
@@ -174,16 +212,24 @@ impl TestRun {
 
     /// Folds in a run read independently (another report, parsed in parallel): its tests are
     /// attempts from a different report, so a test failing there and passing here is flaky.
-    pub fn merge(&mut self, other: TestRun) {
+    pub fn merge(&mut self, mut other: TestRun) {
+        if self.entries.is_empty() && self.reports == 0 {
+            // The first run merged in: take it whole instead of copying every entry.
+            other.slowest_keep = other.slowest_keep.max(self.slowest_keep);
+            for e in other.entries.values_mut() {
+                e.report = u32::MAX;
+            }
+            *self = other;
+            return;
+        }
         for (k, e) in other.entries {
             let mine = self.entries.entry(k).or_default();
-            mine.passed += e.passed;
-            mine.failed += e.failed;
-            mine.skipped += e.skipped;
+            mine.passed = mine.passed.saturating_add(e.passed);
+            mine.failed = mine.failed.saturating_add(e.failed);
+            mine.skipped = mine.skipped.saturating_add(e.skipped);
             if e.last_failure.is_some() {
                 mine.last_failure = e.last_failure;
             }
-            mine.duration_ms = e.duration_ms;
             mine.last = e.last;
             // No later `add` may treat these as repeats within its own report.
             mine.report = u32::MAX;
@@ -253,7 +299,7 @@ impl TestRun {
                         file: None,
                         line: None,
                     }),
-                    attempts: e.failed + e.passed,
+                    attempts: u32::from(e.failed) + u32::from(e.passed),
                 }),
                 _ => None,
             })
@@ -270,7 +316,7 @@ impl TestRun {
             .filter(|(_, e)| classify(e) == Final::Flaky)
             .map(|(k, e)| FlakyTest {
                 id: self.name(k),
-                attempts: e.failed + e.passed,
+                attempts: u32::from(e.failed) + u32::from(e.passed),
                 message: self
                     .flaky_messages
                     .get(k)
@@ -298,11 +344,11 @@ impl TestRun {
             .collect()
     }
 
-    fn name(&self, key: &u128) -> String {
+    fn name(&self, key: &Key) -> String {
         self.names
             .get(key)
             .cloned()
-            .unwrap_or_else(|| format!("<test {key:032x}>"))
+            .unwrap_or_else(|| format!("<test {:08x}{:08x}{:08x}>", key.0[0], key.0[1], key.0[2]))
     }
 }
 
@@ -323,12 +369,13 @@ fn classify(e: &Entry) -> Final {
     }
 }
 
-fn hash3(a: &str, b: &str, c: &str) -> u128 {
+fn hash3(a: &str, b: &str, c: &str) -> Key {
     // Length-prefixing keeps ("ab","c") and ("a","bc") apart without copying into a buffer.
     let mut h = xxh3_128(a.as_bytes());
     h = h.rotate_left(7) ^ (a.len() as u128) ^ xxh3_128(b.as_bytes()).rotate_left(31);
     h ^= (b.len() as u128) << 64;
-    h.rotate_left(13) ^ xxh3_128(c.as_bytes())
+    let h = h.rotate_left(13) ^ xxh3_128(c.as_bytes());
+    Key([h as u32, (h >> 32) as u32, (h >> 64) as u32])
 }
 
 #[cfg(test)]

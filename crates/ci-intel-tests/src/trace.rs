@@ -27,6 +27,8 @@ enum Order {
 }
 
 struct Pattern {
+    /// A literal every match contains: traces without it skip the regex entirely.
+    needle: &'static str,
     re: Regex,
     order: Order,
     /// Java frames name a class, not a file path: the package becomes the directory.
@@ -36,7 +38,8 @@ struct Pattern {
 fn patterns() -> &'static [Pattern] {
     static P: OnceLock<Vec<Pattern>> = OnceLock::new();
     P.get_or_init(|| {
-        let mk = |re: &str, order, java| Pattern {
+        let mk = |needle, re: &str, order, java| Pattern {
+            needle,
             // The patterns are constants; a typo is caught by the unit tests.
             re: Regex::new(re).unwrap_or_else(|e| panic!("bad trace regex {re}: {e}")),
             order,
@@ -45,36 +48,42 @@ fn patterns() -> &'static [Pattern] {
         vec![
             // Rust: the panic location comes first and is the assertion itself.
             mk(
+                "panicked at",
                 r"panicked at (?P<file>[^\s:]+\.rs):(?P<line>\d+)(?::\d+)?",
                 Order::InnermostFirst,
                 false,
             ),
             // Python traceback frames.
             mk(
+                "File \"",
                 r#"File "(?P<file>[^"]+)", line (?P<line>\d+)"#,
                 Order::OutermostFirst,
                 false,
             ),
             // pytest's long format: `tests/test_x.py:19: AssertionError` at the start of a line.
             mk(
+                ".py:",
                 r"(?m)^(?P<file>[^\s:][^:\n]*\.py):(?P<line>\d+): ",
                 Order::OutermostFirst,
                 false,
             ),
             // Java / Kotlin / Scala frames.
             mk(
+                "at ",
                 r"at (?P<class>[\w$.]+)\.[\w$<>]+\((?P<file>[\w$-]+\.(?:java|kt|scala|groovy)):(?P<line>\d+)\)",
                 Order::InnermostFirst,
                 true,
             ),
             // JavaScript / TypeScript frames, with or without a function name.
             mk(
+                "at ",
                 r"at (?:[^\n(]*?\()?(?P<file>(?:file://)?[^\s()]+?\.(?:[cm]?[jt]sx?|vue|svelte)):(?P<line>\d+):\d+\)?",
                 Order::InnermostFirst,
                 false,
             ),
             // Go testing output: `    foo_test.go:20: message`.
             mk(
+                ".go:",
                 r"(?m)^\s*(?P<file>[\w./-]+\.go):(?P<line>\d+): ",
                 Order::OutermostFirst,
                 false,
@@ -131,11 +140,46 @@ fn looks_like_test_file(path: &str) -> bool {
         || path.contains("__tests__/")
 }
 
+/// At most this many frames are kept: the interesting ones are at the ends of a trace.
+const MAX_FRAMES: usize = 64;
+
 /// Frames of `text`, innermost first, with dependency frames removed.
 pub fn project_frames(text: &str) -> Vec<Frame> {
+    let mut frames = Vec::new();
+    let order = scan(text, &mut |f| {
+        frames.push(f);
+        frames.len() >= MAX_FRAMES
+    });
+    if order == Some(Order::OutermostFirst) {
+        frames.reverse();
+    }
+    frames.dedup();
+    frames
+}
+
+/// Visits the project frames of the first trace format `text` contains, in the order the trace
+/// lists them, until `visit` returns `true`. Returns the format's frame order.
+///
+/// Each match is found by the regex's DFA and only then split into captures on its own short
+/// span, which keeps long traces cheap.
+fn scan(text: &str, visit: &mut dyn FnMut(Frame) -> bool) -> Option<Order> {
     for p in patterns() {
-        let mut frames: Vec<Frame> = Vec::new();
-        for c in p.re.captures_iter(text) {
+        if !text.contains(p.needle) {
+            continue;
+        }
+        let mut found = false;
+        for m in p.re.find_iter(text) {
+            let span = m.as_str();
+            if p.java
+                && FOREIGN_JAVA_PREFIXES
+                    .iter()
+                    .any(|f| span[3..].starts_with(f))
+            {
+                continue;
+            }
+            let Some(c) = p.re.captures(span) else {
+                continue;
+            };
             let (Some(file), Some(line)) = (c.name("file"), c.name("line")) else {
                 continue;
             };
@@ -146,11 +190,7 @@ pub fn project_frames(text: &str) -> Vec<Frame> {
                 continue;
             }
             let file = if p.java {
-                let class = c.name("class").map_or("", |m| m.as_str());
-                if FOREIGN_JAVA_PREFIXES.iter().any(|f| class.starts_with(f)) {
-                    continue;
-                }
-                java_path(class, file.as_str())
+                java_path(c.name("class").map_or("", |m| m.as_str()), file.as_str())
             } else {
                 let f = file.as_str();
                 let f = f.strip_prefix("file://").unwrap_or(f);
@@ -159,17 +199,17 @@ pub fn project_frames(text: &str) -> Vec<Frame> {
                 }
                 f.strip_prefix("./").unwrap_or(f).to_owned()
             };
-            frames.push(Frame { file, line });
-        }
-        if !frames.is_empty() {
-            if p.order == Order::OutermostFirst {
-                frames.reverse();
+            found = true;
+            // Outermost-first traces end with the innermost frame: they are read to the end.
+            if visit(Frame { file, line }) && p.order == Order::InnermostFirst {
+                break;
             }
-            frames.dedup();
-            return frames;
+        }
+        if found {
+            return Some(p.order);
         }
     }
-    Vec::new()
+    None
 }
 
 /// `com.example.bank.AccountTest$Inner` + `AccountTest.java` → `com/example/bank/AccountTest.java`.
@@ -188,20 +228,30 @@ fn java_path(class: &str, file: &str) -> String {
 /// The frame to point a person at: one in `test_file` (or any test file) if the trace has one,
 /// else the innermost project frame.
 pub fn failure_location(text: &str, test_file: Option<&str>) -> Option<Frame> {
-    let frames = project_frames(text);
-    if let Some(tf) = test_file {
-        let tf = tf.trim_start_matches("./");
-        if let Some(f) = frames.iter().find(|f| {
+    let tf = test_file.map(|t| t.trim_start_matches("./"));
+    let in_test_file = |f: &Frame| match tf {
+        Some(tf) => {
             f.file == tf
                 || f.file.ends_with(&format!("/{tf}"))
                 || tf.ends_with(&format!("/{}", f.file))
-        }) {
-            return Some(f.clone());
         }
+        None => false,
+    };
+    // Candidates in trace order; for innermost-first traces the scan stops at the first frame
+    // that settles the answer.
+    let mut frames: Vec<Frame> = Vec::new();
+    let order = scan(text, &mut |f| {
+        let settles = in_test_file(&f) || (tf.is_none() && looks_like_test_file(&f.file));
+        frames.push(f);
+        settles || frames.len() >= MAX_FRAMES
+    })?;
+    if order == Order::OutermostFirst {
+        frames.reverse();
     }
     frames
         .iter()
-        .find(|f| looks_like_test_file(&f.file))
+        .find(|f| in_test_file(f))
+        .or_else(|| frames.iter().find(|f| looks_like_test_file(&f.file)))
         .or_else(|| frames.first())
         .cloned()
 }
