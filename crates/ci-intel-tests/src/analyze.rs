@@ -434,7 +434,9 @@ pub fn is_junit(path: &Path) -> Result<bool, InputError> {
         if rest.starts_with('?') || rest.starts_with('!') {
             continue;
         }
-        return Ok(rest.starts_with("testsuites") || rest.starts_with("testsuite"));
+        return Ok(["testsuite", "assemblies", "assembly"]
+            .iter()
+            .any(|root| rest.starts_with(root)));
     }
     Ok(false)
 }

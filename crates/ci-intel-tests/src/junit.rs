@@ -156,6 +156,39 @@ fn static_name(name: &str) -> &'static str {
     }
 }
 
+/// The two families of test-report XML the reader understands.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Dialect {
+    /// JUnit/xUnit XML: `testsuites > testsuite > testcase`.
+    JUnit,
+    /// xUnit.net's own format: `assemblies > assembly > collection > test` (v1: `class`).
+    XunitNet,
+}
+
+impl Dialect {
+    fn is_suite(self, name: &str) -> bool {
+        match self {
+            Dialect::JUnit => matches!(name, "testsuites" | "testsuite"),
+            Dialect::XunitNet => matches!(name, "assemblies" | "assembly" | "collection" | "class"),
+        }
+    }
+
+    /// Suites whose `name` is pushed on the suite stack.
+    fn names_suite(self, name: &str) -> bool {
+        match self {
+            Dialect::JUnit => name == "testsuite",
+            Dialect::XunitNet => matches!(name, "assembly" | "collection" | "class"),
+        }
+    }
+
+    fn is_case(self, name: &str) -> bool {
+        match self {
+            Dialect::JUnit => name == "testcase",
+            Dialect::XunitNet => name == "test",
+        }
+    }
+}
+
 /// What a failing child element is while we read its body.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Body {
@@ -286,6 +319,7 @@ fn read_raw<R: BufRead>(
     let mut suites: Vec<String> = Vec::new();
     let mut case = CaseRecord::default();
     let mut in_case = false;
+    let mut dialect = Dialect::JUnit;
     // The failing child element whose body we are reading, and how deep inside it we are.
     let mut body = Body::None;
     let mut body_depth = 0usize;
@@ -304,19 +338,22 @@ fn read_raw<R: BufRead>(
         match event {
             Event::Start(ref e) | Event::Empty(ref e) if info.root.is_empty() => {
                 let name = local_name(e.name());
-                if name != "testsuites" && name != "testsuite" {
-                    return Err(xmlutil::located(
-                        path,
-                        pos_before,
-                        format!(
-                            "expected a JUnit XML report: the root element must be <testsuites> or <testsuite>, found <{}>",
-                            name
-                        ),
-                    ));
-                }
+                dialect = match name {
+                    "testsuites" | "testsuite" => Dialect::JUnit,
+                    "assemblies" | "assembly" => Dialect::XunitNet,
+                    _ => {
+                        return Err(xmlutil::located(
+                            path,
+                            pos_before,
+                            format!(
+                                "expected a JUnit XML report: the root element must be <testsuites> or <testsuite> (or xUnit.net's <assemblies>), found <{name}>"
+                            ),
+                        ));
+                    }
+                };
                 info.root = name.to_owned();
                 if matches!(event, Event::Start(_)) {
-                    if name == "testsuite" {
+                    if dialect.names_suite(name) {
                         suites.push(attr(e, "name").unwrap_or_default().into_owned());
                     }
                     open.push((static_name(name), pos_before));
@@ -328,6 +365,10 @@ fn read_raw<R: BufRead>(
                     if body != Body::None {
                         body_depth += 1;
                         open.push(("element", pos_before));
+                        // xUnit.net nests <message> and <stack-trace>: keep them on separate lines.
+                        if body == Body::Failure && !case.failure_body.is_empty() {
+                            push_capped(&mut case.failure_body, "\n");
+                        }
                         continue;
                     }
                     match name {
@@ -356,22 +397,18 @@ fn read_raw<R: BufRead>(
                         }
                         _ => xmlutil::skip(&mut reader, &e, &mut skip_buf, path)?,
                     }
-                } else {
-                    match name {
-                        "testsuite" | "testsuites" => {
-                            if name == "testsuite" {
-                                suites.push(attr(&e, "name").unwrap_or_default().into_owned());
-                            }
-                            open.push((static_name(name), pos_before));
-                        }
-                        "testcase" => {
-                            start_case(&mut case, &e, suites.last().map_or("", String::as_str));
-                            in_case = true;
-                            open.push(("testcase", pos_before));
-                        }
-                        // properties, system-out, system-err, anything else: skip undecoded.
-                        _ => xmlutil::skip(&mut reader, &e, &mut skip_buf, path)?,
+                } else if dialect.is_suite(name) {
+                    if dialect.names_suite(name) {
+                        suites.push(attr(&e, "name").unwrap_or_default().into_owned());
                     }
+                    open.push((static_name(name), pos_before));
+                } else if dialect.is_case(name) {
+                    start_case(&mut case, &e, suites.last().map_or("", String::as_str));
+                    in_case = true;
+                    open.push(("testcase", pos_before));
+                } else {
+                    // properties, system-out, system-err, anything else: skip undecoded.
+                    xmlutil::skip(&mut reader, &e, &mut skip_buf, path)?;
                 }
             }
             Event::Empty(e) => {
@@ -390,7 +427,7 @@ fn read_raw<R: BufRead>(
                         }
                         _ => {}
                     }
-                } else if name == "testcase" {
+                } else if dialect.is_case(name) {
                     start_case(&mut case, &e, suites.last().map_or("", String::as_str));
                     info.cases += 1;
                     on_case(&mut case);
@@ -407,16 +444,12 @@ fn read_raw<R: BufRead>(
                     body = Body::None;
                     continue;
                 }
-                match name {
-                    "testcase" if in_case => {
-                        in_case = false;
-                        info.cases += 1;
-                        on_case(&mut case);
-                    }
-                    "testsuite" => {
-                        suites.pop();
-                    }
-                    _ => {}
+                if in_case && dialect.is_case(name) {
+                    in_case = false;
+                    info.cases += 1;
+                    on_case(&mut case);
+                } else if !in_case && dialect.names_suite(name) {
+                    suites.pop();
                 }
             }
             Event::Text(t) if body == Body::Failure => {
@@ -462,10 +495,24 @@ fn start_case(case: &mut CaseRecord, e: &BytesStart<'_>, suite: &str) {
         };
         match local_name(a.key) {
             "name" => case.name.push_str(&value()),
-            "classname" => case.classname.push_str(&value()),
+            // xUnit.net names the class `type`.
+            "classname" | "type" => {
+                if case.classname.is_empty() {
+                    case.classname.push_str(&value());
+                }
+            }
             "time" => case.duration_ms = parse_seconds(&a.value) * 1000.0,
             "file" => case.file = Some(value().into_owned()),
             "line" => case.line = a.value.trim().parse().ok(),
+            // xUnit.net's outcome attribute; CTest's `status`.
+            "result" | "status" => match a.value.trim().to_ascii_lowercase().as_str() {
+                "fail" | "failed" | "failure" => case.outcome = Some(Outcome::Failed),
+                "error" => case.outcome = Some(Outcome::Errored),
+                "skip" | "skipped" | "notrun" | "disabled" | "ignored" => {
+                    case.outcome = Some(Outcome::Skipped);
+                }
+                _ => {}
+            },
             _ => {}
         }
     }
@@ -491,6 +538,11 @@ fn start_failure(case: &mut CaseRecord, e: &BytesStart<'_>, name: &str) {
     if case.failure.is_some() {
         return;
     }
+    let outcome = match case.outcome {
+        // xUnit.net says `result="Fail"` on the test and has one `<failure>` element for both.
+        Some(o @ Outcome::Errored) => o,
+        _ => outcome,
+    };
     case.outcome = Some(outcome);
     let message = attr(e, "message").map(|m| truncate(m.trim(), MAX_MESSAGE));
     case.failure = Some(FailureDetail {
@@ -672,6 +724,53 @@ mod tests {
         let f = c[0].2.as_ref().unwrap();
         assert_eq!(f.message, "Error: expect(1).toBe(2)");
         assert_eq!(f.line, Some(3));
+    }
+
+    #[test]
+    fn reads_xunit_net_v2() {
+        // The layout xUnit.net documents for its v2 XML (format-xml-v2).
+        let xml = r#"<?xml version="1.0" encoding="utf-8"?>
+<assemblies timestamp="02/01/2026 14:47:17">
+  <assembly name="/src/Calc.Tests/bin/Calc.Tests.dll" total="3" passed="1" failed="1" skipped="1" time="0.02" errors="0">
+    <errors />
+    <collection total="3" passed="1" failed="1" skipped="1" name="Test collection for Calc.Tests.CalcTests" time="0.02">
+      <test name="Calc.Tests.CalcTests.Adds" type="Calc.Tests.CalcTests" method="Adds" time="0.001" result="Pass"><traits /></test>
+      <test name="Calc.Tests.CalcTests.Divides" type="Calc.Tests.CalcTests" method="Divides" time="0.012" result="Fail">
+        <failure exception-type="Xunit.Sdk.EqualException">
+          <message><![CDATA[Assert.Equal() Failure
+Expected: 5
+Actual:   4]]></message>
+          <stack-trace><![CDATA[   at Calc.Tests.CalcTests.Divides() in /src/Calc.Tests/CalcTests.cs:line 21]]></stack-trace>
+        </failure>
+      </test>
+      <test name="Calc.Tests.CalcTests.Later" type="Calc.Tests.CalcTests" method="Later" time="0" result="Skip"><reason><![CDATA[not yet]]></reason></test>
+    </collection>
+  </assembly>
+</assemblies>"#;
+        let c = cases(xml).unwrap();
+        assert_eq!(c.len(), 3);
+        assert_eq!(
+            (c[0].0.as_str(), c[0].1),
+            ("Calc.Tests.CalcTests.Adds", Outcome::Passed)
+        );
+        assert_eq!(c[1].1, Outcome::Failed);
+        let f = c[1].2.as_ref().unwrap();
+        assert_eq!(f.message, "Assert.Equal() Failure");
+        assert_eq!(
+            (f.file.as_deref(), f.line),
+            (Some("/src/Calc.Tests/CalcTests.cs"), Some(21))
+        );
+        assert_eq!(c[2].1, Outcome::Skipped);
+    }
+
+    #[test]
+    fn outcome_attributes() {
+        let xml = r#"<testsuite name="ctest"><testcase name="a" status="run"/><testcase name="b" status="notrun"/><testcase name="c" status="fail"><failure message="exit 1"/></testcase></testsuite>"#;
+        let c = cases(xml).unwrap();
+        assert_eq!(
+            c.iter().map(|x| x.1).collect::<Vec<_>>(),
+            vec![Outcome::Passed, Outcome::Skipped, Outcome::Failed]
+        );
     }
 
     #[test]

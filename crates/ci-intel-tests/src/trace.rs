@@ -81,6 +81,13 @@ fn patterns() -> &'static [Pattern] {
                 Order::InnermostFirst,
                 false,
             ),
+            // .NET frames: `at Ns.Class.Method() in /src/File.cs:line 21`.
+            mk(
+                ":line ",
+                r"in (?P<file>[^\n]+?\.(?:cs|fs|vb)):line (?P<line>\d+)",
+                Order::InnermostFirst,
+                false,
+            ),
             // Go testing output: `    foo_test.go:20: message`.
             mk(
                 ".go:",
@@ -301,6 +308,12 @@ mod tests {
     fn rust_panic_location() {
         let t = "thread 'tests::x' (6982) panicked at src/lib.rs:22:9:\nassertion failed\n   2: core::panicking::panic_fmt\n             at /rustc/abc/library/core/src/panicking.rs:80:14";
         assert_eq!(loc(t), Some(("src/lib.rs".into(), 22)));
+    }
+
+    #[test]
+    fn dotnet_frames() {
+        let t = "Assert.Equal() Failure\n   at Calc.Helpers.Check() in /src/Calc/Helpers.cs:line 9\n   at Calc.Tests.CalcTests.Divides() in /src/Calc.Tests/CalcTests.cs:line 21";
+        assert_eq!(loc(t), Some(("/src/Calc.Tests/CalcTests.cs".into(), 21)));
     }
 
     #[test]
