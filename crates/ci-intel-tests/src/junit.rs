@@ -496,10 +496,8 @@ fn start_case(case: &mut CaseRecord, e: &BytesStart<'_>, suite: &str) {
         match local_name(a.key) {
             "name" => case.name.push_str(&value()),
             // xUnit.net names the class `type`.
-            "classname" | "type" => {
-                if case.classname.is_empty() {
-                    case.classname.push_str(&value());
-                }
+            "classname" | "type" if case.classname.is_empty() => {
+                case.classname.push_str(&value());
             }
             "time" => case.duration_ms = parse_seconds(&a.value) * 1000.0,
             "file" => case.file = Some(value().into_owned()),
