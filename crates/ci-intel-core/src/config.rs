@@ -36,6 +36,7 @@ pub struct Config {
     pub version: u32,
     pub tests: TestsConfig,
     pub coverage: CoverageConfig,
+    pub audit: AuditConfig,
     /// Accepted findings, each with a reason, an owner and an expiry date.
     pub suppressions: Vec<Suppression>,
     /// A baseline file (from `--baseline-write`): findings it lists do not fail gates.
@@ -50,6 +51,7 @@ impl Default for Config {
             version: 1,
             tests: TestsConfig::default(),
             coverage: CoverageConfig::default(),
+            audit: AuditConfig::default(),
             suppressions: Vec::new(),
             baseline: None,
             output: OutputConfig::default(),
@@ -141,6 +143,53 @@ impl Default for CoverageConfig {
             min_diff: None,
             diff: true,
             base: None,
+        }
+    }
+}
+
+/// How severe a finding must be to fail a gate.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum FailOn {
+    Note,
+    Warning,
+    Error,
+    /// Findings never fail the gate (it warns).
+    Never,
+}
+
+/// The GitHub Actions workflow audit.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditConfig {
+    /// Run the workflow audit in `ci-intel check` (on `.github/workflows/*` and `action.yml`
+    /// files under the root).
+    pub enabled: bool,
+    /// The least severity of a finding that makes the `audit.findings` gate deny.
+    pub fail_on: FailOn,
+    /// Owners (`actions`) or repositories (`docker/login-action`) whose actions may be used by
+    /// tag instead of a commit SHA.
+    pub trusted_owners: Vec<String>,
+    /// Workflow paths (globs) allowed to use `pull_request_target` / `workflow_run`.
+    pub allowed_dangerous_triggers: Vec<String>,
+    /// Audit ids not to run.
+    pub disable: Vec<String>,
+    /// Globs (relative to the root) of workflow and action files not to audit, e.g. vendored
+    /// actions or test fixtures.
+    pub exclude: Vec<String>,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            fail_on: FailOn::Error,
+            trusted_owners: Vec::new(),
+            allowed_dangerous_triggers: Vec::new(),
+            disable: Vec::new(),
+            exclude: Vec::new(),
         }
     }
 }
@@ -343,6 +392,8 @@ enum Strictness {
     True,
     /// `false` is stricter (flaky tests not allowed).
     False,
+    /// A lower `fail_on` severity is stricter (`never` is the loosest).
+    FailOn,
 }
 
 fn strictness(pointer: &str) -> Option<Strictness> {
@@ -351,7 +402,10 @@ fn strictness(pointer: &str) -> Option<Strictness> {
             Strictness::Higher
         }
         "/tests/max_failures" => Strictness::Lower,
-        "/tests/enabled" | "/coverage/enabled" | "/coverage/diff" => Strictness::True,
+        "/tests/enabled" | "/coverage/enabled" | "/coverage/diff" | "/audit/enabled" => {
+            Strictness::True
+        }
+        "/audit/fail_on" => Strictness::FailOn,
         "/tests/allow_flaky" => Strictness::False,
         _ => return None,
     })
@@ -371,6 +425,15 @@ fn loosens(s: Strictness, old: &Value, new: &Value) -> bool {
         },
         Strictness::True => old == &Value::Bool(true) && new == &Value::Bool(false),
         Strictness::False => old == &Value::Bool(false) && new == &Value::Bool(true),
+        Strictness::FailOn => {
+            let rank = |v: &Value| match v.as_str() {
+                Some("note") => 0,
+                Some("warning") => 1,
+                Some("error") => 2,
+                _ => 3,
+            };
+            rank(new) > rank(old)
+        }
     }
 }
 

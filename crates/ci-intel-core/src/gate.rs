@@ -56,6 +56,46 @@ impl GateVerdict {
     }
 }
 
+/// A gate on findings: deny when an active finding is at least `fail_on` severe (`None`: never),
+/// warn when there are findings below it, allow when there are none. `what` names the findings
+/// in the reason ("workflow audit finding").
+pub fn findings_gate(
+    id: &str,
+    what: &str,
+    findings: &[crate::finding::Finding],
+    fail_on: Option<crate::finding::Severity>,
+) -> GateVerdict {
+    use crate::finding::Severity;
+    let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
+    let (errors, warnings, notes) = (
+        count(Severity::Error),
+        count(Severity::Warning),
+        count(Severity::Note),
+    );
+    let failing = fail_on.map_or(0, |t| findings.iter().filter(|f| f.severity >= t).count());
+    let summary = format!("{errors} error(s), {warnings} warning(s), {notes} note(s)");
+    let (result, reason) = if failing > 0 {
+        (
+            GateResult::Deny,
+            format!("{failing} {what}(s) at or above the failing severity ({summary})"),
+        )
+    } else if findings.is_empty() {
+        (GateResult::Allow, format!("no {what}"))
+    } else if errors + warnings > 0 {
+        (GateResult::Warn, format!("{summary}, none failing"))
+    } else {
+        (GateResult::Allow, format!("{summary}, none failing"))
+    };
+    GateVerdict::new(id, result, reason)
+        .input("errors", errors)
+        .input("warnings", warnings)
+        .input("notes", notes)
+        .input(
+            "fail_on",
+            fail_on.map_or("never", crate::finding::Severity::as_str),
+        )
+}
+
 /// The overall result of a set of verdicts: the most severe one (allow when there are none).
 pub fn overall(verdicts: &[GateVerdict]) -> GateResult {
     verdicts
@@ -77,6 +117,33 @@ pub fn exit_code(verdicts: &[GateVerdict]) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn findings_gate_follows_the_threshold() {
+        use crate::finding::{Finding, Severity};
+        let f = |s| Finding::new("t", "r", s, "m", None, "x");
+        let fs = vec![f(Severity::Warning), f(Severity::Note)];
+        assert_eq!(
+            findings_gate("g", "finding", &fs, Some(Severity::Error)).result,
+            GateResult::Warn
+        );
+        assert_eq!(
+            findings_gate("g", "finding", &fs, Some(Severity::Warning)).result,
+            GateResult::Deny
+        );
+        assert_eq!(
+            findings_gate("g", "finding", &[], Some(Severity::Note)).result,
+            GateResult::Allow
+        );
+        assert_eq!(
+            findings_gate("g", "finding", &[f(Severity::Error)], None).result,
+            GateResult::Warn
+        );
+        assert_eq!(
+            findings_gate("g", "finding", &[f(Severity::Note)], Some(Severity::Error)).result,
+            GateResult::Allow
+        );
+    }
 
     #[test]
     fn overall_is_the_most_severe() {

@@ -17,6 +17,7 @@ pub mod git;
 pub mod pipeline_run;
 pub mod repo_paths;
 pub mod suppression;
+pub mod testsupport;
 pub mod yaml;
 
 pub use error::{InputError, InputErrors, Position, exit};

@@ -39,7 +39,7 @@ impl Style {
 }
 
 /// Strips control characters so a test name cannot rewrite the terminal.
-fn clean(s: &str) -> String {
+pub fn clean(s: &str) -> String {
     s.chars()
         .map(|c| {
             if c.is_control() && c != '\n' {

@@ -21,6 +21,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Test results and coverage: counts, failures, flaky tests, diff coverage, gates.
     Tests(TestsArgs),
+    /// Audit GitHub Actions workflows and composite actions for security problems.
+    Audit(AuditArgs),
     /// Show or validate the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -80,6 +82,16 @@ pub struct CheckArgs {
     /// Git ref to compute diff coverage against (default: merge-base with the default branch).
     #[arg(long, value_name = "REF")]
     pub base: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct AuditArgs {
+    /// Workflow or action files, or directories searched for `.github/workflows/*.yml` and
+    /// `action.yml` (default: the repository root).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub common: CommonArgs,
 }
 
 #[derive(Args, Debug)]

@@ -1,31 +1,110 @@
 //! `ci-intel check`: every analyzer the configuration enables, one verdict.
 //!
-//! Today that is the test-results and coverage analyzer; each new analyzer adds its report to
-//! [`CheckReport`] and its verdicts to the gates.
+//! Each analyzer contributes its report, its gates and its findings; the verdict is the most
+//! severe gate. An analyzer with nothing to read is skipped (and says so), except the test
+//! analyzer, whose missing reports are an error: a test gate that passes because the tests did
+//! not run would be worse than no gate.
 
 use anyhow::{Result, bail};
-use ci_intel_core::{GateResult, GateVerdict};
-use ci_intel_render::{human, markdown};
+use ci_intel_core::finding::{Finding, Rule};
+use ci_intel_core::{GateResult, GateVerdict, gate};
+use ci_intel_render::{findings as render_findings, human, markdown, sarif};
 use ci_intel_tests::report::TestsReport;
 use serde::Serialize;
 
-use super::tests;
+use super::findings::FindingsReport;
+use super::{audit, tests};
 use crate::cli::{CheckArgs, Format};
 use crate::context::{self, Workspace};
 
 /// `ci-intel.check/v1`: the verdict, every gate, and each analyzer's own report.
 #[derive(Serialize)]
-struct CheckReport<'a> {
-    schema: &'static str,
-    verdict: GateResult,
-    gates: &'a [GateVerdict],
-    analyzers: Analyzers<'a>,
+pub struct CheckReport {
+    pub schema: &'static str,
+    pub verdict: GateResult,
+    pub gates: Vec<GateVerdict>,
+    pub analyzers: Analyzers,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
-#[derive(Serialize)]
-struct Analyzers<'a> {
+#[derive(Serialize, Default)]
+pub struct Analyzers {
     #[serde(skip_serializing_if = "Option::is_none")]
-    tests: Option<&'a TestsReport>,
+    pub tests: Option<TestsReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audit: Option<FindingsReport>,
+}
+
+impl CheckReport {
+    /// Every active finding of every analyzer.
+    pub fn findings(&self) -> Vec<Finding> {
+        let mut out = Vec::new();
+        if let Some(t) = &self.analyzers.tests {
+            out.extend(t.findings.iter().cloned());
+        }
+        if let Some(a) = &self.analyzers.audit {
+            out.extend(a.findings.iter().cloned());
+        }
+        out
+    }
+}
+
+/// Runs the enabled analyzers.
+pub fn analyze(
+    ws: &Workspace,
+    eff: &ci_intel_core::config::Effective,
+    args: &CheckArgs,
+) -> Result<CheckReport> {
+    let cfg = &eff.config;
+    let common = &args.common;
+    if !cfg.tests.enabled && !cfg.coverage.enabled && !cfg.audit.enabled {
+        bail!("nothing to check: every analyzer is disabled in the configuration");
+    }
+    let mut analyzers = Analyzers::default();
+    let mut notes = Vec::new();
+    if cfg.tests.enabled || cfg.coverage.enabled {
+        let (junit, coverage) = tests::configured_inputs(&ws.root, eff, true)?;
+        if junit.is_empty() && coverage.is_empty() {
+            notes.push("tests: no test or coverage reports found".to_owned());
+        } else {
+            analyzers.tests = Some(tests::analyze_tests(
+                ws,
+                eff,
+                junit,
+                coverage,
+                args.base.clone(),
+                common,
+            )?);
+        }
+    }
+    if cfg.audit.enabled {
+        let inputs = audit::discover(&ws.root, eff)?;
+        if inputs.is_empty() {
+            notes.push("audit: no workflow or action.yml found".to_owned());
+        } else {
+            analyzers.audit = Some(audit::audit_inputs(ws, eff, common, &inputs)?.1);
+        }
+    }
+    let mut gates = Vec::new();
+    if let Some(t) = &analyzers.tests {
+        gates.extend(t.gates.iter().cloned());
+    }
+    if let Some(a) = &analyzers.audit {
+        gates.extend(a.gates.iter().cloned());
+    }
+    Ok(CheckReport {
+        schema: "ci-intel.check/v1",
+        verdict: gate::overall(&gates),
+        gates,
+        analyzers,
+        notes,
+    })
+}
+
+/// Every rule `check` can report.
+fn rules() -> Vec<Rule> {
+    super::rules::all()
 }
 
 pub fn run(args: &CheckArgs) -> Result<i32> {
@@ -37,44 +116,74 @@ pub fn run(args: &CheckArgs) -> Result<i32> {
         common.org_config.as_deref(),
         serde_json::json!({}),
     )?;
-    let cfg = &eff.config;
-    if !cfg.tests.enabled && !cfg.coverage.enabled {
-        bail!("nothing to check: every analyzer is disabled in the configuration");
-    }
-    let (junit, coverage) = tests::configured_inputs(&ws.root, &eff, true)?;
-    let report = tests::analyze_tests(&ws, &eff, junit, coverage, args.base.clone(), common)?;
-    if common.format != Format::Json {
-        return tests::output("ci-intel check", &ws, &eff, common, &report);
-    }
+    let report = analyze(&ws, &eff, args)?;
+    let findings = report.findings();
     if let Some(path) = &common.write_baseline {
-        context::write_baseline(path, &report.findings)?;
+        context::write_baseline(path, &findings)?;
         return Ok(ci_intel_core::exit::PASS);
     }
-    let check = CheckReport {
-        schema: "ci-intel.check/v1",
-        verdict: report.verdict,
-        gates: &report.gates,
-        analyzers: Analyzers {
-            tests: Some(&report),
-        },
+    let md = markdown_report(&report);
+    let text = match common.format {
+        Format::Human => human_report(&report, common.output.is_none() && context::color()),
+        Format::Json => serde_json::to_string_pretty(&report)? + "\n",
+        Format::Sarif => {
+            sarif::to_json(&sarif::log(env!("CARGO_PKG_VERSION"), &rules(), &findings))
+        }
+        Format::Markdown => md.clone(),
     };
-    context::write_output(
-        common.output.as_deref(),
-        &(serde_json::to_string_pretty(&check)? + "\n"),
-    )?;
-    if common.output.is_some() {
-        eprint!(
-            "{}",
-            human::tests("ci-intel check", &report, human::Style { color: false })
-        );
+    context::write_output(common.output.as_deref(), &text)?;
+    if common.output.is_some() && common.format != Format::Human {
+        eprint!("{}", human_report(&report, false));
     }
-    let md = markdown::tests_dashboard(&report);
     context::github_outputs(
         &ws,
         common,
         &md,
-        &report.findings,
-        cfg.output.max_annotations,
+        &findings,
+        eff.config.output.max_annotations,
     )?;
-    Ok(ci_intel_core::gate::exit_code(&report.gates))
+    Ok(gate::exit_code(&report.gates))
+}
+
+fn human_report(r: &CheckReport, color: bool) -> String {
+    let style = human::Style { color };
+    let mut out = String::new();
+    if let Some(t) = &r.analyzers.tests {
+        out.push_str(&human::tests("tests", t, style));
+        out.push('\n');
+    }
+    if let Some(a) = &r.analyzers.audit {
+        out.push_str(&render_findings::human(
+            "audit",
+            a.verdict,
+            &a.findings,
+            &format!("{} finding(s)", a.findings.len()),
+            &[],
+            style,
+        ));
+        out.push('\n');
+    }
+    for n in &r.notes {
+        out.push_str(&format!("note: {n}\n"));
+    }
+    out.push_str(&format!("ci-intel check: {}\n", r.verdict.as_str()));
+    human::gates(&mut out, &r.gates, style);
+    out
+}
+
+fn markdown_report(r: &CheckReport) -> String {
+    let mut out = String::new();
+    if let Some(t) = &r.analyzers.tests {
+        out.push_str(&markdown::tests_dashboard(t));
+        out.push('\n');
+    }
+    if let Some(a) = &r.analyzers.audit {
+        out.push_str(&render_findings::markdown(
+            "workflow audit",
+            a.verdict,
+            &a.findings,
+            &a.gates,
+        ));
+    }
+    out
 }

@@ -1,7 +1,9 @@
 //! One module per subcommand.
 
+mod audit;
 mod check;
 mod config;
+mod findings;
 mod rules;
 mod run;
 mod tests;
@@ -15,6 +17,7 @@ pub fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Check(args) => check::run(&args),
         Command::Tests(args) => tests::run(&args),
+        Command::Audit(args) => audit::run(&args),
         Command::Config(cmd) => config::run(cmd),
         Command::Run(cmd) => run::run(cmd),
         Command::Rules(args) => rules::run(&args),

@@ -10,7 +10,9 @@ use crate::context;
 
 /// Every registry, in one list.
 pub fn all() -> Vec<Rule> {
-    super::tests::rules()
+    let mut rules = super::tests::rules();
+    rules.extend_from_slice(ci_intel_audit::RULES);
+    rules
 }
 
 pub fn run(args: &RulesArgs) -> Result<i32> {
