@@ -31,6 +31,9 @@ pub enum Command {
     Run(RunCommand),
     /// List every rule ci-intel can report (generated from the analyzers' registries).
     Rules(RulesArgs),
+    /// Accept today's findings: write a baseline so gates fail only on new ones.
+    #[command(subcommand)]
+    Baseline(BaselineCommand),
 }
 
 /// How results are printed.
@@ -253,6 +256,26 @@ pub struct MigrateArgs {
     /// Rewrite each file in place (atomically).
     #[arg(long)]
     pub in_place: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BaselineCommand {
+    /// Run the analyzers `check` runs and write the fingerprints of every finding to FILE;
+    /// point `baseline:` in the configuration (or `--baseline`) at it.
+    Write(BaselineWriteArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct BaselineWriteArgs {
+    /// Where to write the baseline.
+    #[arg(default_value = ".ci-intel/baseline.json")]
+    pub file: PathBuf,
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[arg(long, value_name = "FILE", env = "CI_INTEL_ORG_CONFIG")]
+    pub org_config: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

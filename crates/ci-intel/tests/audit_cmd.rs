@@ -178,3 +178,43 @@ fn check_runs_the_audit_next_to_the_tests() {
             >= 3
     );
 }
+
+#[test]
+fn baseline_write_then_only_new_findings_fail() {
+    let dir = repo_with(&[
+        (".github/workflows/bad.yml", BAD),
+        (
+            ".ci-intel/config.yml",
+            "tests:\n  enabled: false\ncoverage:\n  enabled: false\nbaseline: .ci-intel/baseline.json\n",
+        ),
+    ]);
+    let o = ci_intel(dir.path())
+        .args(["baseline", "write", "--root", "."])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(dir.path().join(".ci-intel/baseline.json").is_file());
+    let o = ci_intel(dir.path())
+        .args(["audit", "--root", ".", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "everything known: {}", stdout(&o));
+    assert!(json(&o)["baselined"].as_u64().unwrap() >= 3);
+    // A new problem, on another line: only it counts.
+    let text = format!("{BAD}      - run: echo \"${{{{ github.event.pull_request.body }}}}\"\n");
+    std::fs::write(dir.path().join(".github/workflows/bad.yml"), text).unwrap();
+    let o = ci_intel(dir.path())
+        .args(["audit", "--root", ".", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let v = json(&o);
+    let active: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(active.len(), 1, "{active:?}");
+    assert!(active[0].contains("pull_request.body"));
+}

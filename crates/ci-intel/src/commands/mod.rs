@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 mod audit;
+mod baseline;
 mod check;
 mod config;
 mod findings;
@@ -21,5 +22,6 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Config(cmd) => config::run(cmd),
         Command::Run(cmd) => run::run(cmd),
         Command::Rules(args) => rules::run(&args),
+        Command::Baseline(cmd) => baseline::run(cmd),
     }
 }
