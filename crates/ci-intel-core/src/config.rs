@@ -37,6 +37,7 @@ pub struct Config {
     pub tests: TestsConfig,
     pub coverage: CoverageConfig,
     pub audit: AuditConfig,
+    pub secrets: SecretsConfig,
     /// Accepted findings, each with a reason, an owner and an expiry date.
     pub suppressions: Vec<Suppression>,
     /// A baseline file (from `--baseline-write`): findings it lists do not fail gates.
@@ -52,6 +53,7 @@ impl Default for Config {
             tests: TestsConfig::default(),
             coverage: CoverageConfig::default(),
             audit: AuditConfig::default(),
+            secrets: SecretsConfig::default(),
             suppressions: Vec::new(),
             baseline: None,
             output: OutputConfig::default(),
@@ -190,6 +192,45 @@ impl Default for AuditConfig {
             allowed_dangerous_triggers: Vec::new(),
             disable: Vec::new(),
             exclude: Vec::new(),
+        }
+    }
+}
+
+/// Secret scanning of the repository tree.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct SecretsConfig {
+    /// Run the secret scan in `ci-intel check` (on the tree under the root).
+    pub enabled: bool,
+    /// The least severity of a finding that makes the `secrets.findings` gate deny.
+    pub fail_on: FailOn,
+    /// Globs (relative to the root) of files not to scan (test fixtures with fake keys, …).
+    pub exclude: Vec<String>,
+    /// Environment variables `--env`/`--proc` sweeps skip: the runner's own short-lived tokens.
+    pub allow_env: Vec<String>,
+    /// Files larger than this many megabytes are skipped with a note.
+    #[schemars(range(min = 1, max = 4096))]
+    pub max_file_size_mb: u64,
+    /// A rules file replacing the built-in `rules/secrets.toml`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rules: Option<String>,
+}
+
+impl Default for SecretsConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            fail_on: FailOn::Error,
+            exclude: Vec::new(),
+            allow_env: [
+                "GITHUB_TOKEN",
+                "ACTIONS_RUNTIME_TOKEN",
+                "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+            ]
+            .map(String::from)
+            .to_vec(),
+            max_file_size_mb: 10,
+            rules: None,
         }
     }
 }
@@ -402,10 +443,9 @@ fn strictness(pointer: &str) -> Option<Strictness> {
             Strictness::Higher
         }
         "/tests/max_failures" => Strictness::Lower,
-        "/tests/enabled" | "/coverage/enabled" | "/coverage/diff" | "/audit/enabled" => {
-            Strictness::True
-        }
-        "/audit/fail_on" => Strictness::FailOn,
+        "/tests/enabled" | "/coverage/enabled" | "/coverage/diff" | "/audit/enabled"
+        | "/secrets/enabled" => Strictness::True,
+        "/audit/fail_on" | "/secrets/fail_on" => Strictness::FailOn,
         "/tests/allow_flaky" => Strictness::False,
         _ => return None,
     })

@@ -23,6 +23,9 @@ pub enum Command {
     Tests(TestsArgs),
     /// Audit GitHub Actions workflows and composite actions for security problems.
     Audit(AuditArgs),
+    /// Find credentials in files, git history or live environments; mask them in logs.
+    #[command(subcommand)]
+    Secrets(SecretsCommand),
     /// Show or validate the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -95,6 +98,50 @@ pub struct AuditArgs {
     pub paths: Vec<PathBuf>,
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SecretsCommand {
+    /// Scan files (default: the repository), the git history, or environments for credentials.
+    /// Findings show a short preview and a fingerprint, never the secret.
+    Scan(SecretsScanArgs),
+    /// Mask secrets in a stream, line by line: `cmd 2>&1 | ci-intel secrets redact`.
+    Redact(SecretsRedactArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct SecretsScanArgs {
+    /// Files or directories to scan (default: the repository root).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Scan every line added by every commit of the repository's history instead.
+    #[arg(long, conflicts_with_all = ["env", "proc"])]
+    pub git_history: bool,
+    /// Scan this process's environment variables instead.
+    #[arg(long, conflicts_with = "proc")]
+    pub env: bool,
+    /// Scan the environment of every readable process (`/proc/*/environ`) instead.
+    #[arg(long)]
+    pub proc: bool,
+    /// A rules file replacing the built-in rules.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+    /// Scan files that `.gitignore` excludes too.
+    #[arg(long)]
+    pub no_gitignore: bool,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct SecretsRedactArgs {
+    /// Also mask the exact values of these environment variables (and their base64 and
+    /// URL-encoded forms).
+    #[arg(long, value_name = "NAME", num_args = 1..)]
+    pub values_from_env: Vec<String>,
+    /// A rules file replacing the built-in rules.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

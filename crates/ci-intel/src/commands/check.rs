@@ -13,7 +13,7 @@ use ci_intel_tests::report::TestsReport;
 use serde::Serialize;
 
 use super::findings::FindingsReport;
-use super::{audit, tests};
+use super::{audit, secrets, tests};
 use crate::cli::{CheckArgs, Format};
 use crate::context::{self, Workspace};
 
@@ -34,6 +34,8 @@ pub struct Analyzers {
     pub tests: Option<TestsReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub audit: Option<FindingsReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secrets: Option<FindingsReport>,
 }
 
 impl CheckReport {
@@ -43,8 +45,11 @@ impl CheckReport {
         if let Some(t) = &self.analyzers.tests {
             out.extend(t.findings.iter().cloned());
         }
-        if let Some(a) = &self.analyzers.audit {
-            out.extend(a.findings.iter().cloned());
+        for r in [&self.analyzers.audit, &self.analyzers.secrets]
+            .into_iter()
+            .flatten()
+        {
+            out.extend(r.findings.iter().cloned());
         }
         out
     }
@@ -58,7 +63,7 @@ pub fn analyze(
 ) -> Result<CheckReport> {
     let cfg = &eff.config;
     let common = &args.common;
-    if !cfg.tests.enabled && !cfg.coverage.enabled && !cfg.audit.enabled {
+    if !cfg.tests.enabled && !cfg.coverage.enabled && !cfg.audit.enabled && !cfg.secrets.enabled {
         bail!("nothing to check: every analyzer is disabled in the configuration");
     }
     let mut analyzers = Analyzers::default();
@@ -86,12 +91,18 @@ pub fn analyze(
             analyzers.audit = Some(audit::audit_inputs(ws, eff, common, &inputs)?.1);
         }
     }
+    if cfg.secrets.enabled {
+        let rules = secrets::load_rules(None, cfg.secrets.rules.as_deref(), &ws.root)?;
+        let result =
+            secrets::scan_tree(rules, eff, std::slice::from_ref(&ws.root), &ws.root, true)?;
+        analyzers.secrets = Some(secrets::judge(ws, eff, common, result)?);
+    }
     let mut gates = Vec::new();
     if let Some(t) = &analyzers.tests {
         gates.extend(t.gates.iter().cloned());
     }
-    if let Some(a) = &analyzers.audit {
-        gates.extend(a.gates.iter().cloned());
+    for r in [&analyzers.audit, &analyzers.secrets].into_iter().flatten() {
+        gates.extend(r.gates.iter().cloned());
     }
     Ok(CheckReport {
         schema: "ci-intel.check/v1",
@@ -152,16 +163,21 @@ fn human_report(r: &CheckReport, color: bool) -> String {
         out.push_str(&human::tests("tests", t, style));
         out.push('\n');
     }
-    if let Some(a) = &r.analyzers.audit {
-        out.push_str(&render_findings::human(
-            "audit",
-            a.verdict,
-            &a.findings,
-            &format!("{} finding(s)", a.findings.len()),
-            &[],
-            style,
-        ));
-        out.push('\n');
+    for (name, report) in [
+        ("audit", &r.analyzers.audit),
+        ("secrets", &r.analyzers.secrets),
+    ] {
+        if let Some(a) = report {
+            out.push_str(&render_findings::human(
+                name,
+                a.verdict,
+                &a.findings,
+                &format!("{} finding(s)", a.findings.len()),
+                &[],
+                style,
+            ));
+            out.push('\n');
+        }
     }
     for n in &r.notes {
         out.push_str(&format!("note: {n}\n"));

@@ -7,6 +7,7 @@ mod config;
 mod findings;
 mod rules;
 mod run;
+mod secrets;
 mod tests;
 
 use anyhow::Result;
@@ -19,6 +20,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Check(args) => check::run(&args),
         Command::Tests(args) => tests::run(&args),
         Command::Audit(args) => audit::run(&args),
+        Command::Secrets(cmd) => secrets::run(cmd),
         Command::Config(cmd) => config::run(cmd),
         Command::Run(cmd) => run::run(cmd),
         Command::Rules(args) => rules::run(&args),

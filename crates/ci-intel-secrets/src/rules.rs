@@ -1,0 +1,181 @@
+//! Rules as data: `rules/secrets.toml` (embedded) or a user's file, compiled once.
+
+use std::collections::HashSet;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use ci_intel_core::finding::Severity;
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use regex::bytes::Regex;
+use serde::Deserialize;
+
+/// The built-in rules, as shipped in `rules/secrets.toml`.
+pub const BUILTIN: &str = include_str!("../../../rules/secrets.toml");
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    allowlist: AllowlistSpec,
+    rule: Vec<RuleSpec>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct AllowlistSpec {
+    values: Vec<String>,
+    stopwords: Vec<String>,
+    generic_stopwords: Vec<String>,
+    paths: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleSpec {
+    id: String,
+    name: String,
+    regex: String,
+    keywords: Vec<String>,
+    #[serde(default)]
+    entropy: Option<f64>,
+    #[serde(default)]
+    severity: Option<String>,
+    #[serde(default)]
+    generic: bool,
+    example: String,
+}
+
+/// One compiled rule.
+#[derive(Debug)]
+pub struct Rule {
+    pub id: String,
+    pub name: String,
+    pub regex: Regex,
+    /// Index of the capture group holding the secret (the whole match when 0).
+    pub group: usize,
+    pub keywords: Vec<String>,
+    pub entropy: Option<f64>,
+    pub severity: Severity,
+    pub generic: bool,
+    /// The template the tests expand (see the rules file's header).
+    pub example: String,
+}
+
+/// Every rule, the keyword automaton that selects them, and the allow-lists.
+#[derive(Debug)]
+pub struct RuleSet {
+    pub rules: Vec<Rule>,
+    /// Keyword automaton (ASCII case-insensitive); pattern i belongs to rules `owners[i]`.
+    pub(crate) keywords: AhoCorasick,
+    pub(crate) owners: Vec<Vec<usize>>,
+    pub(crate) allow_values: HashSet<Vec<u8>>,
+    pub(crate) stopwords: Vec<Vec<u8>>,
+    pub(crate) generic_stopwords: Vec<Vec<u8>>,
+    pub(crate) paths: GlobSet,
+}
+
+impl RuleSet {
+    /// The built-in rules, compiled once per process.
+    pub fn builtin() -> &'static Self {
+        static RULES: std::sync::OnceLock<RuleSet> = std::sync::OnceLock::new();
+        RULES.get_or_init(|| {
+            // The embedded file is checked by the tests; failing here would be a build defect.
+            match Self::from_toml(BUILTIN) {
+                Ok(r) => r,
+                Err(e) => panic!("built-in secret rules are invalid: {e}"),
+            }
+        })
+    }
+
+    /// Compiles a rules file; errors name the rule and what is wrong.
+    pub fn from_toml(text: &str) -> Result<Self, String> {
+        let file: File = toml::from_str(text).map_err(|e| e.to_string())?;
+        let mut rules = Vec::with_capacity(file.rule.len());
+        let mut seen = HashSet::new();
+        for spec in file.rule {
+            if !seen.insert(spec.id.clone()) {
+                return Err(format!("rule `{}` is defined twice", spec.id));
+            }
+            let regex = Regex::new(&spec.regex)
+                .map_err(|e| format!("rule `{}`: invalid regex: {e}", spec.id))?;
+            let group = regex
+                .capture_names()
+                .position(|n| n == Some("secret"))
+                .unwrap_or(0);
+            if spec.keywords.is_empty() {
+                return Err(format!("rule `{}` needs at least one keyword", spec.id));
+            }
+            let severity = match spec.severity.as_deref() {
+                None | Some("error") => Severity::Error,
+                Some("warning") => Severity::Warning,
+                Some("note") => Severity::Note,
+                Some(other) => {
+                    return Err(format!("rule `{}`: unknown severity `{other}`", spec.id));
+                }
+            };
+            rules.push(Rule {
+                id: spec.id,
+                name: spec.name,
+                regex,
+                group,
+                keywords: spec
+                    .keywords
+                    .iter()
+                    .map(|k| k.to_ascii_lowercase())
+                    .collect(),
+                entropy: spec.entropy,
+                severity,
+                generic: spec.generic,
+                example: spec.example,
+            });
+        }
+        // One automaton pattern per distinct keyword, owned by every rule that lists it.
+        let mut words: Vec<String> = Vec::new();
+        let mut owners: Vec<Vec<usize>> = Vec::new();
+        for (i, r) in rules.iter().enumerate() {
+            for k in &r.keywords {
+                match words.iter().position(|w| w == k) {
+                    Some(p) => owners[p].push(i),
+                    None => {
+                        words.push(k.clone());
+                        owners.push(vec![i]);
+                    }
+                }
+            }
+        }
+        let keywords = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(&words)
+            .map_err(|e| format!("keywords: {e}"))?;
+        let mut paths = GlobSetBuilder::new();
+        for p in &file.allowlist.paths {
+            paths.add(Glob::new(p).map_err(|e| format!("allowlist path `{p}`: {e}"))?);
+        }
+        Ok(Self {
+            rules,
+            keywords,
+            owners,
+            allow_values: file
+                .allowlist
+                .values
+                .into_iter()
+                .map(String::into_bytes)
+                .collect(),
+            stopwords: lowered(file.allowlist.stopwords),
+            generic_stopwords: lowered(file.allowlist.generic_stopwords),
+            paths: paths.build().map_err(|e| e.to_string())?,
+        })
+    }
+
+    /// Whether a path is on the allow-list (never scanned).
+    pub fn path_allowed(&self, path: &str) -> bool {
+        self.paths.is_match(path)
+    }
+}
+
+fn lowered(words: Vec<String>) -> Vec<Vec<u8>> {
+    words
+        .into_iter()
+        .filter(|w| !w.is_empty())
+        .map(|w| w.to_ascii_lowercase().into_bytes())
+        .collect()
+}
