@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use ci_intel_core::finding::Severity;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use regex::bytes::Regex;
@@ -40,6 +40,8 @@ struct RuleSpec {
     severity: Option<String>,
     #[serde(default)]
     generic: bool,
+    #[serde(default)]
+    multiline: bool,
     example: String,
 }
 
@@ -55,6 +57,9 @@ pub struct Rule {
     pub entropy: Option<f64>,
     pub severity: Severity,
     pub generic: bool,
+    /// Matches can span lines (private keys): the regex runs on the whole text rather than on
+    /// the lines holding a keyword.
+    pub multiline: bool,
     /// The template the tests expand (see the rules file's header).
     pub example: String,
 }
@@ -63,9 +68,15 @@ pub struct Rule {
 #[derive(Debug)]
 pub struct RuleSet {
     pub rules: Vec<Rule>,
-    /// Keyword automaton (ASCII case-insensitive); pattern i belongs to rules `owners[i]`.
+    /// Keyword automaton (ASCII case-insensitive, leftmost-longest, non-overlapping);
+    /// pattern i belongs to rules `owners[i]`.
     pub(crate) keywords: AhoCorasick,
     pub(crate) owners: Vec<Vec<usize>>,
+    /// For keyword i, the keywords an occurrence of i can hide from a non-overlapping search
+    /// (they overlap it): around each occurrence of i, they are looked for explicitly.
+    pub(crate) shadows: Vec<Vec<usize>>,
+    /// The keywords, lower-case, by pattern index.
+    pub(crate) words: Vec<Vec<u8>>,
     pub(crate) allow_values: HashSet<Vec<u8>>,
     pub(crate) stopwords: Vec<Vec<u8>>,
     pub(crate) generic_stopwords: Vec<Vec<u8>>,
@@ -124,6 +135,7 @@ impl RuleSet {
                 entropy: spec.entropy,
                 severity,
                 generic: spec.generic,
+                multiline: spec.multiline,
                 example: spec.example,
             });
         }
@@ -141,11 +153,27 @@ impl RuleSet {
                 }
             }
         }
+        // A non-overlapping leftmost-longest search is several times faster than an
+        // overlapping one (it can use the automaton's prefilters); the keywords it may hide
+        // behind an overlapping match are selected conservatively through `shadows`.
         let keywords = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
+            .match_kind(MatchKind::LeftmostLongest)
+            .kind(Some(AhoCorasickKind::DFA))
             .build(&words)
             .map_err(|e| format!("keywords: {e}"))?;
+        let shadows = words
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                words
+                    .iter()
+                    .enumerate()
+                    .filter(|&(j, b)| j != i && may_overlap(a, b))
+                    .map(|(j, _)| j)
+                    .collect()
+            })
+            .collect();
         let mut paths = GlobSetBuilder::new();
         for p in &file.allowlist.paths {
             paths.add(Glob::new(p).map_err(|e| format!("allowlist path `{p}`: {e}"))?);
@@ -154,6 +182,8 @@ impl RuleSet {
             rules,
             keywords,
             owners,
+            shadows,
+            words: words.iter().map(|w| w.as_bytes().to_vec()).collect(),
             allow_values: file
                 .allowlist
                 .values
@@ -178,4 +208,31 @@ fn lowered(words: Vec<String>) -> Vec<Vec<u8>> {
         .filter(|w| !w.is_empty())
         .map(|w| w.to_ascii_lowercase().into_bytes())
         .collect()
+}
+
+/// Whether occurrences of `a` and `b` can overlap in a text: one contains the other, or an end
+/// of one is a start of the other.
+fn may_overlap(a: &str, b: &str) -> bool {
+    if a.contains(b) || b.contains(a) {
+        return true;
+    }
+    let fix = |x: &str, y: &str| {
+        (1..x.len().min(y.len())).any(|k| {
+            x.is_char_boundary(x.len() - k) && y.is_char_boundary(k) && x[x.len() - k..] == y[..k]
+        })
+    };
+    fix(a, b) || fix(b, a)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overlapping_keywords() {
+        assert!(may_overlap("pat", "pat."));
+        assert!(may_overlap("sk_", "_live"));
+        assert!(may_overlap("key-", "y-us"));
+        assert!(!may_overlap("ghp_", "xoxb-"));
+    }
 }

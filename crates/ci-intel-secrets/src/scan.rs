@@ -33,6 +33,18 @@ pub fn entropy(s: &[u8]) -> f64 {
         .sum()
 }
 
+/// ASCII case-insensitive search of a lower-case `needle`.
+fn find_ci(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() || hay.len() < needle.len() {
+        return None;
+    }
+    hay.windows(needle.len()).position(|w| {
+        w.iter()
+            .zip(needle)
+            .all(|(a, b)| a.to_ascii_lowercase() == *b)
+    })
+}
+
 fn is_uuid(s: &[u8]) -> bool {
     s.len() == 36
         && s.iter().enumerate().all(|(i, &b)| match i {
@@ -57,37 +69,55 @@ fn looks_like_reference(s: &[u8]) -> bool {
 impl RuleSet {
     /// Every secret in `text`, in order. Where a generic rule and a specific one match the same
     /// secret, only the specific one is kept.
+    ///
+    /// One keyword pass finds where each rule's keywords occur; a rule's regex then runs only on
+    /// the lines holding them (or on the whole text for multi-line rules), so the cost of a
+    /// file is one automaton scan plus a few short regex runs.
     pub fn scan<'r>(&'r self, text: &[u8]) -> Vec<Hit<'r>> {
-        let mut selected = vec![false; self.rules.len()];
-        let mut any = false;
-        for m in self.keywords.find_overlapping_iter(text) {
-            for &r in &self.owners[m.pattern().as_usize()] {
-                selected[r] = true;
-                any = true;
+        // (keyword, start) of every occurrence, including ones the non-overlapping search hid.
+        let mut occurrences: Vec<(usize, usize)> = Vec::new();
+        for m in self.keywords.find_iter(text) {
+            let k = m.pattern().as_usize();
+            occurrences.push((k, m.start()));
+            for &j in &self.shadows[k] {
+                let w = &self.words[j];
+                let from = m.start().saturating_sub(w.len() - 1);
+                let to = (m.end() + w.len() - 1).min(text.len());
+                if let Some(at) = find_ci(&text[from..to], w) {
+                    occurrences.push((j, from + at));
+                }
             }
         }
-        if !any {
+        if occurrences.is_empty() {
             return Vec::new();
+        }
+        // Per rule, the sorted positions of its keywords.
+        let mut positions: Vec<Vec<usize>> = vec![Vec::new(); self.rules.len()];
+        for &(k, at) in &occurrences {
+            for &r in &self.owners[k] {
+                positions[r].push(at);
+            }
         }
         let mut hits: Vec<(Hit<'r>, bool)> = Vec::new();
         for (i, rule) in self.rules.iter().enumerate() {
-            if !selected[i] {
+            let pos = &mut positions[i];
+            if pos.is_empty() {
                 continue;
             }
-            for caps in rule.regex.captures_iter(text) {
-                let Some(m) = caps.get(rule.group) else {
-                    continue;
-                };
-                if self.accept(rule, m.as_bytes()) {
-                    hits.push((
-                        Hit {
-                            rule: &rule.id,
-                            start: m.start(),
-                            end: m.end(),
-                        },
-                        rule.generic,
-                    ));
+            if rule.multiline {
+                self.run(rule, text, 0, &mut hits);
+                continue;
+            }
+            pos.sort_unstable();
+            let mut done_until = 0usize;
+            for &p in pos.iter() {
+                if p < done_until {
+                    continue; // this line was already scanned for this rule
                 }
+                let start = memchr::memrchr(b'\n', &text[..p]).map_or(0, |i| i + 1);
+                let end = memchr::memchr(b'\n', &text[p..]).map_or(text.len(), |i| p + i);
+                self.run(rule, &text[start..end], start, &mut hits);
+                done_until = end + 1;
             }
         }
         hits.sort_by_key(|(h, generic)| (h.start, *generic, h.end));
@@ -108,6 +138,31 @@ impl RuleSet {
             }
         }
         out
+    }
+
+    /// Runs `rule` on `slice` (which starts at `offset` in the text).
+    fn run<'r>(
+        &'r self,
+        rule: &'r Rule,
+        slice: &[u8],
+        offset: usize,
+        hits: &mut Vec<(Hit<'r>, bool)>,
+    ) {
+        for caps in rule.regex.captures_iter(slice) {
+            let Some(m) = caps.get(rule.group) else {
+                continue;
+            };
+            if self.accept(rule, m.as_bytes()) {
+                hits.push((
+                    Hit {
+                        rule: &rule.id,
+                        start: offset + m.start(),
+                        end: offset + m.end(),
+                    },
+                    rule.generic,
+                ));
+            }
+        }
     }
 
     /// Whether a candidate secret survives the rule's entropy threshold and the allow-lists.
