@@ -139,7 +139,7 @@ fn main() -> std::io::Result<()> {
             "  <testsuite name=\"{class}\" tests=\"0\" time=\"1.5\" timestamp=\"2026-11-23T10:00:00\">\n    <properties><property name=\"java.version\" value=\"21.0.4\"/><property name=\"file.encoding\" value=\"UTF-8\"/></properties>\n"
         ))?;
         // A nested group of parameterised tests in one suite in ten, as some runners write.
-        let nested = suite_no % 10 == 0;
+        let nested = suite_no.is_multiple_of(10);
         if nested {
             w.put(&format!("    <testsuite name=\"{class}$Parameterized\">\n"))?;
         }

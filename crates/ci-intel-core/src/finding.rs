@@ -180,6 +180,26 @@ pub fn fingerprint(rule_id: &str, tool: &str, path: &str, snippet: &str) -> Stri
     out
 }
 
+/// Fingerprints made unique within one log, in order: the second and later occurrences of a
+/// fingerprint get `:2`, `:3`, … (as code scanning numbers identical lines), so two identical
+/// findings in one file stay two alerts. The first keeps the bare fingerprint, which is what
+/// baselines and suppressions hold.
+pub fn numbered_fingerprints<'a>(fingerprints: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    fingerprints
+        .into_iter()
+        .map(|f| {
+            let n = seen.entry(f).or_insert(0);
+            *n += 1;
+            if *n == 1 {
+                f.to_owned()
+            } else {
+                format!("{f}:{n}")
+            }
+        })
+        .collect()
+}
+
 /// Collapses runs of whitespace and trims, so indentation changes keep a fingerprint.
 pub fn normalize_snippet(snippet: &str) -> String {
     snippet.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -199,6 +219,14 @@ mod tests {
         assert_ne!(a, c);
         assert_ne!(a, d);
         assert_eq!(a.len(), 32);
+    }
+
+    #[test]
+    fn repeated_fingerprints_are_numbered_in_order() {
+        assert_eq!(
+            numbered_fingerprints(["a", "b", "a", "a"]),
+            vec!["a", "b", "a:2", "a:3"]
+        );
     }
 
     #[test]

@@ -20,7 +20,7 @@ impl Rng {
 }
 
 /// Expands `{class:N}` placeholders (see the rules file's header).
-pub fn expand(template: &str, rng: &mut Rng) -> String {
+fn expand(template: &str, rng: &mut Rng) -> String {
     let mut out = String::new();
     let mut rest = template;
     while let Some(open) = rest.find('{') {

@@ -654,9 +654,10 @@ pub fn truncate(s: &str, max: usize) -> String {
 mod tests {
     use super::*;
 
-    fn cases(
-        xml: &str,
-    ) -> Result<Vec<(String, Outcome, Option<FailureDetail>, u32, u32)>, InputError> {
+    /// (name, outcome, failure, attempts, line) of each case.
+    type Case = (String, Outcome, Option<FailureDetail>, u32, u32);
+
+    fn cases(xml: &str) -> Result<Vec<Case>, InputError> {
         let mut out = Vec::new();
         read(Path::new("t.xml"), xml.as_bytes(), &mut |c| {
             out.push((

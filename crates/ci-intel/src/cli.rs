@@ -37,6 +37,65 @@ pub enum Command {
     /// Accept today's findings: write a baseline so gates fail only on new ones.
     #[command(subcommand)]
     Baseline(BaselineCommand),
+    /// Convert linter and scanner outputs to SARIF; merge and dedupe SARIF logs for code
+    /// scanning.
+    #[command(subcommand)]
+    Sarif(SarifCommand),
+    /// Digests, checksum files, DSSE signing and SLSA provenance: what a release is made of and
+    /// who built it, checkable offline.
+    #[command(subcommand)]
+    Attest(AttestCommand),
+    /// The Release Evidence Bundle: pack a release's evidence into one signed, deterministic
+    /// `tar.zst`; verify it; show it.
+    #[command(subcommand)]
+    Evidence(EvidenceCommand),
+    /// The release truth table over a Release Evidence Bundle: signature, provenance policy,
+    /// Rekor inclusion, SBOM, determinism and DR drill, one gate verdict each.
+    Verify(VerifyArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    /// The Release Evidence Bundle (`.tar.zst`).
+    #[arg(value_name = "BUNDLE")]
+    pub bundle: PathBuf,
+    /// Public keys (SPKI PEM) that may have signed the manifest and the provenance.
+    #[arg(long, value_name = "KEY.pub", required = true)]
+    pub key: Vec<PathBuf>,
+    /// Required provenance builder id (an id without `@ref` matches any ref).
+    #[arg(long, value_name = "ID")]
+    pub builder_id: Option<String>,
+    /// Required provenance source repository (`github.com/owner/repo`).
+    #[arg(long, value_name = "URI")]
+    pub source_uri: Option<String>,
+    /// Required provenance workflow file (`.github/workflows/release.yml`).
+    #[arg(long, value_name = "PATH")]
+    pub workflow: Option<String>,
+    /// Required provenance source tag (`v1.2.3`).
+    #[arg(long, value_name = "TAG")]
+    pub source_tag: Option<String>,
+    /// Sigstore trusted root for the artifacts' Sigstore bundles (role `signature`).
+    #[arg(long, value_name = "ROOT.json")]
+    pub trusted_root: Option<PathBuf>,
+    /// Regular expression the Sigstore signer identity must match as a whole.
+    #[arg(long, value_name = "REGEX")]
+    pub identity: Option<String>,
+    /// Regular expression the Sigstore signer's OIDC issuer must match as a whole.
+    #[arg(long, value_name = "REGEX")]
+    pub issuer: Option<String>,
+    /// Minimum number of components in the SBOM.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub sbom_min_components: usize,
+    /// Maximum age of the last passing disaster-recovery drill, in days.
+    #[arg(long, value_name = "DAYS", default_value_t = 7)]
+    pub dr_drill_max_age_days: i64,
+    /// A row whose evidence may be missing (warns instead of denying); repeatable:
+    /// release.provenance, release.transparency, release.sbom, release.dr-drill.
+    #[arg(long, value_name = "ROW")]
+    pub optional: Vec<String>,
+    /// Output format (human or json).
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
 }
 
 /// How results are printed.
@@ -325,6 +384,98 @@ pub struct BaselineWriteArgs {
     pub org_config: Option<PathBuf>,
 }
 
+#[derive(Subcommand, Debug)]
+pub enum SarifCommand {
+    /// Convert tool outputs to one SARIF 2.1.0 log (one run per tool).
+    ///
+    /// Formats: pylint JSON/json2, flake8 text, mypy text or JSON, bandit JSON, ESLint JSON (or
+    /// json-with-metadata), Ruff JSON, cargo/clippy JSON messages, gitleaks JSON, TruffleHog
+    /// JSON. Paths become repository-relative URIs under %SRCROOT%, every result gets a stable
+    /// partial fingerprint, every rule help text and a help URI; secret values never reach
+    /// the log.
+    Convert(SarifConvertArgs),
+    /// Merge SARIF logs (and tool outputs, detected) into one log with one run per tool.
+    Merge(SarifMergeArgs),
+    /// Remove duplicate results from a SARIF log (same rule, fingerprint, place and message).
+    Dedupe(SarifDedupeArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct SarifConvertArgs {
+    /// Tool output files (`-` reads standard input).
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+    /// The tool that wrote the inputs; `auto` recognises each input (name the tool in
+    /// pipelines: an empty output cannot be recognised).
+    #[arg(long, value_name = "TOOL", default_value = "auto", value_parser = converter_ids())]
+    pub from: String,
+    #[command(flatten)]
+    pub options: SarifOptions,
+}
+
+#[derive(Args, Debug)]
+pub struct SarifMergeArgs {
+    /// SARIF logs or tool outputs (`-` reads standard input).
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+    /// Keep duplicate results.
+    #[arg(long)]
+    pub no_dedupe: bool,
+    #[command(flatten)]
+    pub options: SarifOptions,
+}
+
+#[derive(Args, Debug)]
+pub struct SarifDedupeArgs {
+    /// A SARIF log (`-` reads standard input).
+    #[arg(value_name = "INPUT")]
+    pub input: PathBuf,
+    #[command(flatten)]
+    pub options: SarifOptions,
+}
+
+/// What every `sarif` command shares.
+#[derive(Args, Debug)]
+pub struct SarifOptions {
+    /// Repository root: tool paths are made relative to it and source lines read from it
+    /// (default: the git work tree containing the current directory).
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// Configuration whose `suppressions:` apply (default: `.ci-intel/config.yml` under the root).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Organisation configuration, applied before the repository's.
+    #[arg(long, value_name = "FILE", env = "CI_INTEL_ORG_CONFIG")]
+    pub org_config: Option<PathBuf>,
+    /// A baseline: results it knows get `baselineState: unchanged`, others `new`, and only new
+    /// ones count for `--fail-on`.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Exit 1 when a result at this level or worse is neither suppressed nor baselined.
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub fail_on: Option<Level>,
+    /// Leave suppressed results out instead of marking them with a SARIF `suppressions` entry.
+    #[arg(long)]
+    pub drop_suppressed: bool,
+    /// Write the log to FILE (atomically) instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// A SARIF result level.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Level {
+    Error,
+    Warning,
+    Note,
+}
+
+/// `auto` and every converter's id, from the converter registry.
+fn converter_ids() -> clap::builder::PossibleValuesParser {
+    let ids = std::iter::once("auto").chain(ci_intel_sarif::CONVERTERS.iter().map(|c| c.id()));
+    clap::builder::PossibleValuesParser::new(ids)
+}
+
 #[derive(Args, Debug)]
 pub struct RulesArgs {
     /// `human` (a list), `json` or `markdown` (the generated `docs/rules.md`).
@@ -349,4 +500,215 @@ mod tests {
         assert!(percent("180").is_err());
         assert!(percent("x").is_err());
     }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AttestCommand {
+    /// SHA-256, SHA-512 and BLAKE3 of files and directory trees; writes checksum files that
+    /// `sha256sum -c` / `b3sum -c` accept, or checks one (`--check`).
+    Digest(AttestDigestArgs),
+    /// Make an Ed25519 key pair (PKCS#8 private key, SPKI public key, PEM).
+    Keygen(AttestKeygenArgs),
+    /// Sign a payload into a DSSE envelope.
+    Sign(AttestSignArgs),
+    /// Verify a DSSE envelope: its signature, and for provenance its subjects and policy.
+    Verify(AttestVerifyArgs),
+    /// Write an in-toto Statement v1 with a SLSA Provenance v1.0 predicate for the subjects,
+    /// from the CI environment; `--key` signs it into a DSSE envelope.
+    Provenance(AttestProvenanceArgs),
+    /// Verify a Sigstore bundle offline (v0.1 to v0.3): the certificate's chain to a Fulcio CA
+    /// valid at the signing time, identity and OIDC issuer, the artifact or DSSE signature, the
+    /// Rekor entry, its inclusion proof and signed checkpoint, the signed entry timestamp and
+    /// RFC 3161 timestamps.
+    VerifyBundle(AttestVerifyBundleArgs),
+}
+
+/// A digest algorithm.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DigestAlgorithm {
+    Sha256,
+    Sha512,
+    Blake3,
+}
+
+#[derive(Args, Debug)]
+pub struct AttestDigestArgs {
+    /// Files or directories (every file below, in byte order of their paths).
+    #[arg(value_name = "PATH", required_unless_present = "check")]
+    pub paths: Vec<PathBuf>,
+    /// Algorithms (repeatable). One gives GNU `HEX  PATH` lines; several give BSD-tagged lines
+    /// (`SHA256 (PATH) = HEX`).
+    #[arg(long = "algorithm", short = 'a', value_enum, default_values_t = [DigestAlgorithm::Sha256])]
+    pub algorithms: Vec<DigestAlgorithm>,
+    /// Check the digests listed in FILE (GNU or BSD-tagged lines; paths relative to the current
+    /// directory) instead; exit 1 when any differs or is missing.
+    #[arg(long, value_name = "FILE", conflicts_with = "paths")]
+    pub check: Option<PathBuf>,
+    /// Write a JSON manifest (every file's size and digests, and the tree digest) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub manifest: Option<PathBuf>,
+    /// Write the checksum lines to FILE (atomically) instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct AttestKeygenArgs {
+    /// Where to write the private key (created with mode 0600).
+    #[arg(long, value_name = "KEY.pem")]
+    pub private: PathBuf,
+    /// Where to write the public key.
+    #[arg(long, value_name = "KEY.pub")]
+    pub public: PathBuf,
+    /// Replace existing files.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct AttestSignArgs {
+    /// The Ed25519 private key (PKCS#8 PEM).
+    #[arg(long, value_name = "KEY.pem")]
+    pub key: PathBuf,
+    /// The payload's media type (`application/vnd.in-toto+json` for in-toto statements).
+    #[arg(
+        long,
+        value_name = "TYPE",
+        default_value = "application/vnd.in-toto+json"
+    )]
+    pub payload_type: String,
+    /// The payload file (`-` reads standard input).
+    #[arg(value_name = "PAYLOAD")]
+    pub payload: PathBuf,
+    /// Where to write the envelope (default: standard output).
+    #[arg(long, short, value_name = "ENVELOPE.json")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct AttestVerifyArgs {
+    /// Public keys (SPKI PEM: Ed25519, or ECDSA P-256 as cosign makes them); any may have signed.
+    #[arg(long, value_name = "KEY.pub", required = true)]
+    pub key: Vec<PathBuf>,
+    /// The envelope.
+    #[arg(value_name = "ENVELOPE.json")]
+    pub envelope: PathBuf,
+    /// Artifacts that must be subjects of the statement with a matching digest (repeatable).
+    #[arg(long, value_name = "PATH")]
+    pub subject: Vec<PathBuf>,
+    /// Required builder id (an id without `@ref` matches any ref).
+    #[arg(long, value_name = "ID")]
+    pub builder_id: Option<String>,
+    /// Required source repository (`github.com/owner/repo`).
+    #[arg(long, value_name = "URI")]
+    pub source_uri: Option<String>,
+    /// Required workflow file (`.github/workflows/release.yml`).
+    #[arg(long, value_name = "PATH")]
+    pub workflow: Option<String>,
+    /// Required source tag (`v1.2.3`).
+    #[arg(long, value_name = "TAG")]
+    pub source_tag: Option<String>,
+    /// Also print the verified payload to standard output.
+    #[arg(long)]
+    pub print_payload: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct AttestProvenanceArgs {
+    /// Subjects: a file path (its SHA-256 is computed) or `NAME@sha256:HEX` (repeatable).
+    #[arg(long, value_name = "PATH|NAME@sha256:HEX", required = true)]
+    pub subject: Vec<String>,
+    /// Override the builder id (default: from the CI environment).
+    #[arg(long, value_name = "ID")]
+    pub builder_id: Option<String>,
+    /// When the build started (RFC 3339; default: now).
+    #[arg(long, value_name = "TIME")]
+    pub started_on: Option<String>,
+    /// Sign the statement with this Ed25519 key (PKCS#8 PEM) and write a DSSE envelope.
+    #[arg(long, value_name = "KEY.pem")]
+    pub key: Option<PathBuf>,
+    /// Where to write the statement or envelope (default: standard output).
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct AttestVerifyBundleArgs {
+    /// The signed artifact (for a DSSE bundle: a subject of its in-toto statement).
+    #[arg(value_name = "ARTIFACT")]
+    pub artifact: PathBuf,
+    /// The Sigstore bundle (default: `ARTIFACT.sigstore.json`).
+    #[arg(long, value_name = "BUNDLE")]
+    pub bundle: Option<PathBuf>,
+    /// The Sigstore trusted root (`trusted_root.json`: Fulcio CAs, Rekor and CT logs,
+    /// timestamp authorities).
+    #[arg(long, value_name = "ROOT.json")]
+    pub trusted_root: PathBuf,
+    /// Regular expression the certificate's identity (SAN) must match as a whole.
+    #[arg(long, value_name = "REGEX", required_unless_present = "key")]
+    pub identity: Option<String>,
+    /// Regular expression the certificate's OIDC issuer must match as a whole.
+    #[arg(long, value_name = "REGEX", required_unless_present = "key")]
+    pub issuer: Option<String>,
+    /// For bundles signed with a managed key: its public key (SPKI PEM).
+    #[arg(long, value_name = "KEY.pub")]
+    pub key: Option<PathBuf>,
+    /// Print what was verified as JSON (`ci-intel.sigstore-verification/v1`).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum EvidenceCommand {
+    /// Pack evidence files (`ROLE=PATH`, e.g. `sbom=sbom.cdx.json provenance=app.dsse.json`)
+    /// with a manifest of their SHA-256 digests, signed as a DSSE envelope.
+    ///
+    /// Roles: artifact, sbom, provenance, signature, vex, rekor, tests, resilience, flakes,
+    /// performance, policy, dr-drill, determinism, pipeline-run, file (a bare PATH).
+    Pack(EvidencePackArgs),
+    /// Verify a bundle: the manifest's signature, then every file's digest; any changed,
+    /// missing or extra file fails (exit 1).
+    Verify(EvidenceVerifyArgs),
+    /// Show what a bundle holds (without verifying it; use `verify` for that).
+    Show(EvidenceShowArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct EvidencePackArgs {
+    /// Evidence files, `ROLE=PATH` or `PATH`.
+    #[arg(value_name = "ROLE=PATH", required = true)]
+    pub inputs: Vec<String>,
+    /// Where to write the bundle (`.tar.zst`).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// The Ed25519 key (PKCS#8 PEM) that signs the manifest.
+    #[arg(long, value_name = "KEY.pem")]
+    pub key: PathBuf,
+    /// The pipeline run the evidence belongs to (default: `GITHUB_RUN_ID`/`CI_PIPELINE_ID`).
+    #[arg(long, value_name = "ID")]
+    pub run_id: Option<String>,
+    /// Record this creation time (RFC 3339) in the manifest; by default none is recorded, so
+    /// packing the same inputs twice gives identical bytes.
+    #[arg(long, value_name = "TIME")]
+    pub created: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct EvidenceVerifyArgs {
+    /// The bundle.
+    #[arg(value_name = "BUNDLE")]
+    pub bundle: PathBuf,
+    /// Public keys (SPKI PEM); any may have signed the manifest.
+    #[arg(long, value_name = "KEY.pub", required = true)]
+    pub key: Vec<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct EvidenceShowArgs {
+    /// The bundle.
+    #[arg(value_name = "BUNDLE")]
+    pub bundle: PathBuf,
+    /// Print the manifest as JSON.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -155,3 +155,17 @@ pub fn write_baseline(path: &Path, findings: &[Finding]) -> Result<()> {
     );
     Ok(())
 }
+
+/// The bytes of `path`, or of standard input for `-`.
+pub fn read_input_bytes(path: &Path) -> Result<Vec<u8>, ci_intel_core::InputError> {
+    use std::io::Read as _;
+    if path == Path::new("-") {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .map_err(|e| ci_intel_core::InputError::io(path, &e))?;
+        Ok(bytes)
+    } else {
+        std::fs::read(path).map_err(|e| ci_intel_core::InputError::io(path, &e))
+    }
+}

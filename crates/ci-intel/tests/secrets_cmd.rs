@@ -84,6 +84,9 @@ fn finds_planted_credentials_once_each_and_never_prints_them() {
             .args(["secrets", "scan", "--root", ".", "--format", format])
             .output()
             .unwrap();
+        if format == "sarif" {
+            common::assert_official_sarif(&json(&o));
+        }
         let all = format!("{}{}", stdout(&o), stderr(&o));
         for secret in [github(), stripe(), aws(), gitlab()] {
             assert!(!all.contains(&secret), "{format} output leaks {secret}");

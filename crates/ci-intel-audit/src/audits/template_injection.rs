@@ -85,7 +85,9 @@ fn check(node: Node<'_>, what: &str, env: &Env<'_, '_>, route: &str, cx: &mut Ct
         // The expression as written; in folded or escaped scalars the source differs from the
         // value, so fall back to its context path, then to the scalar itself.
         let found = node.find(raw, cursor).or_else(|| {
-            let path = expr::parse(occ.inner).map(|e| expr::value_sources(&e)).unwrap_or_default();
+            let path = expr::parse(occ.inner)
+                .map(|e| expr::value_sources(&e))
+                .unwrap_or_default();
             path.first().and_then(|p| node.find(p, cursor))
         });
         let location = match found {

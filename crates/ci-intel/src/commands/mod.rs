@@ -1,14 +1,18 @@
 //! One module per subcommand.
 
+mod attest;
 mod audit;
 mod baseline;
 mod check;
 mod config;
+mod evidence;
 mod findings;
 mod rules;
 mod run;
+mod sarif;
 mod secrets;
 mod tests;
+mod verify;
 
 use anyhow::Result;
 
@@ -25,5 +29,9 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Run(cmd) => run::run(cmd),
         Command::Rules(args) => rules::run(&args),
         Command::Baseline(cmd) => baseline::run(cmd),
+        Command::Sarif(cmd) => sarif::run(cmd),
+        Command::Attest(cmd) => attest::run(cmd),
+        Command::Evidence(cmd) => evidence::run(cmd),
+        Command::Verify(args) => verify::run(&args),
     }
 }

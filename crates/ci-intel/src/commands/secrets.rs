@@ -76,7 +76,22 @@ fn scan(args: &SecretsScanArgs) -> Result<i32> {
                     bail!("{}: no such file or directory", p.display());
                 }
             }
-            (args.paths.iter().map(|p| cwd.join(p)).collect(), cwd)
+            let roots: Vec<_> = args.paths.iter().map(|p| cwd.join(p)).collect();
+            // Paths inside the repository are named from its root (as SARIF upload expects),
+            // others from where the command runs.
+            let root = ws.root.canonicalize().unwrap_or_else(|_| ws.root.clone());
+            let inside = roots
+                .iter()
+                .all(|r| r.canonicalize().is_ok_and(|c| c.starts_with(&root)));
+            if inside {
+                let roots = roots
+                    .iter()
+                    .map(|r| r.canonicalize().unwrap_or_else(|_| r.clone()))
+                    .collect();
+                (roots, root)
+            } else {
+                (roots, cwd)
+            }
         };
         (
             scan_tree(rules, &eff, &roots, &base, !args.no_gitignore)?,

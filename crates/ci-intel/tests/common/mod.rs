@@ -94,3 +94,10 @@ pub fn clone_history(dir: &Path) -> PathBuf {
     git(&repo, &["branch", "-q", "main", "origin/main"]);
     repo
 }
+
+/// Asserts `log` is valid against the official SARIF 2.1.0 schema (the copy `serde-sarif`
+/// ships; see `ci_intel_sarif::official_schema`).
+pub fn assert_official_sarif(log: &serde_json::Value) {
+    let v = ci_intel_sarif::official_schema::violations(log, env!("CARGO_MANIFEST_DIR"));
+    assert!(v.is_empty(), "SARIF schema violations: {v:#?}");
+}

@@ -1,0 +1,341 @@
+//! The Release Evidence Bundle: one `tar.zst` that proves a release.
+//!
+//! Layout: `manifest.json` (what the bundle holds: each file's role, size and SHA-256, and the
+//! run it came from), `manifest.dsse.json` (the manifest's bytes signed as a DSSE envelope), and
+//! `files/<role>/<name>` for every evidence file. Entries are sorted, with zero times, owners
+//! and fixed modes, and the manifest holds no wall-clock time unless one is given, so packing the
+//! same inputs twice gives the same bytes.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+
+use crate::dsse;
+use crate::keys::{SigningKey, VerifyingKey};
+
+pub const MANIFEST: &str = "manifest.json";
+pub const MANIFEST_ENVELOPE: &str = "manifest.dsse.json";
+pub const MANIFEST_PAYLOAD_TYPE: &str = "application/vnd.ci-intel.evidence-manifest+json";
+pub const SCHEMA: &str = "ci-intel.evidence/v1";
+/// zstd level: a good ratio at a speed that does not matter for evidence-sized inputs.
+const ZSTD_LEVEL: i32 = 19;
+/// Refuse archives that would expand beyond this (a decompression bomb).
+const MAX_UNPACKED: u64 = 4 * 1024 * 1024 * 1024;
+
+/// Roles an evidence file may have; anything else is `file`.
+pub const ROLES: &[&str] = &[
+    "artifact",
+    "sbom",
+    "provenance",
+    "signature",
+    "vex",
+    "rekor",
+    "tests",
+    "resilience",
+    "flakes",
+    "performance",
+    "policy",
+    "dr-drill",
+    "determinism",
+    "pipeline-run",
+    "file",
+];
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub schema: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
+    pub files: Vec<Entry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    /// Path inside the archive (`files/<role>/<name>`).
+    pub path: String,
+    pub role: String,
+    pub size: u64,
+    pub sha256: String,
+}
+
+/// One input: its role, the name it gets in the bundle, and its bytes.
+#[derive(Debug, Clone)]
+pub struct Input {
+    pub role: String,
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Builds the bundle: the archive bytes and its manifest. Errors when two inputs would get the
+/// same path.
+pub fn pack(
+    inputs: &[Input],
+    run_id: Option<String>,
+    created: Option<String>,
+    key: &SigningKey,
+) -> Result<(Vec<u8>, Manifest), String> {
+    let mut files: BTreeMap<String, &Input> = BTreeMap::new();
+    for i in inputs {
+        let path = format!("files/{}/{}", i.role, i.name);
+        if files.insert(path.clone(), i).is_some() {
+            return Err(format!("two inputs would both be stored as `{path}`"));
+        }
+    }
+    let manifest = Manifest {
+        schema: SCHEMA.into(),
+        run_id,
+        created,
+        files: files
+            .iter()
+            .map(|(path, i)| Entry {
+                path: path.clone(),
+                role: i.role.clone(),
+                size: i.bytes.len() as u64,
+                sha256: hex::encode(Sha256::digest(&i.bytes)),
+            })
+            .collect(),
+    };
+    let manifest_bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| e.to_string())?;
+    let envelope = dsse::sign(key, MANIFEST_PAYLOAD_TYPE, &manifest_bytes);
+    let envelope_bytes = serde_json::to_vec_pretty(&envelope).map_err(|e| e.to_string())?;
+
+    let mut entries: Vec<(&str, &[u8])> = vec![
+        (MANIFEST, &manifest_bytes),
+        (MANIFEST_ENVELOPE, &envelope_bytes),
+    ];
+    entries.extend(files.iter().map(|(p, i)| (p.as_str(), i.bytes.as_slice())));
+    let compressed = write_archive(&entries)?;
+    Ok((compressed, manifest))
+}
+
+/// What `verify` found.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    pub manifest: Option<Manifest>,
+    /// The key id that signed the manifest, when the signature verified.
+    pub signed_by: Option<String>,
+    /// Every problem, each naming the file.
+    pub problems: Vec<String>,
+}
+
+impl Report {
+    pub fn ok(&self) -> bool {
+        self.problems.is_empty() && self.signed_by.is_some()
+    }
+}
+
+/// Reads every entry of a `tar.zst` (regular files only; anything else is a problem).
+fn unpack(archive: &[u8], problems: &mut Vec<String>) -> Result<BTreeMap<String, Vec<u8>>, String> {
+    let decoder = zstd::Decoder::new(archive).map_err(|e| format!("not a zstd stream: {e}"))?;
+    let mut limited = decoder.take(MAX_UNPACKED);
+    let mut tar_bytes = Vec::new();
+    limited
+        .read_to_end(&mut tar_bytes)
+        .map_err(|e| format!("not a zstd stream: {e}"))?;
+    let mut out = BTreeMap::new();
+    let mut tar = tar::Archive::new(tar_bytes.as_slice());
+    for entry in tar
+        .entries()
+        .map_err(|e| format!("not a tar archive: {e}"))?
+    {
+        let mut entry = entry.map_err(|e| format!("not a tar archive: {e}"))?;
+        let path = entry
+            .path()
+            .map_err(|e| format!("bad entry name: {e}"))?
+            .to_string_lossy()
+            .into_owned();
+        if entry.header().entry_type() != tar::EntryType::Regular {
+            problems.push(format!(
+                "{path}: not a regular file (links and devices are refused)"
+            ));
+            continue;
+        }
+        let mut bytes = Vec::new();
+        entry
+            .read_to_end(&mut bytes)
+            .map_err(|e| format!("{path}: {e}"))?;
+        if out.insert(path.clone(), bytes).is_some() {
+            problems.push(format!("{path}: appears twice in the archive"));
+        }
+    }
+    Ok(out)
+}
+
+/// Verifies a bundle: the manifest's signature by one of `keys`, the envelope's payload being
+/// exactly `manifest.json`, and every file: present, same size and SHA-256, none extra.
+pub fn verify(archive: &[u8], keys: &[VerifyingKey]) -> Result<Report, String> {
+    let mut report = Report::default();
+    let mut entries = unpack(archive, &mut report.problems)?;
+    let manifest_bytes = entries
+        .remove(MANIFEST)
+        .ok_or_else(|| format!("the bundle has no {MANIFEST}"))?;
+    let envelope_bytes = entries
+        .remove(MANIFEST_ENVELOPE)
+        .ok_or_else(|| format!("the bundle has no {MANIFEST_ENVELOPE}"))?;
+    let envelope = dsse::parse(&String::from_utf8_lossy(&envelope_bytes))
+        .map_err(|e| format!("{MANIFEST_ENVELOPE}: {e}"))?;
+    match dsse::verify(&envelope, keys) {
+        Ok((payload, key_id)) => {
+            if envelope.payload_type != MANIFEST_PAYLOAD_TYPE {
+                report.problems.push(format!(
+                    "{MANIFEST_ENVELOPE}: payload type `{}`, expected `{MANIFEST_PAYLOAD_TYPE}`",
+                    envelope.payload_type
+                ));
+            }
+            if payload == manifest_bytes {
+                report.signed_by = Some(key_id);
+            } else {
+                report.problems.push(format!(
+                    "{MANIFEST}: edited after signing (differs from the signed manifest)"
+                ));
+            }
+        }
+        Err(e) => report.problems.push(format!("{MANIFEST_ENVELOPE}: {e}")),
+    }
+    let manifest: Manifest = serde_json::from_slice(&manifest_bytes)
+        .map_err(|e| format!("{MANIFEST}: expected a ci-intel evidence manifest: {e}"))?;
+    if manifest.schema != SCHEMA {
+        report.problems.push(format!(
+            "{MANIFEST}: schema `{}`, expected `{SCHEMA}`",
+            manifest.schema
+        ));
+    }
+    for e in &manifest.files {
+        match entries.remove(&e.path) {
+            None => report.problems.push(format!("{}: missing", e.path)),
+            Some(bytes) => {
+                let actual = hex::encode(Sha256::digest(&bytes));
+                if actual != e.sha256 || bytes.len() as u64 != e.size {
+                    report.problems.push(format!(
+                        "{}: changed (sha256 {actual}, manifest says {})",
+                        e.path, e.sha256
+                    ));
+                }
+            }
+        }
+    }
+    for extra in entries.keys() {
+        report
+            .problems
+            .push(format!("{extra}: extra file not in the manifest"));
+    }
+    report.manifest = Some(manifest);
+    Ok(report)
+}
+
+/// The SHA-256 of the bundle file, for `pipeline_run.release_evidence_uri`.
+pub fn bundle_digest(archive: &[u8]) -> String {
+    hex::encode(Sha256::digest(archive))
+}
+
+/// A deterministic `tar.zst` of `entries`: sorted by path, regular files with mode 0644, zero
+/// times and owners.
+pub fn write_archive(entries: &[(&str, &[u8])]) -> Result<Vec<u8>, String> {
+    let mut sorted = entries.to_vec();
+    sorted.sort_by(|a, b| a.0.cmp(b.0));
+    let mut tar = tar::Builder::new(Vec::new());
+    tar.mode(tar::HeaderMode::Deterministic);
+    for (path, bytes) in sorted {
+        let mut h = tar::Header::new_ustar();
+        h.set_size(bytes.len() as u64);
+        h.set_mode(0o644);
+        h.set_mtime(0);
+        h.set_uid(0);
+        h.set_gid(0);
+        h.set_entry_type(tar::EntryType::Regular);
+        tar.append_data(&mut h, path, bytes)
+            .map_err(|e| format!("{path}: {e}"))?;
+    }
+    let tar_bytes = tar.into_inner().map_err(|e| e.to_string())?;
+    zstd::encode_all(tar_bytes.as_slice(), ZSTD_LEVEL).map_err(|e| e.to_string())
+}
+
+/// Every regular file of a `tar.zst`, by path (for `evidence show` and for tests that tamper).
+pub fn read_archive(archive: &[u8]) -> Result<BTreeMap<String, Vec<u8>>, String> {
+    let mut problems = Vec::new();
+    let entries = unpack(archive, &mut problems)?;
+    match problems.first() {
+        Some(p) => Err(p.clone()),
+        None => Ok(entries),
+    }
+}
+
+/// Reads an evidence file given on the command line as `ROLE=PATH` (or `PATH`, role `file`).
+pub fn input_from_arg(arg: &str) -> Result<Input, (std::path::PathBuf, String)> {
+    let (role, path) = match arg.split_once('=') {
+        Some((r, p)) if ROLES.contains(&r) => (r.to_owned(), p),
+        Some((r, _)) if !r.contains('/') && !Path::new(arg).exists() => {
+            return Err((
+                arg.into(),
+                format!("unknown role `{r}`; expected one of: {}", ROLES.join(", ")),
+            ));
+        }
+        _ => ("file".to_owned(), arg),
+    };
+    let p = Path::new(path);
+    let bytes = std::fs::read(p).map_err(|e| (p.to_path_buf(), e.to_string()))?;
+    let name = p
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or_else(|| (p.to_path_buf(), "expected a file".to_owned()))?;
+    Ok(Input { role, name, bytes })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inputs() -> Vec<Input> {
+        vec![
+            Input {
+                role: "sbom".into(),
+                name: "sbom.cdx.json".into(),
+                bytes: b"{\"bomFormat\":\"CycloneDX\"}".to_vec(),
+            },
+            Input {
+                role: "artifact".into(),
+                name: "app.tar.gz".into(),
+                bytes: vec![1, 2, 3, 4],
+            },
+        ]
+    }
+
+    #[test]
+    fn packing_twice_gives_identical_bytes_and_verifies() {
+        let key = SigningKey::generate().unwrap();
+        let (a, m) = pack(&inputs(), Some("run-1".into()), None, &key).unwrap();
+        let (b, _) = pack(&inputs(), Some("run-1".into()), None, &key).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(m.files[0].path, "files/artifact/app.tar.gz");
+        let r = verify(&a, &[key.verifying_key()]).unwrap();
+        assert!(r.ok(), "{:?}", r.problems);
+        let other = SigningKey::generate().unwrap().verifying_key();
+        let r = verify(&a, &[other]).unwrap();
+        assert!(!r.ok());
+    }
+
+    #[test]
+    fn duplicate_paths_are_refused() {
+        let key = SigningKey::generate().unwrap();
+        let mut i = inputs();
+        i.push(i[0].clone());
+        assert!(pack(&i, None, None, &key).is_err());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(32))]
+
+        #[test]
+        fn garbage_archives_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..400)) {
+            let k = SigningKey::generate().unwrap().verifying_key();
+            let _ = verify(&bytes, std::slice::from_ref(&k));
+            let forged = write_archive(&[("manifest.json", &bytes), ("manifest.dsse.json", &bytes)]).unwrap();
+            let _ = verify(&forged, &[k]);
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! Test support: validate a log against the official SARIF 2.1.0 JSON schema.
+//!
+//! The schema is not copied into this repository; it is the `src/schema.json` that the
+//! `serde-sarif` crate ships, found through `cargo metadata` (so the crate must be a
+//! dev-dependency of the package whose tests call [`violations`]). Only built with the
+//! `official-schema` feature.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+/// Where `serde-sarif`'s copy of the official schema is, per `cargo metadata` run from
+/// `manifest_dir`.
+fn schema_path(manifest_dir: &Path) -> Result<PathBuf, String> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    // Only the host's packages are downloaded by a build; without the filter `cargo metadata`
+    // would want every target's (and fail offline).
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let version = Command::new(rustc)
+        .arg("-vV")
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("rustc -vV: {e}"))?;
+    let host = String::from_utf8_lossy(&version.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: ").map(str::to_owned))
+        .ok_or("rustc -vV printed no host triple")?;
+    let out = Command::new(cargo)
+        .args([
+            "metadata",
+            "--offline",
+            "--format-version",
+            "1",
+            "--filter-platform",
+        ])
+        .arg(host)
+        .current_dir(manifest_dir)
+        // The test's own stdin may be anything (CI pipes text into it); cargo hands stdin on
+        // to `rustc -`, which would try to compile it.
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cargo metadata: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "cargo metadata failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let meta: Value = serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())?;
+    let manifest = meta["packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| p["name"] == "serde-sarif")
+        .and_then(|p| p["manifest_path"].as_str())
+        .ok_or("serde-sarif is not in the dependency graph: add it as a dev-dependency")?;
+    let dir = Path::new(manifest)
+        .parent()
+        .ok_or("manifest without a directory")?;
+    Ok(dir.join("src/schema.json"))
+}
+
+fn validator(manifest_dir: &Path) -> &'static jsonschema::Validator {
+    static V: OnceLock<jsonschema::Validator> = OnceLock::new();
+    V.get_or_init(|| {
+        let load = || -> Result<jsonschema::Validator, String> {
+            let path = schema_path(manifest_dir)?;
+            let text =
+                std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            // The official schema's `language` pattern has a stray `]` that an ECMA-262 regex
+            // checker rejects while checking the schema itself; escape it so the schema builds
+            // (the pattern matches what it matched before).
+            let text = text.replace(
+                r#"^[a-zA-Z]{2}-[a-zA-Z]{2}]?$"#,
+                r#"^[a-zA-Z]{2}-[a-zA-Z]{2}\\]?$"#,
+            );
+            let schema: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+            jsonschema::options()
+                .should_validate_formats(true)
+                .build(&schema)
+                .map_err(|e| e.to_string())
+        };
+        match load() {
+            Ok(v) => v,
+            Err(e) => panic!("official SARIF schema unavailable: {e}"),
+        }
+    })
+}
+
+/// Every violation of the official schema in `log`, as `pointer: message`. `manifest_dir` is
+/// the calling package's `CARGO_MANIFEST_DIR`.
+pub fn violations(log: &Value, manifest_dir: &str) -> Vec<String> {
+    validator(Path::new(manifest_dir))
+        .iter_errors(log)
+        .map(|e| format!("{}: {e}", e.instance_path().as_str()))
+        .collect()
+}
