@@ -52,6 +52,127 @@ pub struct Manifest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
     pub files: Vec<Entry>,
+    /// What the evidence says, read from it at packing time so a reader of the manifest alone
+    /// sees the release's transparency-log entries, DR drill and gate decisions. The files
+    /// remain the proof; `ci-intel verify` re-derives every row from them.
+    #[serde(default, skip_serializing_if = "Highlights::is_empty")]
+    pub highlights: Highlights,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Highlights {
+    /// `sha256:HEX` of each artifact.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub artifacts: Vec<String>,
+    /// Each Sigstore bundle's Rekor entry.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rekor: Vec<RekorEntry>,
+    /// The DR drill's `completed_at` and result, as recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dr_drill: Option<serde_json::Value>,
+    /// Gate verdicts found in policy files (`ci-intel check` JSON: `gates`) and pipeline-run
+    /// records (`policies`): `id` → result.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub policies: BTreeMap<String, String>,
+}
+
+impl Highlights {
+    pub fn is_empty(&self) -> bool {
+        self.artifacts.is_empty()
+            && self.rekor.is_empty()
+            && self.dr_drill.is_none()
+            && self.policies.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RekorEntry {
+    /// The bundle file it came from.
+    pub file: String,
+    pub log_index: i64,
+    /// Hex log id (SHA-256 of the log's key).
+    pub log_id: String,
+    /// The entry's leaf hash, hex: Rekor's entry UUID without the tree-id prefix.
+    pub entry_uuid: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub integrated_time: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inclusion_proof: Option<serde_json::Value>,
+}
+
+/// Reads the highlights out of the inputs; anything unreadable is simply not highlighted.
+fn highlights(files: &BTreeMap<String, &Input>) -> Highlights {
+    use base64::Engine as _;
+    let mut h = Highlights::default();
+    for (path, i) in files {
+        let json = || serde_json::from_slice::<serde_json::Value>(&i.bytes).ok();
+        match i.role.as_str() {
+            "artifact" => h
+                .artifacts
+                .push(format!("sha256:{}", hex::encode(Sha256::digest(&i.bytes)))),
+            "signature" | "rekor" => {
+                let Some(doc) = json() else { continue };
+                for e in doc["verificationMaterial"]["tlogEntries"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                {
+                    let int = |v: &serde_json::Value| {
+                        v.as_str()
+                            .and_then(|s| s.parse().ok())
+                            .or_else(|| v.as_i64())
+                    };
+                    let Some(body) = e["canonicalizedBody"]
+                        .as_str()
+                        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+                    else {
+                        continue;
+                    };
+                    let log_id = e["logId"]["keyId"]
+                        .as_str()
+                        .and_then(|k| base64::engine::general_purpose::STANDARD.decode(k).ok())
+                        .map(hex::encode)
+                        .unwrap_or_default();
+                    let proof = &e["inclusionProof"];
+                    h.rekor.push(RekorEntry {
+                        file: path.clone(),
+                        log_index: int(&e["logIndex"]).unwrap_or(-1),
+                        log_id,
+                        entry_uuid: hex::encode(crate::sigstore::tlog::leaf_hash(&body)),
+                        integrated_time: int(&e["integratedTime"]),
+                        inclusion_proof: proof.is_object().then(|| {
+                            serde_json::json!({
+                                "log_index": int(&proof["logIndex"]),
+                                "tree_size": int(&proof["treeSize"]),
+                                "root_hash": proof["rootHash"],
+                                "checkpoint": proof["checkpoint"]["envelope"].is_string(),
+                            })
+                        }),
+                    });
+                }
+            }
+            "dr-drill" => {
+                if let Some(doc) = json() {
+                    let pick = |keys: &[&str]| keys.iter().find_map(|k| doc.get(*k).cloned());
+                    h.dr_drill = Some(serde_json::json!({
+                        "completed_at": pick(&["completed_at", "finished_at", "date", "timestamp"]),
+                        "result": pick(&["result", "status", "passed"]),
+                    }));
+                }
+            }
+            "policy" | "pipeline-run" => {
+                let Some(doc) = json() else { continue };
+                let lists = [&doc["policies"], &doc["gates"]];
+                for p in lists.into_iter().filter_map(|l| l.as_array()).flatten() {
+                    if let (Some(id), Some(r)) = (p["id"].as_str(), p["result"].as_str()) {
+                        h.policies.insert(id.to_owned(), r.to_owned());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    h
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -99,6 +220,7 @@ pub fn pack(
                 sha256: hex::encode(Sha256::digest(&i.bytes)),
             })
             .collect(),
+        highlights: highlights(&files),
     };
     let manifest_bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| e.to_string())?;
     let envelope = dsse::sign(key, MANIFEST_PAYLOAD_TYPE, &manifest_bytes);

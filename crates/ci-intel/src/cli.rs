@@ -349,6 +349,13 @@ pub struct EmitArgs {
     /// Do not run any analyzer: emit only what the environment says.
     #[arg(long)]
     pub no_analyzers: bool,
+    /// The run's Release Evidence Bundle: recorded as `release_evidence_uri`, with the
+    /// bundle's SHA-256 as the URI fragment (`…#sha256=HEX`) so the record pins its content.
+    #[arg(long, value_name = "BUNDLE.tar.zst")]
+    pub release_evidence: Option<PathBuf>,
+    /// Where the bundle is published (default: its `file://` path).
+    #[arg(long, value_name = "URI", requires = "release_evidence")]
+    pub release_evidence_uri: Option<String>,
 }
 
 #[derive(Args, Debug)]

@@ -297,3 +297,62 @@ fn missing_evidence_can_be_declared_optional() {
     let o = verify(d, &s, &["--optional", "release.nope"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn the_manifest_highlights_rekor_and_the_drill_and_the_run_record_pins_the_bundle() {
+    let Some(s) = sigstore_corpus() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    release(d, &s, 12, 1);
+    let files =
+        ci_intel_attest::evidence::read_archive(&std::fs::read(d.join("release.tar.zst")).unwrap())
+            .unwrap();
+    let m: serde_json::Value = serde_json::from_slice(&files["manifest.json"]).unwrap();
+    let rekor = &m["highlights"]["rekor"][0];
+    assert_eq!(rekor["log_index"], 25915956);
+    assert_eq!(rekor["integrated_time"], 1712085549);
+    assert_eq!(rekor["inclusion_proof"]["tree_size"], 25901138);
+    assert_eq!(rekor["entry_uuid"].as_str().unwrap().len(), 64);
+    assert_eq!(m["highlights"]["dr_drill"]["result"], "passed");
+    assert_eq!(m["highlights"]["artifacts"].as_array().unwrap().len(), 1);
+
+    let o = ci_intel(d)
+        .args(["evidence", "show", "release.tar.zst"])
+        .output()
+        .unwrap();
+    assert!(stdout(&o).contains("at index 25915956"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("with inclusion proof"),
+        "{}",
+        stdout(&o)
+    );
+
+    let o = ci_intel(d)
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_REPOSITORY", "acme/app")
+        .env("GITHUB_SHA", "0123456789abcdef0123456789abcdef01234567")
+        .env("GITHUB_RUN_ID", "7")
+        .args([
+            "run",
+            "emit",
+            "--no-analyzers",
+            "--release-evidence",
+            "release.tar.zst",
+        ])
+        .args([
+            "--release-evidence-uri",
+            "https://evidence.example.com/acme/app/7.tar.zst",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    let digest = ci_intel_attest::evidence::bundle_digest(
+        &std::fs::read(d.join("release.tar.zst")).unwrap(),
+    );
+    assert_eq!(
+        v["release_evidence_uri"],
+        format!("https://evidence.example.com/acme/app/7.tar.zst#sha256={digest}")
+    );
+    assert_eq!(ci_intel_core::pipeline_run::validate(&v), vec![]);
+}

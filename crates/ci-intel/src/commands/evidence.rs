@@ -116,5 +116,29 @@ fn describe(m: &Manifest) -> String {
             &f.sha256[..f.sha256.len().min(16)]
         ));
     }
+    let h = &m.highlights;
+    for r in &h.rekor {
+        out.push_str(&format!(
+            "  rekor        entry {} at index {} of log {}{}\n",
+            &r.entry_uuid[..r.entry_uuid.len().min(16)],
+            r.log_index,
+            &r.log_id[..r.log_id.len().min(16)],
+            if r.inclusion_proof.is_some() {
+                ", with inclusion proof"
+            } else {
+                ""
+            }
+        ));
+    }
+    if let Some(d) = &h.dr_drill {
+        out.push_str(&format!(
+            "  dr-drill     {} ({})\n",
+            d["completed_at"].as_str().unwrap_or("?"),
+            d["result"]
+        ));
+    }
+    for (id, result) in &h.policies {
+        out.push_str(&format!("  policy       {id}: {result}\n"));
+    }
     out
 }

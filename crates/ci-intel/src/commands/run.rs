@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, anyhow, bail};
 use ci_intel_core::pipeline_run::{self, Job, PipelineRun, Policy, RunStatus, Tests};
-use ci_intel_core::{GateResult, exit, fsutil, git};
+use ci_intel_core::{GateResult, InputError, exit, fsutil, git};
 use serde_json::Value;
 
 use super::tests;
@@ -350,7 +350,7 @@ fn emit(args: &EmitArgs) -> Result<i32> {
         sbom_uri: None,
         provenance_uri: None,
         signature_uri: None,
-        release_evidence_uri: None,
+        release_evidence_uri: release_evidence_uri(args)?,
         runner_os: ci.runner_os.as_deref().and_then(|os| match os {
             "Linux" => Some(pipeline_run::RunnerOs::Linux),
             "Windows" => Some(pipeline_run::RunnerOs::Windows),
@@ -425,4 +425,40 @@ fn append_line(path: &PathBuf, line: &str) -> Result<()> {
     existing.extend_from_slice(line.as_bytes());
     fsutil::write_atomic(path, &existing)
         .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// What a path segment of a `file://` URI may not hold literally (RFC 3986).
+const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}');
+
+/// `URI#sha256=HEX` of the run's evidence bundle, when one is given.
+fn release_evidence_uri(args: &EmitArgs) -> Result<Option<String>> {
+    let Some(path) = &args.release_evidence else {
+        return Ok(None);
+    };
+    let bytes = std::fs::read(path).map_err(|e| InputError::io(path, &e))?;
+    let digest = ci_intel_attest::evidence::bundle_digest(&bytes);
+    let uri = match &args.release_evidence_uri {
+        Some(u) => u.split('#').next().unwrap_or(u).to_owned(),
+        None => {
+            let abs = std::path::absolute(path).map_err(|e| InputError::io(path, &e))?;
+            let encoded: String = abs
+                .to_string_lossy()
+                .split('/')
+                .map(|seg| percent_encoding::utf8_percent_encode(seg, PATH_SEGMENT).to_string())
+                .collect::<Vec<_>>()
+                .join("/");
+            format!("file://{encoded}")
+        }
+    };
+    Ok(Some(format!("{uri}#sha256={digest}")))
 }
