@@ -49,9 +49,48 @@ pub enum Command {
     /// `tar.zst`; verify it; show it.
     #[command(subcommand)]
     Evidence(EvidenceCommand),
+    /// Software bills of materials: generate CycloneDX and SPDX from lockfiles.
+    #[command(subcommand)]
+    Sbom(SbomCommand),
     /// The release truth table over a Release Evidence Bundle: signature, provenance policy,
     /// Rekor inclusion, SBOM, determinism and DR drill, one gate verdict each.
     Verify(VerifyArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SbomCommand {
+    /// Read the lockfiles under DIR (Cargo.lock, package-lock.json, poetry.lock, uv.lock,
+    /// Pipfile.lock, requirements*.txt, go.mod) and write CycloneDX 1.6 and/or SPDX 2.3 JSON.
+    /// The same input gives byte-identical output.
+    Generate(SbomGenerateArgs),
+}
+
+/// An SBOM format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SbomFormat {
+    Cyclonedx,
+    Spdx,
+    /// Both: `-o BASE` writes `BASE.cdx.json` and `BASE.spdx.json`.
+    Both,
+}
+
+#[derive(Args, Debug)]
+pub struct SbomGenerateArgs {
+    /// A directory (searched for lockfiles) or one lockfile.
+    #[arg(value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+    #[arg(long, value_enum, default_value_t = SbomFormat::Cyclonedx)]
+    pub format: SbomFormat,
+    /// Write to FILE (atomically) instead of standard output; with `--format both`, the base
+    /// name of the two files.
+    #[arg(long, short, value_name = "FILE", required_if_eq("format", "both"))]
+    pub output: Option<PathBuf>,
+    /// The project name recorded (default: the root package or directory name).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Leave out development-only components (dev and build dependencies, dev groups).
+    #[arg(long)]
+    pub no_dev: bool,
 }
 
 #[derive(Args, Debug)]

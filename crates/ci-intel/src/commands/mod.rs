@@ -10,6 +10,7 @@ mod findings;
 mod rules;
 mod run;
 mod sarif;
+mod sbom;
 mod secrets;
 mod tests;
 mod verify;
@@ -33,5 +34,6 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Attest(cmd) => attest::run(cmd),
         Command::Evidence(cmd) => evidence::run(cmd),
         Command::Verify(args) => verify::run(&args),
+        Command::Sbom(cmd) => sbom::run(cmd),
     }
 }

@@ -1,0 +1,123 @@
+//! Lockfile discovery and the readers, one module per package manager.
+//!
+//! A reader gets the lockfile's text (and, where the lockfile alone cannot tell direct from
+//! transitive or dev from runtime dependencies, the manifest beside it) and adds what the
+//! package manager resolved to the [`Sbom`]. Malformed input is an [`InputError`] naming the
+//! file and, where the parser knows it, the line.
+
+mod cargo;
+mod go;
+mod npm;
+mod python;
+
+use std::path::{Path, PathBuf};
+
+use ci_intel_core::InputError;
+use ci_intel_core::error::Position;
+
+use crate::model::Sbom;
+
+/// Lockfile names this crate reads, with their readers.
+const LOCKFILES: &[(&str, Reader)] = &[
+    ("Cargo.lock", cargo::read),
+    ("package-lock.json", npm::read_package_lock),
+    ("npm-shrinkwrap.json", npm::read_package_lock),
+    ("poetry.lock", python::read_poetry),
+    ("uv.lock", python::read_uv),
+    ("Pipfile.lock", python::read_pipfile),
+    ("go.mod", go::read),
+];
+
+type Reader = fn(&Path, &str, &str, &mut Sbom) -> Result<(), InputError>;
+
+fn reader_for(path: &Path) -> Option<Reader> {
+    let name = path.file_name()?.to_str()?;
+    if let Some((_, r)) = LOCKFILES.iter().find(|(n, _)| *n == name) {
+        return Some(*r);
+    }
+    // requirements.txt, requirements-dev.txt, requirements/prod.txt…
+    if name.starts_with("requirements") && name.ends_with(".txt") {
+        return Some(python::read_requirements);
+    }
+    None
+}
+
+/// The lockfiles under `dir`, sorted. Not searched: installed dependencies (`node_modules`,
+/// `vendor`, virtualenvs), build output (`target`), and test data (`testdata`, `fixtures`),
+/// whose lockfiles describe inputs of tests, not what ships.
+pub fn discover(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let walker = ignore::WalkBuilder::new(dir)
+        .hidden(true)
+        .git_ignore(true)
+        .filter_entry(|e| {
+            let n = e.file_name().to_string_lossy();
+            !matches!(
+                n.as_ref(),
+                "node_modules" | "target" | ".git" | ".venv" | "venv" | "vendor" | "testdata" | "fixtures"
+            )
+        })
+        .build();
+    for entry in walker.flatten() {
+        if entry.file_type().is_some_and(|t| t.is_file()) && reader_for(entry.path()).is_some() {
+            out.push(entry.into_path());
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Reads one lockfile into `sbom`; `rel` is its name as reported.
+pub fn read_file(path: &Path, rel: &str, sbom: &mut Sbom) -> Result<(), InputError> {
+    let reader = reader_for(path)
+        .ok_or_else(|| InputError::new(path, "not a lockfile ci-intel reads (Cargo.lock, package-lock.json, npm-shrinkwrap.json, poetry.lock, uv.lock, Pipfile.lock, requirements*.txt, go.mod)"))?;
+    let bytes = std::fs::read(path).map_err(|e| InputError::io(path, &e))?;
+    let text = String::from_utf8(bytes).map_err(|_| InputError::new(path, "expected UTF-8 text"))?;
+    reader(path, &text, rel, sbom)?;
+    sbom.lockfiles.push(rel.to_owned());
+    Ok(())
+}
+
+/// Reads every lockfile under `dir` (or `dir` itself when it is a lockfile).
+pub fn read_dir(dir: &Path) -> Result<Sbom, InputError> {
+    let mut sbom = Sbom {
+        name: dir
+            .canonicalize()
+            .ok()
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "project".into()),
+        ..Sbom::default()
+    };
+    let files = if dir.is_file() { vec![dir.to_path_buf()] } else { discover(dir) };
+    if files.is_empty() {
+        return Err(InputError::new(dir, "no lockfile found (looked for Cargo.lock, package-lock.json, poetry.lock, uv.lock, Pipfile.lock, requirements*.txt, go.mod)"));
+    }
+    let base = if dir.is_file() { dir.parent().unwrap_or(Path::new("")) } else { dir };
+    for f in &files {
+        let rel = f.strip_prefix(base).unwrap_or(f).to_string_lossy().replace('\\', "/");
+        read_file(f, &rel, &mut sbom)?;
+    }
+    sbom.normalize();
+    Ok(sbom)
+}
+
+/// A TOML error as an [`InputError`] with its line and column.
+fn toml_error(path: &Path, text: &str, e: &toml::de::Error, what: &str) -> InputError {
+    match e.span() {
+        Some(span) => InputError::at(
+            path,
+            ci_intel_core::error::position_of_offset(text.as_bytes(), span.start),
+            format!("expected {what}: {}", e.message()),
+        ),
+        None => InputError::new(path, format!("expected {what}: {}", e.message())),
+    }
+}
+
+/// A JSON error as an [`InputError`] with its line and column.
+fn json_error(path: &Path, e: &serde_json::Error, what: &str) -> InputError {
+    InputError::at(
+        path,
+        Position::at(e.line() as u64, e.column() as u64),
+        format!("expected {what}: {e}"),
+    )
+}
