@@ -12,7 +12,7 @@ use serde::Serialize;
 
 pub const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 pub const SARIF_VERSION: &str = "2.1.0";
-const INFORMATION_URI: &str = "https://github.com/ci-intel/ci-intel";
+pub const INFORMATION_URI: &str = "https://github.com/ci-intel/ci-intel";
 /// Key of our fingerprint in `partialFingerprints` (versioned: a new algorithm gets a new key).
 pub const FINGERPRINT_KEY: &str = "ciIntelFingerprint/v1";
 /// The `uriBaseId` every repository-relative URI is written against.

@@ -7,6 +7,7 @@
 //! - [`cyclonedx`] and [`spdx`]: deterministic CycloneDX 1.6 and SPDX 2.3 JSON.
 
 pub mod cyclonedx;
+pub mod document;
 pub mod lockfiles;
 pub mod model;
 pub mod purl;

@@ -89,3 +89,46 @@ mod tests {
         assert_eq!(pypi_normalize("zope.interface"), "zope-interface");
     }
 }
+
+/// Parses a purl of a served ecosystem into `(ecosystem, name, version)`; the name as the
+/// ecosystem writes it (`@scope/name` for npm, the module path for Go).
+pub fn parse(purl: &str) -> Option<(Ecosystem, String, String)> {
+    let rest = purl.strip_prefix("pkg:")?;
+    let rest = rest.split(['?', '#']).next()?;
+    let (ty, path) = rest.split_once('/')?;
+    let (path, version) = path.rsplit_once('@')?;
+    let dec = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8().ok().map(|c| c.into_owned());
+    let name = path.split('/').map(dec).collect::<Option<Vec<_>>>()?.join("/");
+    let version = dec(version)?;
+    if name.is_empty() || version.is_empty() {
+        return None;
+    }
+    let eco = match ty.to_ascii_lowercase().as_str() {
+        "cargo" => Ecosystem::Cargo,
+        "npm" => Ecosystem::Npm,
+        "pypi" => Ecosystem::PyPI,
+        "golang" => Ecosystem::Go,
+        _ => return None,
+    };
+    Some((eco, name, version))
+}
+
+#[cfg(test)]
+mod parse_tests {
+    use super::*;
+
+    #[test]
+    fn round_trips() {
+        for (eco, n, v) in [
+            (Ecosystem::Npm, "@babel/core", "7.23.9"),
+            (Ecosystem::Cargo, "x", "1.0.0+build.1"),
+            (Ecosystem::Go, "github.com/gorilla/mux", "v1.8.0"),
+            (Ecosystem::PyPI, "typing-extensions", "4.5.0"),
+        ] {
+            assert_eq!(parse(&purl(eco, n, v)), Some((eco, n.to_owned(), v.to_owned())));
+        }
+        assert_eq!(parse("pkg:maven/org.x/y@1"), None);
+        assert_eq!(parse("pkg:npm/x"), None);
+        assert_eq!(parse("nonsense"), None);
+    }
+}

@@ -52,6 +52,12 @@ pub enum Command {
     /// Software bills of materials: generate CycloneDX and SPDX from lockfiles.
     #[command(subcommand)]
     Sbom(SbomCommand),
+    /// Known vulnerabilities of a project's components, offline (OSV database), with VEX.
+    #[command(subcommand)]
+    Vuln(VulnCommand),
+    /// Write VEX statements (OpenVEX).
+    #[command(subcommand)]
+    Vex(VexCommand),
     /// The release truth table over a Release Evidence Bundle: signature, provenance policy,
     /// Rekor inclusion, SBOM, determinism and DR drill, one gate verdict each.
     Verify(VerifyArgs),
@@ -91,6 +97,104 @@ pub struct SbomGenerateArgs {
     /// Leave out development-only components (dev and build dependencies, dev groups).
     #[arg(long)]
     pub no_dev: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum VulnCommand {
+    /// Match the components of a directory's lockfiles, a lockfile, or an SBOM (CycloneDX or
+    /// SPDX JSON) against an offline OSV database; gate on risk, VEX applied.
+    Scan(VulnScanArgs),
+    /// The OSV database.
+    #[command(subcommand)]
+    Db(VulnDbCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum VulnDbCommand {
+    /// Compile an OSV database (directory of JSON files, OSV zip archives) into one compact
+    /// index file that `vuln scan --db` loads in milliseconds.
+    Index(VulnDbIndexArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct VulnDbIndexArgs {
+    /// The database: a directory of OSV JSON files and/or OSV's per-ecosystem zip archives.
+    #[arg(long, value_name = "PATH")]
+    pub db: PathBuf,
+    /// Where to write the index.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct VulnScanArgs {
+    /// A directory (its lockfiles), one lockfile, or an SBOM file.
+    #[arg(value_name = "INPUT", default_value = ".")]
+    pub input: PathBuf,
+    /// The OSV database: a directory of OSV JSON files, OSV zip archives, or an index from
+    /// `vuln db index`.
+    #[arg(long, value_name = "PATH", env = "CI_INTEL_OSV_DB")]
+    pub db: PathBuf,
+    /// EPSS scores (FIRST's CSV: `cve,epss,percentile`).
+    #[arg(long, value_name = "CSV")]
+    pub epss: Option<PathBuf>,
+    /// CISA's Known Exploited Vulnerabilities catalogue (JSON); listed CVEs are critical.
+    #[arg(long, value_name = "JSON")]
+    pub kev: Option<PathBuf>,
+    /// VEX documents (OpenVEX or CycloneDX VEX; repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub vex: Vec<PathBuf>,
+    /// Days a VEX statement suppresses after its timestamp.
+    #[arg(long, value_name = "DAYS", default_value_t = 90)]
+    pub vex_max_age_days: i64,
+    /// Deny when an unsuppressed vulnerability's risk is at least this (0..1).
+    #[arg(long, value_name = "RISK", default_value_t = 0.7)]
+    pub threshold: f64,
+    /// Risk of a vulnerability with no computable CVSS v3 score and no EPSS entry.
+    #[arg(long, value_name = "RISK", default_value_t = 0.5)]
+    pub unknown_risk: f64,
+    /// Leave out development-only components.
+    #[arg(long)]
+    pub no_dev: bool,
+    /// Leave out RustSec's informational advisories (unmaintained, unsound).
+    #[arg(long)]
+    pub no_informational: bool,
+    /// Output format (human, json, sarif, markdown).
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Write the output to FILE (atomically) instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum VexCommand {
+    /// Write an OpenVEX document with one statement.
+    Create(VexCreateArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct VexCreateArgs {
+    /// The vulnerability (CVE, GHSA, RUSTSEC, PYSEC or GO id).
+    #[arg(long, value_name = "ID")]
+    pub vulnerability: String,
+    /// Products (purls; without `@version` every version); repeatable.
+    #[arg(long, value_name = "PURL", required = true)]
+    pub product: Vec<String>,
+    #[arg(long, value_parser = ["not_affected", "affected", "fixed", "under_investigation"])]
+    pub status: String,
+    /// Required for `not_affected` (OpenVEX's justifications, e.g.
+    /// `vulnerable_code_not_in_execute_path`).
+    #[arg(long, value_parser = ["component_not_present", "vulnerable_code_not_present", "vulnerable_code_not_in_execute_path", "vulnerable_code_cannot_be_controlled_by_adversary", "inline_mitigations_already_exist"], required_if_eq("status", "not_affected"))]
+    pub justification: Option<String>,
+    /// When the statement stops suppressing (RFC 3339); it also stops after `--vex-max-age-days`.
+    #[arg(long, value_name = "TIME")]
+    pub expires: Option<String>,
+    /// Who makes the statement.
+    #[arg(long, default_value = "ci-intel")]
+    pub author: String,
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

@@ -14,6 +14,7 @@ mod sbom;
 mod secrets;
 mod tests;
 mod verify;
+mod vuln;
 
 use anyhow::Result;
 
@@ -35,5 +36,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Evidence(cmd) => evidence::run(cmd),
         Command::Verify(args) => verify::run(&args),
         Command::Sbom(cmd) => sbom::run(cmd),
+        Command::Vuln(cmd) => vuln::run(cmd),
+        Command::Vex(cmd) => vuln::vex(cmd),
     }
 }
