@@ -16,7 +16,10 @@ pub fn serial_number(sbom: &Sbom) -> String {
         }
         content.push('\n');
     }
-    format!("urn:uuid:{}", uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, content.as_bytes()))
+    format!(
+        "urn:uuid:{}",
+        uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, content.as_bytes())
+    )
 }
 
 fn scope(s: Scope) -> &'static str {
@@ -71,7 +74,11 @@ pub fn to_json(sbom: &Sbom, tool_version: &str) -> Value {
         })
         .collect();
     let mut dependencies = vec![json!({"ref": "root", "dependsOn": sbom.root_depends_on})];
-    dependencies.extend(sbom.components.values().map(|c| json!({"ref": c.purl, "dependsOn": c.depends_on})));
+    dependencies.extend(
+        sbom.components
+            .values()
+            .map(|c| json!({"ref": c.purl, "dependsOn": c.depends_on})),
+    );
     let mut root = json!({"type": "application", "bom-ref": "root", "name": sbom.name});
     if let Some(v) = &sbom.version {
         root["version"] = json!(v);

@@ -42,20 +42,34 @@ pub fn packages(doc: &Value) -> Result<(Vec<Listed>, usize), String> {
             let mut n = 0;
             walk(&doc["components"], &mut purls, &mut n);
             let skipped = n - purls.len();
-            return Ok(finish(purls, skipped));
+            Ok(finish(purls, skipped))
         }
         Some(_) => {
             let mut n = 0;
-            for p in doc.get("packages").and_then(Value::as_array).into_iter().flatten() {
+            for p in doc
+                .get("packages")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 n += 1;
-                if let Some(purl) = p.get("externalRefs").and_then(Value::as_array).into_iter().flatten().find(|r| r.get("referenceType").and_then(Value::as_str) == Some("purl")).and_then(|r| r.get("referenceLocator")?.as_str()) {
+                if let Some(purl) = p
+                    .get("externalRefs")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .find(|r| r.get("referenceType").and_then(Value::as_str) == Some("purl"))
+                    .and_then(|r| r.get("referenceLocator")?.as_str())
+                {
                     purls.push(purl.to_owned());
                 }
             }
             let skipped = n - purls.len();
             Ok(finish(purls, skipped))
         }
-        None => Err("expected a CycloneDX (`bomFormat`) or SPDX (`spdxVersion`) JSON document".into()),
+        None => {
+            Err("expected a CycloneDX (`bomFormat`) or SPDX (`spdxVersion`) JSON document".into())
+        }
     }
 }
 
@@ -63,7 +77,12 @@ fn finish(purls: Vec<String>, mut skipped: usize) -> (Vec<Listed>, usize) {
     let mut out = Vec::new();
     for p in purls {
         match crate::purl::parse(&p) {
-            Some((ecosystem, name, version)) => out.push(Listed { ecosystem, name, version, purl: p }),
+            Some((ecosystem, name, version)) => out.push(Listed {
+                ecosystem,
+                name,
+                version,
+                purl: p,
+            }),
             None => skipped += 1,
         }
     }

@@ -72,15 +72,30 @@ mod tests {
 
     #[test]
     fn purls_per_ecosystem() {
-        assert_eq!(purl(Ecosystem::Cargo, "regex", "1.10.2"), "pkg:cargo/regex@1.10.2");
-        assert_eq!(purl(Ecosystem::PyPI, "Typing_Extensions", "4.5.0"), "pkg:pypi/typing-extensions@4.5.0");
-        assert_eq!(purl(Ecosystem::Npm, "@babel/core", "7.23.9"), "pkg:npm/%40babel/core@7.23.9");
-        assert_eq!(purl(Ecosystem::Npm, "lodash", "4.17.21"), "pkg:npm/lodash@4.17.21");
+        assert_eq!(
+            purl(Ecosystem::Cargo, "regex", "1.10.2"),
+            "pkg:cargo/regex@1.10.2"
+        );
+        assert_eq!(
+            purl(Ecosystem::PyPI, "Typing_Extensions", "4.5.0"),
+            "pkg:pypi/typing-extensions@4.5.0"
+        );
+        assert_eq!(
+            purl(Ecosystem::Npm, "@babel/core", "7.23.9"),
+            "pkg:npm/%40babel/core@7.23.9"
+        );
+        assert_eq!(
+            purl(Ecosystem::Npm, "lodash", "4.17.21"),
+            "pkg:npm/lodash@4.17.21"
+        );
         assert_eq!(
             purl(Ecosystem::Go, "github.com/gorilla/mux", "v1.8.0"),
             "pkg:golang/github.com/gorilla/mux@v1.8.0"
         );
-        assert_eq!(purl(Ecosystem::Cargo, "x", "1.0.0+build.1"), "pkg:cargo/x@1.0.0%2Bbuild.1");
+        assert_eq!(
+            purl(Ecosystem::Cargo, "x", "1.0.0+build.1"),
+            "pkg:cargo/x@1.0.0%2Bbuild.1"
+        );
     }
 
     #[test]
@@ -97,8 +112,17 @@ pub fn parse(purl: &str) -> Option<(Ecosystem, String, String)> {
     let rest = rest.split(['?', '#']).next()?;
     let (ty, path) = rest.split_once('/')?;
     let (path, version) = path.rsplit_once('@')?;
-    let dec = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8().ok().map(|c| c.into_owned());
-    let name = path.split('/').map(dec).collect::<Option<Vec<_>>>()?.join("/");
+    let dec = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8()
+            .ok()
+            .map(|c| c.into_owned())
+    };
+    let name = path
+        .split('/')
+        .map(dec)
+        .collect::<Option<Vec<_>>>()?
+        .join("/");
     let version = dec(version)?;
     if name.is_empty() || version.is_empty() {
         return None;
@@ -125,7 +149,10 @@ mod parse_tests {
             (Ecosystem::Go, "github.com/gorilla/mux", "v1.8.0"),
             (Ecosystem::PyPI, "typing-extensions", "4.5.0"),
         ] {
-            assert_eq!(parse(&purl(eco, n, v)), Some((eco, n.to_owned(), v.to_owned())));
+            assert_eq!(
+                parse(&purl(eco, n, v)),
+                Some((eco, n.to_owned(), v.to_owned()))
+            );
         }
         assert_eq!(parse("pkg:maven/org.x/y@1"), None);
         assert_eq!(parse("pkg:npm/x"), None);

@@ -11,7 +11,13 @@ fn spdx_id(purl: &str) -> String {
     let body: String = purl
         .trim_start_matches("pkg:")
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
     format!("SPDXRef-Package-{body}")
 }
@@ -54,7 +60,11 @@ pub fn to_json(sbom: &Sbom, tool_version: &str, created: &str) -> Value {
         let declared = match c.licenses.as_slice() {
             [] => "NOASSERTION".to_owned(),
             [one] => one.clone(),
-            many => many.iter().map(|l| format!("({l})")).collect::<Vec<_>>().join(" AND "),
+            many => many
+                .iter()
+                .map(|l| format!("({l})"))
+                .collect::<Vec<_>>()
+                .join(" AND "),
         };
         let mut p = json!({
             "SPDXID": ids[&c.purl],
@@ -69,11 +79,17 @@ pub fn to_json(sbom: &Sbom, tool_version: &str, created: &str) -> Value {
             "primaryPackagePurpose": "LIBRARY",
         });
         if !c.hashes.is_empty() {
-            p["checksums"] = c.hashes.iter().map(|h| json!({"algorithm": checksum_alg(h.alg), "checksumValue": h.hex})).collect();
+            p["checksums"] = c
+                .hashes
+                .iter()
+                .map(|h| json!({"algorithm": checksum_alg(h.alg), "checksumValue": h.hex}))
+                .collect();
         }
         packages.push(p);
     }
-    let mut relationships = vec![json!({"spdxElementId": "SPDXRef-DOCUMENT", "relationshipType": "DESCRIBES", "relatedSpdxElement": root_id})];
+    let mut relationships = vec![
+        json!({"spdxElementId": "SPDXRef-DOCUMENT", "relationshipType": "DESCRIBES", "relatedSpdxElement": root_id}),
+    ];
     for d in &sbom.root_depends_on {
         let rel = match sbom.components.get(d).map(|c| c.scope) {
             Some(crate::Scope::Dev) => "DEV_DEPENDENCY_OF",
@@ -87,7 +103,17 @@ pub fn to_json(sbom: &Sbom, tool_version: &str, created: &str) -> Value {
             relationships.push(json!({"spdxElementId": ids[&c.purl], "relationshipType": "DEPENDS_ON", "relatedSpdxElement": ids[d]}));
         }
     }
-    let name: String = sbom.name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '-' }).collect();
+    let name: String = sbom
+        .name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
     json!({
         "spdxVersion": "SPDX-2.3",
         "dataLicense": "CC0-1.0",
@@ -106,6 +132,9 @@ mod tests {
 
     #[test]
     fn ids_keep_only_allowed_characters() {
-        assert_eq!(spdx_id("pkg:npm/%40babel/core@7.23.9"), "SPDXRef-Package-npm--40babel-core-7.23.9");
+        assert_eq!(
+            spdx_id("pkg:npm/%40babel/core@7.23.9"),
+            "SPDXRef-Package-npm--40babel-core-7.23.9"
+        );
     }
 }

@@ -23,12 +23,21 @@ fn cargo_lock_set(path: &Path) -> BTreeSet<String> {
         .unwrap()
         .iter()
         .filter(|p| p.get("source").is_some())
-        .map(|p| format!("{}@{}", p["name"].as_str().unwrap(), p["version"].as_str().unwrap()))
+        .map(|p| {
+            format!(
+                "{}@{}",
+                p["name"].as_str().unwrap(),
+                p["version"].as_str().unwrap()
+            )
+        })
         .collect()
 }
 
 fn set(sbom: &ci_intel_sbom::Sbom) -> BTreeSet<String> {
-    sbom.components.values().map(|c| format!("{}@{}", c.name, c.version)).collect()
+    sbom.components
+        .values()
+        .map(|c| format!("{}@{}", c.name, c.version))
+        .collect()
 }
 
 #[test]
@@ -36,10 +45,17 @@ fn cargo_lockfiles_of_ripgrep_and_of_this_repository() {
     let Some(dir) = corpus() else { return };
     for d in ["ripgrep-head", "ripgrep-0.10.0"] {
         let sbom = lockfiles::read_dir(&dir.join(d)).unwrap();
-        assert_eq!(set(&sbom), cargo_lock_set(&dir.join(d).join("Cargo.lock")), "{d}");
+        assert_eq!(
+            set(&sbom),
+            cargo_lock_set(&dir.join(d).join("Cargo.lock")),
+            "{d}"
+        );
         for c in sbom.components.values() {
             // `+` (build metadata) is percent-encoded, as purl requires.
-            assert_eq!(c.purl, format!("pkg:cargo/{}@{}", c.name, c.version.replace('+', "%2B")));
+            assert_eq!(
+                c.purl,
+                format!("pkg:cargo/{}@{}", c.name, c.version.replace('+', "%2B"))
+            );
             assert_eq!(c.hashes.len(), 1, "{d}: {} has its checksum", c.purl);
             assert_eq!(c.hashes[0].hex.len(), 64);
         }
@@ -48,65 +64,156 @@ fn cargo_lockfiles_of_ripgrep_and_of_this_repository() {
     assert_eq!(rg.components.len(), 52);
     // The graph: regex depends on regex-syntax and aho-corasick.
     let regex = rg.components.values().find(|c| c.name == "regex").unwrap();
-    assert!(regex.depends_on.iter().any(|d| d.starts_with("pkg:cargo/regex-syntax@")));
-    assert!(regex.depends_on.iter().any(|d| d.starts_with("pkg:cargo/aho-corasick@")));
+    assert!(
+        regex
+            .depends_on
+            .iter()
+            .any(|d| d.starts_with("pkg:cargo/regex-syntax@"))
+    );
+    assert!(
+        regex
+            .depends_on
+            .iter()
+            .any(|d| d.starts_with("pkg:cargo/aho-corasick@"))
+    );
 
     // This repository: its members' manifests are here, so dev-only crates are told apart.
     let me = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let sbom = lockfiles::read_dir(&me).unwrap();
-    assert_eq!(sbom.lockfiles, ["Cargo.lock"], "test fixtures are not the product's lockfiles");
+    assert_eq!(
+        sbom.lockfiles,
+        ["Cargo.lock"],
+        "test fixtures are not the product's lockfiles"
+    );
     assert_eq!(set(&sbom), cargo_lock_set(&me.join("Cargo.lock")));
-    let scope = |n: &str| sbom.components.values().find(|c| c.name == n).unwrap().scope;
+    let scope = |n: &str| {
+        sbom.components
+            .values()
+            .find(|c| c.name == n)
+            .unwrap()
+            .scope
+    };
     assert_eq!(scope("clap"), Scope::Required);
-    assert_eq!(scope("proptest"), Scope::Dev, "proptest is only a dev-dependency");
+    assert_eq!(
+        scope("proptest"),
+        Scope::Dev,
+        "proptest is only a dev-dependency"
+    );
     assert_eq!(scope("assert_cmd"), Scope::Dev);
-    assert!(sbom.components.values().find(|c| c.name == "clap").unwrap().direct);
+    assert!(
+        sbom.components
+            .values()
+            .find(|c| c.name == "clap")
+            .unwrap()
+            .direct
+    );
 }
 
 #[test]
 fn npm_lockfile_of_axios() {
     let Some(dir) = corpus() else { return };
     let sbom = lockfiles::read_dir(&dir.join("axios")).unwrap();
-    let lock: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("axios/package-lock.json")).unwrap()).unwrap();
+    let lock: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("axios/package-lock.json")).unwrap(),
+    )
+    .unwrap();
     let want: BTreeSet<String> = lock["packages"]
         .as_object()
         .unwrap()
         .iter()
         .filter(|(k, v)| k.contains("node_modules/") && v.get("link").is_none())
-        .map(|(k, v)| format!("{}@{}", k.rsplit("node_modules/").next().unwrap(), v["version"].as_str().unwrap()))
+        .map(|(k, v)| {
+            format!(
+                "{}@{}",
+                k.rsplit("node_modules/").next().unwrap(),
+                v["version"].as_str().unwrap()
+            )
+        })
         .collect();
     assert_eq!(set(&sbom), want);
     assert_eq!(sbom.components.len(), 1672);
-    let fr = sbom.components.values().find(|c| c.name == "follow-redirects").unwrap();
+    let fr = sbom
+        .components
+        .values()
+        .find(|c| c.name == "follow-redirects")
+        .unwrap();
     assert_eq!(fr.scope, Scope::Required);
     assert!(fr.direct);
     assert!(fr.hashes.iter().any(|h| h.alg == "SHA-512"));
-    let babel = sbom.components.values().find(|c| c.name == "@babel/core").unwrap();
-    assert_eq!(babel.purl, format!("pkg:npm/%40babel/core@{}", babel.version));
+    let babel = sbom
+        .components
+        .values()
+        .find(|c| c.name == "@babel/core")
+        .unwrap();
+    assert_eq!(
+        babel.purl,
+        format!("pkg:npm/%40babel/core@{}", babel.version)
+    );
     assert_eq!(babel.scope, Scope::Dev);
     // form-data's own dependencies are resolved through node_modules.
-    let fd = sbom.components.values().find(|c| c.name == "form-data").unwrap();
-    assert!(fd.depends_on.iter().any(|d| d.starts_with("pkg:npm/asynckit@")), "{:?}", fd.depends_on);
+    let fd = sbom
+        .components
+        .values()
+        .find(|c| c.name == "form-data")
+        .unwrap();
+    assert!(
+        fd.depends_on
+            .iter()
+            .any(|d| d.starts_with("pkg:npm/asynckit@")),
+        "{:?}",
+        fd.depends_on
+    );
 }
 
 #[test]
 fn poetry_lockfile_with_its_pyproject() {
     let Some(dir) = corpus() else { return };
     let sbom = lockfiles::read_dir(&dir.join("poetry")).unwrap();
-    let t: toml::Table = std::fs::read_to_string(dir.join("poetry/poetry.lock")).unwrap().parse().unwrap();
+    let t: toml::Table = std::fs::read_to_string(dir.join("poetry/poetry.lock"))
+        .unwrap()
+        .parse()
+        .unwrap();
     let packages = t["package"].as_array().unwrap();
     assert_eq!(sbom.components.len(), packages.len());
     let dev_want = packages
         .iter()
-        .filter(|p| !p["groups"].as_array().unwrap().iter().any(|g| g.as_str() == Some("main")))
+        .filter(|p| {
+            !p["groups"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|g| g.as_str() == Some("main"))
+        })
         .count();
-    assert_eq!(sbom.components.values().filter(|c| c.scope == Scope::Dev).count(), dev_want);
-    let ext = sbom.components.values().find(|c| c.name == "typing_extensions" || c.name == "typing-extensions").unwrap();
-    assert!(ext.purl.starts_with("pkg:pypi/typing-extensions@"), "{}", ext.purl);
+    assert_eq!(
+        sbom.components
+            .values()
+            .filter(|c| c.scope == Scope::Dev)
+            .count(),
+        dev_want
+    );
+    let ext = sbom
+        .components
+        .values()
+        .find(|c| c.name == "typing_extensions" || c.name == "typing-extensions")
+        .unwrap();
+    assert!(
+        ext.purl.starts_with("pkg:pypi/typing-extensions@"),
+        "{}",
+        ext.purl
+    );
     assert!(ext.hashes.iter().all(|h| h.alg == "SHA-256"));
-    let anyio = sbom.components.values().find(|c| c.name == "anyio").unwrap();
-    assert!(anyio.depends_on.iter().any(|d| d.starts_with("pkg:pypi/idna@")));
+    let anyio = sbom
+        .components
+        .values()
+        .find(|c| c.name == "anyio")
+        .unwrap();
+    assert!(
+        anyio
+            .depends_on
+            .iter()
+            .any(|d| d.starts_with("pkg:pypi/idna@"))
+    );
 }
 
 #[test]
@@ -130,17 +237,34 @@ fn requirements_uv_pipfile_and_go_written_here() {
     )
     .unwrap();
     let sbom = lockfiles::read_dir(d).unwrap();
-    let get = |p: &str| sbom.components.get(p).unwrap_or_else(|| panic!("{p} in {:?}", sbom.components.keys()));
+    let get = |p: &str| {
+        sbom.components
+            .get(p)
+            .unwrap_or_else(|| panic!("{p} in {:?}", sbom.components.keys()))
+    };
     let req = get("pkg:pypi/requests@2.31.0");
     assert!(req.direct && req.hashes.len() == 1);
-    assert!(req.depends_on.contains(&"pkg:pypi/urllib3@1.26.18".to_owned()));
+    assert!(
+        req.depends_on
+            .contains(&"pkg:pypi/urllib3@1.26.18".to_owned())
+    );
     assert!(!get("pkg:pypi/urllib3@1.26.18").direct);
     assert_eq!(get("pkg:pypi/pytest@7.4.0").scope, Scope::Dev);
-    assert!(sbom.notes.iter().any(|n| n.contains("flask>=2")), "{:?}", sbom.notes);
+    assert!(
+        sbom.notes.iter().any(|n| n.contains("flask>=2")),
+        "{:?}",
+        sbom.notes
+    );
     let mux = get("pkg:golang/github.com/gorilla/mux@v1.8.0");
     assert!(mux.direct);
-    assert_eq!(mux.hashes[0].hex, "8b8d1aa9f911d61d9294df61a23c15e5903dd7071714ebe474d21e1433f99282");
-    assert!(!get("pkg:golang/golang.org/x/net@v0.23.0").direct, "replaced and indirect");
+    assert_eq!(
+        mux.hashes[0].hex,
+        "8b8d1aa9f911d61d9294df61a23c15e5903dd7071714ebe474d21e1433f99282"
+    );
+    assert!(
+        !get("pkg:golang/golang.org/x/net@v0.23.0").direct,
+        "replaced and indirect"
+    );
 }
 
 #[test]
@@ -190,26 +314,46 @@ dependencies = [{ name = "idna" }]
     )
     .unwrap();
     let sbom = lockfiles::read_dir(d).unwrap();
-    let get = |p: &str| sbom.components.get(p).unwrap_or_else(|| panic!("{p} in {:?}", sbom.components.keys()));
-    assert_eq!(sbom.components.len(), 4, "the editable project is the root, not a component");
+    let get = |p: &str| {
+        sbom.components
+            .get(p)
+            .unwrap_or_else(|| panic!("{p} in {:?}", sbom.components.keys()))
+    };
+    assert_eq!(
+        sbom.components.len(),
+        4,
+        "the editable project is the root, not a component"
+    );
     assert_eq!(get("pkg:pypi/httpx@0.27.0").scope, Scope::Required);
     assert!(get("pkg:pypi/httpx@0.27.0").direct);
-    assert_eq!(get("pkg:pypi/idna@3.7").scope, Scope::Required, "needed at run time through httpx");
+    assert_eq!(
+        get("pkg:pypi/idna@3.7").scope,
+        Scope::Required,
+        "needed at run time through httpx"
+    );
     assert!(!get("pkg:pypi/idna@3.7").direct);
     assert_eq!(get("pkg:pypi/socksio@1.0.0").scope, Scope::Optional);
     assert_eq!(get("pkg:pypi/pytest@8.2.0").scope, Scope::Dev);
 
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    std::fs::write(d.join("Pipfile"), "[packages]
-requests = \"*\"\n[dev-packages]\nblack = \"*\"\n").unwrap();
+    std::fs::write(
+        d.join("Pipfile"),
+        "[packages]
+requests = \"*\"\n[dev-packages]\nblack = \"*\"\n",
+    )
+    .unwrap();
     std::fs::write(
         d.join("Pipfile.lock"),
         r#"{"_meta": {"hash": {"sha256": "x"}}, "default": {"requests": {"version": "==2.32.3", "hashes": ["sha256:70761cfe03c773ceb22aa2f671b4757976145175cdfca038c02654d061d6dcc6"]}, "certifi": {"version": "==2024.7.4"}}, "develop": {"black": {"version": "==24.4.2"}}}"#,
     )
     .unwrap();
     let sbom = lockfiles::read_dir(d).unwrap();
-    let get = |p: &str| sbom.components.get(p).unwrap_or_else(|| panic!("{p} in {:?}", sbom.components.keys()));
+    let get = |p: &str| {
+        sbom.components
+            .get(p)
+            .unwrap_or_else(|| panic!("{p} in {:?}", sbom.components.keys()))
+    };
     assert!(get("pkg:pypi/requests@2.32.3").direct);
     assert!(!get("pkg:pypi/certifi@2024.7.4").direct);
     assert_eq!(get("pkg:pypi/black@24.4.2").scope, Scope::Dev);
@@ -221,7 +365,10 @@ fn garbage_lockfiles_are_refused_with_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
     for (name, text) in [
         ("Cargo.lock", "[[package]]\nname = \"a\"\nversion = \n"),
-        ("package-lock.json", "{\"lockfileVersion\": 3, \"packages\": {\n"),
+        (
+            "package-lock.json",
+            "{\"lockfileVersion\": 3, \"packages\": {\n",
+        ),
         ("poetry.lock", "[[package]]\nname = \"x\"\n"),
         ("go.mod", "require (\n  a\n)\n"),
         ("requirements.txt", "==1.0\n"),

@@ -21,8 +21,18 @@ pub fn v3_base_score(vector: &str) -> Option<f64> {
         "C" => true,
         _ => return None,
     };
-    let av = match *m.get("AV")? { "N" => 0.85, "A" => 0.62, "L" => 0.55, "P" => 0.2, _ => return None };
-    let ac = match *m.get("AC")? { "L" => 0.77, "H" => 0.44, _ => return None };
+    let av = match *m.get("AV")? {
+        "N" => 0.85,
+        "A" => 0.62,
+        "L" => 0.55,
+        "P" => 0.2,
+        _ => return None,
+    };
+    let ac = match *m.get("AC")? {
+        "L" => 0.77,
+        "H" => 0.44,
+        _ => return None,
+    };
     let pr = match (*m.get("PR")?, scope_changed) {
         ("N", _) => 0.85,
         ("L", false) => 0.62,
@@ -31,9 +41,18 @@ pub fn v3_base_score(vector: &str) -> Option<f64> {
         ("H", true) => 0.5,
         _ => return None,
     };
-    let ui = match *m.get("UI")? { "N" => 0.85, "R" => 0.62, _ => return None };
+    let ui = match *m.get("UI")? {
+        "N" => 0.85,
+        "R" => 0.62,
+        _ => return None,
+    };
     let cia = |k: &str| -> Option<f64> {
-        match *m.get(k)? { "H" => Some(0.56), "L" => Some(0.22), "N" => Some(0.0), _ => None }
+        match *m.get(k)? {
+            "H" => Some(0.56),
+            "L" => Some(0.22),
+            "N" => Some(0.0),
+            _ => None,
+        }
     };
     let (c, i, a) = (cia("C")?, cia("I")?, cia("A")?);
     let iss = 1.0 - (1.0 - c) * (1.0 - i) * (1.0 - a);
@@ -46,7 +65,11 @@ pub fn v3_base_score(vector: &str) -> Option<f64> {
         return Some(0.0);
     }
     let exploitability = 8.22 * av * ac * pr * ui;
-    let raw = if scope_changed { 1.08 * (impact + exploitability) } else { impact + exploitability };
+    let raw = if scope_changed {
+        1.08 * (impact + exploitability)
+    } else {
+        impact + exploitability
+    };
     Some(roundup(raw.min(10.0)))
 }
 
@@ -95,7 +118,14 @@ mod tests {
 
     #[test]
     fn bad_vectors() {
-        for v in ["", "CVSS:3.1", "CVSS:2.0/AV:N", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H", "CVSS:3.1/AV:X/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "CVSS:3.1/AV:N/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"] {
+        for v in [
+            "",
+            "CVSS:3.1",
+            "CVSS:2.0/AV:N",
+            "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H",
+            "CVSS:3.1/AV:X/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+            "CVSS:3.1/AV:N/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+        ] {
             assert_eq!(v3_base_score(v), None, "{v}");
         }
         assert_eq!(rating(9.8), "critical");

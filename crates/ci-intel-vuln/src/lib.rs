@@ -9,9 +9,6 @@
 //! - [`scan`]: components against the index, aliases merged, risk from CVSS, EPSS and KEV.
 //! - [`vex`]: OpenVEX and CycloneDX VEX statements, with expiry.
 
-
-
-
 pub mod version;
 
 pub mod cvss;

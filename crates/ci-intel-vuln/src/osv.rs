@@ -75,36 +75,75 @@ fn key(eco: Ecosystem, name: &str) -> (Ecosystem, String) {
 
 /// Reduces one OSV JSON record; `None` when withdrawn or about no served ecosystem.
 pub fn reduce(doc: &Value) -> Result<Option<Advisory>, String> {
-    let id = doc.get("id").and_then(Value::as_str).ok_or("an OSV record needs an `id`")?;
-    if doc.get("withdrawn").and_then(Value::as_str).is_some_and(|w| !w.is_empty()) {
+    let id = doc
+        .get("id")
+        .and_then(Value::as_str)
+        .ok_or("an OSV record needs an `id`")?;
+    if doc
+        .get("withdrawn")
+        .and_then(Value::as_str)
+        .is_some_and(|w| !w.is_empty())
+    {
         return Ok(None);
     }
     let strings = |v: Option<&Value>| -> Vec<String> {
-        v.and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect()
+        v.and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect()
     };
     let mut informational = None;
     let mut affected = Vec::new();
-    for a in doc.get("affected").and_then(Value::as_array).into_iter().flatten() {
+    for a in doc
+        .get("affected")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         let pkg = a.get("package");
-        let Some(eco) = pkg.and_then(|p| p.get("ecosystem")).and_then(Value::as_str).and_then(ecosystem) else {
+        let Some(eco) = pkg
+            .and_then(|p| p.get("ecosystem"))
+            .and_then(Value::as_str)
+            .and_then(ecosystem)
+        else {
             continue;
         };
         let Some(name) = pkg.and_then(|p| p.get("name")).and_then(Value::as_str) else {
             continue;
         };
-        if let Some(i) = a.pointer("/database_specific/informational").and_then(Value::as_str) {
+        if let Some(i) = a
+            .pointer("/database_specific/informational")
+            .and_then(Value::as_str)
+        {
             informational = Some(i.to_owned());
         }
         let mut ranges = Vec::new();
-        for r in a.get("ranges").and_then(Value::as_array).into_iter().flatten() {
-            if !matches!(r.get("type").and_then(Value::as_str), Some("SEMVER" | "ECOSYSTEM")) {
+        for r in a
+            .get("ranges")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if !matches!(
+                r.get("type").and_then(Value::as_str),
+                Some("SEMVER" | "ECOSYSTEM")
+            ) {
                 continue;
             }
             let mut events = Vec::new();
-            for e in r.get("events").and_then(Value::as_array).into_iter().flatten() {
+            for e in r
+                .get("events")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 let Some(obj) = e.as_object() else { continue };
                 for (k, v) in obj {
-                    let Some(v) = v.as_str().map(str::to_owned) else { continue };
+                    let Some(v) = v.as_str().map(str::to_owned) else {
+                        continue;
+                    };
                     events.push(match k.as_str() {
                         "introduced" => Event::Introduced(v),
                         "fixed" => Event::Fixed(v),
@@ -131,7 +170,12 @@ pub fn reduce(doc: &Value) -> Result<Option<Advisory>, String> {
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .filter_map(|s| Some((s.get("type")?.as_str()?.to_owned(), s.get("score")?.as_str()?.to_owned())))
+        .filter_map(|s| {
+            Some((
+                s.get("type")?.as_str()?.to_owned(),
+                s.get("score")?.as_str()?.to_owned(),
+            ))
+        })
         .collect();
     let url = doc
         .get("references")
@@ -143,7 +187,11 @@ pub fn reduce(doc: &Value) -> Result<Option<Advisory>, String> {
     Ok(Some(Advisory {
         id: id.to_owned(),
         aliases: strings(doc.get("aliases")),
-        summary: doc.get("summary").and_then(Value::as_str).unwrap_or_default().to_owned(),
+        summary: doc
+            .get("summary")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
         severity,
         affected,
         informational,
@@ -155,7 +203,10 @@ impl Index {
     fn push(&mut self, a: Advisory) {
         let i = self.advisories.len() as u32;
         for af in &a.affected {
-            let list = self.by_package.entry(key(af.ecosystem, &af.name)).or_default();
+            let list = self
+                .by_package
+                .entry(key(af.ecosystem, &af.name))
+                .or_default();
             if list.last() != Some(&i) {
                 list.push(i);
             }
@@ -174,7 +225,11 @@ impl Index {
 
     fn add_json(&mut self, path: &Path, bytes: &[u8]) -> Result<(), InputError> {
         let doc: Value = serde_json::from_slice(bytes).map_err(|e| {
-            InputError::at(path, Position::at(e.line() as u64, e.column() as u64), format!("expected an OSV record (JSON): {e}"))
+            InputError::at(
+                path,
+                Position::at(e.line() as u64, e.column() as u64),
+                format!("expected an OSV record (JSON): {e}"),
+            )
         })?;
         match reduce(&doc).map_err(|m| InputError::new(path, m))? {
             Some(a) => self.push(a),
@@ -199,7 +254,7 @@ impl Index {
             files.sort();
             // Parse in parallel, add in file order (deterministic).
             use rayon::prelude::*;
-            let parsed: Vec<Result<Vec<Advisory>, InputError>> = files
+            let parsed: Vec<Result<(Vec<Advisory>, usize), InputError>> = files
                 .par_iter()
                 .map(|f| {
                     let mut one = Self::default();
@@ -209,11 +264,13 @@ impl Index {
                         let bytes = std::fs::read(f).map_err(|e| InputError::io(f, &e))?;
                         one.add_json(f, &bytes)?;
                     }
-                    Ok(one.advisories)
+                    Ok((one.advisories, one.skipped))
                 })
                 .collect();
             for p in parsed {
-                for a in p? {
+                let (advisories, skipped) = p?;
+                idx.skipped += skipped;
+                for a in advisories {
                     idx.push(a);
                 }
             }
@@ -233,16 +290,22 @@ impl Index {
 
     fn add_zip(&mut self, path: &Path) -> Result<(), InputError> {
         let file = std::fs::File::open(path).map_err(|e| InputError::io(path, &e))?;
-        let mut zip = zip::ZipArchive::new(file).map_err(|e| InputError::new(path, format!("expected an OSV zip archive: {e}")))?;
+        let mut zip = zip::ZipArchive::new(file)
+            .map_err(|e| InputError::new(path, format!("expected an OSV zip archive: {e}")))?;
         for i in 0..zip.len() {
-            let mut entry = zip.by_index(i).map_err(|e| InputError::new(path, format!("zip entry {i}: {e}")))?;
+            let mut entry = zip
+                .by_index(i)
+                .map_err(|e| InputError::new(path, format!("zip entry {i}: {e}")))?;
             if !entry.name().ends_with(".json") {
                 continue;
             }
             let name = path.join(entry.name());
             let mut bytes = Vec::with_capacity(entry.size().min(1 << 24) as usize);
             // One record is a few KiB; refuse zip bombs.
-            (&mut entry).take(64 << 20).read_to_end(&mut bytes).map_err(|e| InputError::io(&name, &e))?;
+            (&mut entry)
+                .take(64 << 20)
+                .read_to_end(&mut bytes)
+                .map_err(|e| InputError::io(&name, &e))?;
             self.add_json(&name, &bytes)?;
         }
         Ok(())
@@ -259,15 +322,24 @@ impl Index {
         let mut json = Vec::new();
         zstd::Decoder::new(bytes)
             .and_then(|d| d.take(1 << 30).read_to_end(&mut json))
-            .map_err(|e| InputError::new(path, format!("expected a ci-intel OSV index (zstd): {e}")))?;
+            .map_err(|e| {
+                InputError::new(path, format!("expected a ci-intel OSV index (zstd): {e}"))
+            })?;
         #[derive(Deserialize)]
         struct Doc {
             schema: String,
             advisories: Vec<Advisory>,
         }
-        let doc: Doc = serde_json::from_slice(&json).map_err(|e| InputError::new(path, format!("expected a ci-intel OSV index: {e}")))?;
+        let doc: Doc = serde_json::from_slice(&json)
+            .map_err(|e| InputError::new(path, format!("expected a ci-intel OSV index: {e}")))?;
         if doc.schema != INDEX_SCHEMA {
-            return Err(InputError::new(path, format!("index schema `{}`, expected `{INDEX_SCHEMA}` (rebuild it with `ci-intel vuln db index`)", doc.schema)));
+            return Err(InputError::new(
+                path,
+                format!(
+                    "index schema `{}`, expected `{INDEX_SCHEMA}` (rebuild it with `ci-intel vuln db index`)",
+                    doc.schema
+                ),
+            ));
         }
         let mut idx = Self::default();
         for a in doc.advisories {

@@ -60,9 +60,13 @@ fn affects(a: &Advisory, p: &Package, v: &version::Version) -> bool {
         af.ecosystem == p.ecosystem
             && (af.name == p.name
                 || (p.ecosystem == Ecosystem::PyPI
-                    && ci_intel_sbom::purl::pypi_normalize(&af.name) == ci_intel_sbom::purl::pypi_normalize(&p.name)))
+                    && ci_intel_sbom::purl::pypi_normalize(&af.name)
+                        == ci_intel_sbom::purl::pypi_normalize(&p.name)))
             && (af.versions.iter().any(|x| x == &p.version)
-                || af.ranges.iter().any(|r| version::in_range(p.ecosystem, v, r)))
+                || af
+                    .ranges
+                    .iter()
+                    .any(|r| version::in_range(p.ecosystem, v, r)))
     })
 }
 
@@ -81,11 +85,16 @@ pub fn scan_package(index: &Index, p: &Package, intel: &Intel) -> Vec<Match> {
     let Some(v) = version::parse(p.ecosystem, &p.version) else {
         return Vec::new();
     };
-    let hits: Vec<&Advisory> = index.for_package(p.ecosystem, &p.name).filter(|a| affects(a, p, &v)).collect();
+    let hits: Vec<&Advisory> = index
+        .for_package(p.ecosystem, &p.name)
+        .filter(|a| affects(a, p, &v))
+        .collect();
     // Union the advisories that name each other (or share an alias).
     let mut groups: Vec<(BTreeSet<String>, Vec<&Advisory>)> = Vec::new();
     for a in hits {
-        let ids: BTreeSet<String> = std::iter::once(a.id.clone()).chain(a.aliases.iter().cloned()).collect();
+        let ids: BTreeSet<String> = std::iter::once(a.id.clone())
+            .chain(a.aliases.iter().cloned())
+            .collect();
         let mut merged = (ids, vec![a]);
         let mut i = 0;
         while i < groups.len() {
@@ -102,14 +111,24 @@ pub fn scan_package(index: &Index, p: &Package, intel: &Intel) -> Vec<Match> {
     let mut out: Vec<Match> = groups
         .into_iter()
         .map(|(ids, advs)| {
-            let primary = advs.iter().map(|a| a.id.as_str()).min_by_key(|id| (preference(id), *id)).unwrap_or_default().to_owned();
+            let primary = advs
+                .iter()
+                .map(|a| a.id.as_str())
+                .min_by_key(|id| (preference(id), *id))
+                .unwrap_or_default()
+                .to_owned();
             let cvss = advs
                 .iter()
                 .flat_map(|a| &a.severity)
-                .filter_map(|(_, vector)| crate::cvss::v3_base_score(vector).map(|s| (s, vector.clone())))
+                .filter_map(|(_, vector)| {
+                    crate::cvss::v3_base_score(vector).map(|s| (s, vector.clone()))
+                })
                 .max_by(|a, b| a.0.total_cmp(&b.0));
             let cves: Vec<&String> = ids.iter().filter(|i| i.starts_with("CVE-")).collect();
-            let epss = cves.iter().filter_map(|c| intel.epss.get(*c).copied()).max_by(f64::total_cmp);
+            let epss = cves
+                .iter()
+                .filter_map(|c| intel.epss.get(*c).copied())
+                .max_by(f64::total_cmp);
             let kev = cves.iter().any(|c| intel.kev.contains(*c));
             let informational = advs.iter().find_map(|a| a.informational.clone());
             let risk = if informational.is_some() {
@@ -119,7 +138,9 @@ pub fn scan_package(index: &Index, p: &Package, intel: &Intel) -> Vec<Match> {
             } else if cvss.is_none() && epss.is_none() {
                 intel.unknown_risk
             } else {
-                cvss.as_ref().map_or(0.0, |c| c.0 / 10.0).max(epss.unwrap_or(0.0))
+                cvss.as_ref()
+                    .map_or(0.0, |c| c.0 / 10.0)
+                    .max(epss.unwrap_or(0.0))
             };
             let mut fixed: Vec<String> = advs
                 .iter()
@@ -133,7 +154,11 @@ pub fn scan_package(index: &Index, p: &Package, intel: &Intel) -> Vec<Match> {
                 .collect();
             fixed.sort();
             fixed.dedup();
-            let main = advs.iter().find(|a| a.id == primary).copied().unwrap_or(advs[0]);
+            let main = advs
+                .iter()
+                .find(|a| a.id == primary)
+                .copied()
+                .unwrap_or(advs[0]);
             Match {
                 aliases: ids.iter().filter(|i| **i != primary).cloned().collect(),
                 summary: main.summary.clone(),
@@ -159,7 +184,10 @@ pub fn scan_package(index: &Index, p: &Package, intel: &Intel) -> Vec<Match> {
 /// Matches for every package, in package order.
 pub fn scan(index: &Index, packages: &[Package], intel: &Intel) -> Vec<Match> {
     use rayon::prelude::*;
-    packages.par_iter().flat_map_iter(|p| scan_package(index, p, intel)).collect()
+    packages
+        .par_iter()
+        .flat_map_iter(|p| scan_package(index, p, intel))
+        .collect()
 }
 
 /// EPSS's CSV (`cve,epss,percentile`, with a `#` comment line first): CVE → percentile.
@@ -179,12 +207,22 @@ pub fn parse_epss(text: &str) -> Result<HashMap<String, f64>, (usize, String)> {
                 }
             }
             Some(c) => {
-                let p = cells.get(c).and_then(|s| s.parse::<f64>().ok()).filter(|p| (0.0..=1.0).contains(p));
+                let p = cells
+                    .get(c)
+                    .and_then(|s| s.parse::<f64>().ok())
+                    .filter(|p| (0.0..=1.0).contains(p));
                 match (cells.first(), p) {
                     (Some(cve), Some(p)) if cve.starts_with("CVE-") => {
                         out.insert((*cve).to_owned(), p);
                     }
-                    _ => return Err((i + 1, format!("expected `CVE-…,score,percentile` with a percentile in 0..1, found `{line}`"))),
+                    _ => {
+                        return Err((
+                            i + 1,
+                            format!(
+                                "expected `CVE-…,score,percentile` with a percentile in 0..1, found `{line}`"
+                            ),
+                        ));
+                    }
                 }
             }
         }
@@ -194,15 +232,26 @@ pub fn parse_epss(text: &str) -> Result<HashMap<String, f64>, (usize, String)> {
 
 /// CISA's KEV catalogue JSON (`vulnerabilities[].cveID`).
 pub fn parse_kev(doc: &serde_json::Value) -> Result<HashSet<String>, String> {
-    let list = doc.get("vulnerabilities").and_then(serde_json::Value::as_array).ok_or("expected the KEV catalogue: no `vulnerabilities` array")?;
-    Ok(list.iter().filter_map(|v| v.get("cveID")?.as_str().map(str::to_owned)).collect())
+    let list = doc
+        .get("vulnerabilities")
+        .and_then(serde_json::Value::as_array)
+        .ok_or("expected the KEV catalogue: no `vulnerabilities` array")?;
+    Ok(list
+        .iter()
+        .filter_map(|v| v.get("cveID")?.as_str().map(str::to_owned))
+        .collect())
 }
 
 /// Counts by kind, for summaries.
 pub fn counts(matches: &[Match]) -> BTreeMap<&'static str, usize> {
     let mut m = BTreeMap::new();
     for x in matches {
-        *m.entry(if x.informational.is_some() { "informational" } else { "vulnerabilities" }).or_insert(0) += 1;
+        *m.entry(if x.informational.is_some() {
+            "informational"
+        } else {
+            "vulnerabilities"
+        })
+        .or_insert(0) += 1;
     }
     m
 }

@@ -37,7 +37,12 @@ fn semver(s: &str) -> Option<semver::Version> {
     let split = s.find(['-', '+']).unwrap_or(s.len());
     let (core, rest) = s.split_at(split);
     let parts = core.split('.').count();
-    if parts == 0 || parts > 3 || !core.split('.').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())) {
+    if parts == 0
+        || parts > 3
+        || !core
+            .split('.')
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    {
         return None;
     }
     let padded = format!("{core}{}{rest}", ".0".repeat(3 - parts));
@@ -50,7 +55,9 @@ pub fn parse(eco: Ecosystem, s: &str) -> Option<Version> {
         return Some(Version::Zero);
     }
     match eco {
-        Ecosystem::PyPI => pep440_rs::Version::from_str(s.trim()).ok().map(Version::Pep440),
+        Ecosystem::PyPI => pep440_rs::Version::from_str(s.trim())
+            .ok()
+            .map(Version::Pep440),
         Ecosystem::Cargo | Ecosystem::Npm | Ecosystem::Go => semver(s).map(Version::Semver),
     }
 }
@@ -73,7 +80,10 @@ pub fn in_range(eco: Ecosystem, v: &Version, events: &[Event]) -> bool {
         .iter()
         .filter_map(|e| {
             let s = match e {
-                Event::Introduced(s) | Event::Fixed(s) | Event::LastAffected(s) | Event::Limit(s) => s,
+                Event::Introduced(s)
+                | Event::Fixed(s)
+                | Event::LastAffected(s)
+                | Event::Limit(s) => s,
             };
             parse(eco, s).map(|p| (p, e))
         })
@@ -81,7 +91,9 @@ pub fn in_range(eco: Ecosystem, v: &Version, events: &[Event]) -> bool {
     parsed.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(Ordering::Equal));
     let mut affected = false;
     for (at, e) in &parsed {
-        let Some(ord) = v.partial_cmp(at) else { continue };
+        let Some(ord) = v.partial_cmp(at) else {
+            continue;
+        };
         match e {
             Event::Introduced(_) if ord != Ordering::Less => affected = true,
             Event::Fixed(_) | Event::Limit(_) if ord != Ordering::Less => affected = false,
@@ -116,8 +128,16 @@ mod tests {
         let r = [("introduced", "0"), ("fixed", "1.2.3")];
         assert!(hit(Ecosystem::Cargo, "1.2.2", &r));
         assert!(!hit(Ecosystem::Cargo, "1.2.3", &r));
-        assert!(hit(Ecosystem::Cargo, "1.2.3-rc.1", &r), "a pre-release sorts before its release");
-        let two = [("introduced", "1.0.0"), ("fixed", "1.0.5"), ("introduced", "2.0.0"), ("fixed", "2.1.0")];
+        assert!(
+            hit(Ecosystem::Cargo, "1.2.3-rc.1", &r),
+            "a pre-release sorts before its release"
+        );
+        let two = [
+            ("introduced", "1.0.0"),
+            ("fixed", "1.0.5"),
+            ("introduced", "2.0.0"),
+            ("fixed", "2.1.0"),
+        ];
         assert!(!hit(Ecosystem::Npm, "0.9.0", &two));
         assert!(hit(Ecosystem::Npm, "1.0.4", &two));
         assert!(!hit(Ecosystem::Npm, "1.5.0", &two));
@@ -126,7 +146,11 @@ mod tests {
         let last = [("introduced", "0"), ("last_affected", "3.1.4")];
         assert!(hit(Ecosystem::Go, "v3.1.4", &last));
         assert!(!hit(Ecosystem::Go, "v3.1.5", &last));
-        assert!(hit(Ecosystem::Go, "v0.0.0-20200101000000-abcdef012345", &last));
+        assert!(hit(
+            Ecosystem::Go,
+            "v0.0.0-20200101000000-abcdef012345",
+            &last
+        ));
         assert!(hit(Ecosystem::Cargo, "1.2", &r), "1.2 is 1.2.0");
     }
 
@@ -138,14 +162,21 @@ mod tests {
         assert!(!hit(Ecosystem::PyPI, "2.0", &r), "2.0 == 2.0.0 in PEP 440");
         assert!(!hit(Ecosystem::PyPI, "2.0.0.post1", &r));
         assert!(hit(Ecosystem::PyPI, "1!0.5", &[("introduced", "1!0.1")]));
-        assert!(!hit(Ecosystem::PyPI, "3.0", &[("introduced", "1!0.1")]), "epoch 0 < epoch 1");
+        assert!(
+            !hit(Ecosystem::PyPI, "3.0", &[("introduced", "1!0.1")]),
+            "epoch 0 < epoch 1"
+        );
     }
 
     #[test]
     fn garbage_versions_never_match() {
         assert!(parse(Ecosystem::Cargo, "not a version").is_none());
         let v = parse(Ecosystem::Cargo, "1.0.0").unwrap();
-        assert!(!in_range(Ecosystem::Cargo, &v, &ev(&[("introduced", "garbage")])));
+        assert!(!in_range(
+            Ecosystem::Cargo,
+            &v,
+            &ev(&[("introduced", "garbage")])
+        ));
     }
 
     proptest::proptest! {

@@ -59,7 +59,14 @@ fn id_list(v: &Value) -> Vec<String> {
             .and_then(Value::as_str)
             .map(str::to_owned)
             .into_iter()
-            .chain(o.get("aliases").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(str::to_owned))
+            .chain(
+                o.get("aliases")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned),
+            )
             .collect(),
         _ => Vec::new(),
     }
@@ -67,11 +74,15 @@ fn id_list(v: &Value) -> Vec<String> {
 
 /// Parses an OpenVEX or CycloneDX VEX document.
 pub fn parse(text: &str, source: &str) -> Result<Vec<Statement>, String> {
-    let doc: Value = serde_json::from_str(text).map_err(|e| format!("line {}: expected VEX JSON: {e}", e.line()))?;
+    let doc: Value = serde_json::from_str(text)
+        .map_err(|e| format!("line {}: expected VEX JSON: {e}", e.line()))?;
     if doc.get("bomFormat").and_then(Value::as_str) == Some("CycloneDX") {
         return parse_cyclonedx(&doc, source);
     }
-    let statements = doc.get("statements").and_then(Value::as_array).ok_or("expected an OpenVEX document (`statements`) or CycloneDX VEX (`bomFormat`)")?;
+    let statements = doc
+        .get("statements")
+        .and_then(Value::as_array)
+        .ok_or("expected an OpenVEX document (`statements`) or CycloneDX VEX (`bomFormat`)")?;
     let doc_time = time(doc.get("timestamp"))?;
     let doc_expires = time(doc.get("expires"))?;
     let mut out = Vec::new();
@@ -84,15 +95,27 @@ pub fn parse(text: &str, source: &str) -> Result<Vec<Statement>, String> {
             Some("under_investigation") => Status::UnderInvestigation,
             other => return Err(at(format!("unknown status {other:?}"))),
         };
-        let justification = s.get("justification").or_else(|| s.get("impact_statement")).and_then(Value::as_str).map(str::to_owned);
+        let justification = s
+            .get("justification")
+            .or_else(|| s.get("impact_statement"))
+            .and_then(Value::as_str)
+            .map(str::to_owned);
         if status == Status::NotAffected && justification.is_none() {
-            return Err(at("`not_affected` needs a `justification` or an `impact_statement` (OpenVEX)".into()));
+            return Err(at(
+                "`not_affected` needs a `justification` or an `impact_statement` (OpenVEX)".into(),
+            ));
         }
         let vulnerability = id_list(s.get("vulnerability").unwrap_or(&Value::Null));
         if vulnerability.is_empty() {
             return Err(at("no vulnerability named".into()));
         }
-        let products: Vec<String> = s.get("products").and_then(Value::as_array).into_iter().flatten().flat_map(id_list).collect();
+        let products: Vec<String> = s
+            .get("products")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .flat_map(id_list)
+            .collect();
         out.push(Statement {
             vulnerability,
             products,
@@ -109,9 +132,17 @@ pub fn parse(text: &str, source: &str) -> Result<Vec<Statement>, String> {
 fn parse_cyclonedx(doc: &Value, source: &str) -> Result<Vec<Statement>, String> {
     let doc_time = time(doc.pointer("/metadata/timestamp"))?;
     let mut out = Vec::new();
-    for (i, v) in doc.get("vulnerabilities").and_then(Value::as_array).into_iter().flatten().enumerate() {
+    for (i, v) in doc
+        .get("vulnerabilities")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
         let at = |m: String| format!("vulnerabilities[{i}]: {m}");
-        let Some(analysis) = v.get("analysis") else { continue };
+        let Some(analysis) = v.get("analysis") else {
+            continue;
+        };
         let status = match analysis.get("state").and_then(Value::as_str) {
             Some("not_affected" | "false_positive") => Status::NotAffected,
             Some("resolved" | "resolved_with_pedigree") => Status::Fixed,
@@ -119,14 +150,38 @@ fn parse_cyclonedx(doc: &Value, source: &str) -> Result<Vec<Statement>, String> 
             Some("in_triage") | None => Status::UnderInvestigation,
             Some(other) => return Err(at(format!("unknown analysis state `{other}`"))),
         };
-        let mut vulnerability: Vec<String> = v.get("id").and_then(Value::as_str).map(str::to_owned).into_iter().collect();
-        vulnerability.extend(v.get("references").and_then(Value::as_array).into_iter().flatten().filter_map(|r| r.get("id")?.as_str().map(str::to_owned)));
+        let mut vulnerability: Vec<String> = v
+            .get("id")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .into_iter()
+            .collect();
+        vulnerability.extend(
+            v.get("references")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|r| r.get("id")?.as_str().map(str::to_owned)),
+        );
         out.push(Statement {
             vulnerability,
-            products: v.get("affects").and_then(Value::as_array).into_iter().flatten().filter_map(|a| a.get("ref")?.as_str().map(str::to_owned)).collect(),
+            products: v
+                .get("affects")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|a| a.get("ref")?.as_str().map(str::to_owned))
+                .collect(),
             status,
-            justification: analysis.get("justification").or_else(|| analysis.get("detail")).and_then(Value::as_str).map(str::to_owned),
-            issued: time(analysis.get("lastUpdated")).map_err(at)?.or(time(analysis.get("firstIssued")).map_err(at)?).or(doc_time),
+            justification: analysis
+                .get("justification")
+                .or_else(|| analysis.get("detail"))
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            issued: time(analysis.get("lastUpdated"))
+                .map_err(at)?
+                .or(time(analysis.get("firstIssued")).map_err(at)?)
+                .or(doc_time),
             expires: None,
             source: source.to_owned(),
         });
@@ -154,14 +209,23 @@ pub enum Verdict<'a> {
 }
 
 /// The latest applicable statement decides (VEX statements supersede older ones).
-pub fn judge<'a>(m: &Match, statements: &'a [Statement], now: i64, max_age_days: i64) -> Verdict<'a> {
-    let ids: Vec<&str> = std::iter::once(m.id.as_str()).chain(m.aliases.iter().map(String::as_str)).collect();
+pub fn judge<'a>(
+    m: &Match,
+    statements: &'a [Statement],
+    now: i64,
+    max_age_days: i64,
+) -> Verdict<'a> {
+    let ids: Vec<&str> = std::iter::once(m.id.as_str())
+        .chain(m.aliases.iter().map(String::as_str))
+        .collect();
     let latest = statements
         .iter()
         .filter(|s| s.vulnerability.iter().any(|v| ids.contains(&v.as_str())))
         .filter(|s| s.products.iter().any(|p| product_matches(p, &m.purl)))
         .max_by_key(|s| s.issued.unwrap_or(i64::MIN));
-    let Some(s) = latest else { return Verdict::None };
+    let Some(s) = latest else {
+        return Verdict::None;
+    };
     if !s.status.suppresses() {
         return Verdict::None;
     }
@@ -179,7 +243,15 @@ pub fn judge<'a>(m: &Match, statements: &'a [Statement], now: i64, max_age_days:
 }
 
 /// An OpenVEX v0.2.0 document with one statement (what `ci-intel vex create` writes).
-pub fn create(vulnerability: &str, products: &[String], status: &str, justification: Option<&str>, author: &str, now_rfc3339: &str, expires: Option<&str>) -> Value {
+pub fn create(
+    vulnerability: &str,
+    products: &[String],
+    status: &str,
+    justification: Option<&str>,
+    author: &str,
+    now_rfc3339: &str,
+    expires: Option<&str>,
+) -> Value {
     let mut st = json!({
         "vulnerability": {"name": vulnerability},
         "products": products.iter().map(|p| json!({"@id": p})).collect::<Vec<_>>(),
@@ -236,13 +308,34 @@ mod tests {
         let s = parse(doc, "vex.json").unwrap();
         let jan1 = 1_767_225_600;
         let hit = m("GHSA-aaaa", &["CVE-2024-1"], "pkg:npm/lodash@4.17.20");
-        assert!(matches!(judge(&hit, &s, jan1 + 10 * DAY, 90), Verdict::Suppressed(_)));
-        assert!(matches!(judge(&hit, &s, jan1 + 91 * DAY, 90), Verdict::Expired(_, _)));
-        assert_eq!(judge(&m("GHSA-aaaa", &["CVE-2024-1"], "pkg:npm/lodash@4.17.21"), &s, jan1, 90), Verdict::None, "another version");
+        assert!(matches!(
+            judge(&hit, &s, jan1 + 10 * DAY, 90),
+            Verdict::Suppressed(_)
+        ));
+        assert!(matches!(
+            judge(&hit, &s, jan1 + 91 * DAY, 90),
+            Verdict::Expired(_, _)
+        ));
+        assert_eq!(
+            judge(
+                &m("GHSA-aaaa", &["CVE-2024-1"], "pkg:npm/lodash@4.17.21"),
+                &s,
+                jan1,
+                90
+            ),
+            Verdict::None,
+            "another version"
+        );
         // A version-less product covers every version; the explicit expiry wins when earlier.
         let mini = m("GHSA-xxxx", &[], "pkg:npm/minimist@1.2.0");
-        assert!(matches!(judge(&mini, &s, jan1 + 35 * DAY, 90), Verdict::Suppressed(_)));
-        assert!(matches!(judge(&mini, &s, jan1 + 41 * DAY, 90), Verdict::Expired(_, _)));
+        assert!(matches!(
+            judge(&mini, &s, jan1 + 35 * DAY, 90),
+            Verdict::Suppressed(_)
+        ));
+        assert!(matches!(
+            judge(&mini, &s, jan1 + 41 * DAY, 90),
+            Verdict::Expired(_, _)
+        ));
     }
 
     #[test]
@@ -251,7 +344,15 @@ mod tests {
             {"vulnerability": "CVE-1", "products": ["pkg:cargo/a@1.0.0"], "status": "not_affected", "justification": "x", "timestamp": "2026-01-01T00:00:00Z"},
             {"vulnerability": "CVE-1", "products": ["pkg:cargo/a@1.0.0"], "status": "affected", "timestamp": "2026-01-05T00:00:00Z"}]}"#;
         let s = parse(doc, "v").unwrap();
-        assert_eq!(judge(&m("RUSTSEC-1", &["CVE-1"], "pkg:cargo/a@1.0.0"), &s, 1_767_225_600 + 10 * DAY, 90), Verdict::None);
+        assert_eq!(
+            judge(
+                &m("RUSTSEC-1", &["CVE-1"], "pkg:cargo/a@1.0.0"),
+                &s,
+                1_767_225_600 + 10 * DAY,
+                90
+            ),
+            Verdict::None
+        );
     }
 
     #[test]
@@ -260,10 +361,24 @@ mod tests {
             {"id": "CVE-9", "analysis": {"state": "not_affected", "justification": "code_not_reachable", "lastUpdated": "2026-01-01T00:00:00Z"}, "affects": [{"ref": "pkg:pypi/x@1.0"}]}]}"#;
         let s = parse(doc, "c").unwrap();
         assert_eq!(s[0].status, Status::NotAffected);
-        assert!(matches!(judge(&m("PYSEC-1", &["CVE-9"], "pkg:pypi/x@1.0"), &s, 1_767_225_600, 90), Verdict::Suppressed(_)));
+        assert!(matches!(
+            judge(
+                &m("PYSEC-1", &["CVE-9"], "pkg:pypi/x@1.0"),
+                &s,
+                1_767_225_600,
+                90
+            ),
+            Verdict::Suppressed(_)
+        ));
         assert!(parse("{}", "x").is_err());
         assert!(parse(r#"{"statements": [{"vulnerability": "CVE-1", "products": [], "status": "not_affected"}]}"#, "x").unwrap_err().contains("justification"));
-        assert!(parse(r#"{"statements": [{"vulnerability": "CVE-1", "status": "maybe"}]}"#, "x").is_err());
+        assert!(
+            parse(
+                r#"{"statements": [{"vulnerability": "CVE-1", "status": "maybe"}]}"#,
+                "x"
+            )
+            .is_err()
+        );
         assert!(parse("{", "x").unwrap_err().starts_with("line 1"));
     }
 

@@ -19,7 +19,12 @@ fn packages(dir: &Path) -> Vec<Package> {
     let sbom = ci_intel_sbom::lockfiles::read_dir(dir).unwrap();
     sbom.components
         .values()
-        .map(|c| Package { ecosystem: c.ecosystem, name: c.name.clone(), version: c.version.clone(), purl: c.purl.clone() })
+        .map(|c| Package {
+            ecosystem: c.ecosystem,
+            name: c.name.clone(),
+            version: c.version.clone(),
+            purl: c.purl.clone(),
+        })
         .collect()
 }
 
@@ -27,9 +32,20 @@ fn packages(dir: &Path) -> Vec<Package> {
 fn ripgrep_0_10_0_has_exactly_cargo_audits_seven() {
     let Some(c) = corpus() else { return };
     let index = Index::load(&c.join("osv/crates.io")).unwrap();
-    let intel = Intel { unknown_risk: 0.5, ..Intel::default() };
-    let matches = scan::scan(&index, &packages(&c.join("lockfiles/ripgrep-0.10.0")), &intel);
-    let vulns: BTreeSet<&str> = matches.iter().filter(|m| m.informational.is_none()).map(|m| m.id.as_str()).collect();
+    let intel = Intel {
+        unknown_risk: 0.5,
+        ..Intel::default()
+    };
+    let matches = scan::scan(
+        &index,
+        &packages(&c.join("lockfiles/ripgrep-0.10.0")),
+        &intel,
+    );
+    let vulns: BTreeSet<&str> = matches
+        .iter()
+        .filter(|m| m.informational.is_none())
+        .map(|m| m.id.as_str())
+        .collect();
     let want: BTreeSet<&str> = [
         "RUSTSEC-2022-0040",
         "RUSTSEC-2022-0013",
@@ -42,8 +58,14 @@ fn ripgrep_0_10_0_has_exactly_cargo_audits_seven() {
     .into_iter()
     .collect();
     assert_eq!(vulns, want);
-    let info: Vec<_> = matches.iter().filter_map(|m| m.informational.as_deref()).collect();
-    assert!(info.contains(&"unmaintained") && info.contains(&"unsound"), "{info:?}");
+    let info: Vec<_> = matches
+        .iter()
+        .filter_map(|m| m.informational.as_deref())
+        .collect();
+    assert!(
+        info.contains(&"unmaintained") && info.contains(&"unsound"),
+        "{info:?}"
+    );
 
     let today = scan::scan(&index, &packages(&c.join("lockfiles/ripgrep-head")), &intel);
     assert!(today.iter().all(|m| m.informational.is_some()), "{today:?}");
@@ -53,8 +75,25 @@ fn ripgrep_0_10_0_has_exactly_cargo_audits_seven() {
 fn ripgrep_0_10_0_informational_advisories_match_cargo_audit() {
     let Some(c) = corpus() else { return };
     let index = Index::load(&c.join("osv/crates.io")).unwrap();
-    let matches = scan::scan(&index, &packages(&c.join("lockfiles/ripgrep-0.10.0")), &Intel::default());
-    let count = |k: &str| matches.iter().filter(|m| m.informational.as_deref() == Some(k)).count();
+    let matches = scan::scan(
+        &index,
+        &packages(&c.join("lockfiles/ripgrep-0.10.0")),
+        &Intel::default(),
+    );
+    let count = |k: &str| {
+        matches
+            .iter()
+            .filter(|m| m.informational.as_deref() == Some(k))
+            .count()
+    };
     // cargo-audit 0.22.2 on the same lockfile and database: 4 unmaintained, 8 unsound.
-    assert_eq!((count("unmaintained"), count("unsound")), (4, 8), "{:#?}", matches.iter().map(|m| (&m.id, &m.informational)).collect::<Vec<_>>());
+    assert_eq!(
+        (count("unmaintained"), count("unsound")),
+        (4, 8),
+        "{:#?}",
+        matches
+            .iter()
+            .map(|m| (&m.id, &m.informational))
+            .collect::<Vec<_>>()
+    );
 }

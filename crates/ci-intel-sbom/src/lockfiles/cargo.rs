@@ -60,7 +60,11 @@ fn collect_deps(table: &toml::Table, into: &mut BTreeSet<String>) {
 fn declared(manifest: &toml::Table) -> Declared {
     let mut d = Declared::default();
     let sections = |t: &toml::Table, d: &mut Declared| {
-        for (section, dev) in [("dependencies", false), ("build-dependencies", true), ("dev-dependencies", true)] {
+        for (section, dev) in [
+            ("dependencies", false),
+            ("build-dependencies", true),
+            ("dev-dependencies", true),
+        ] {
             if let Some(tab) = t.get(section).and_then(toml::Value::as_table) {
                 collect_deps(tab, if dev { &mut d.dev } else { &mut d.normal });
             }
@@ -102,7 +106,11 @@ fn manifests(dir: &Path) -> BTreeMap<String, Declared> {
         }
     }
     let mut add = |t: &toml::Table| {
-        if let Some(name) = t.get("package").and_then(|p| p.get("name")).and_then(toml::Value::as_str) {
+        if let Some(name) = t
+            .get("package")
+            .and_then(|p| p.get("name"))
+            .and_then(toml::Value::as_str)
+        {
             out.insert(name.to_owned(), declared(t));
         }
     };
@@ -134,12 +142,15 @@ fn local_license(name: &str, version: &str) -> Option<String> {
 }
 
 pub(super) fn read(path: &Path, text: &str, rel: &str, sbom: &mut Sbom) -> Result<(), InputError> {
-    let lock: Lock = toml::from_str(text).map_err(|e| toml_error(path, text, &e, "a Cargo.lock"))?;
+    let lock: Lock =
+        toml::from_str(text).map_err(|e| toml_error(path, text, &e, "a Cargo.lock"))?;
     // v1 lockfiles keep checksums in [metadata] as "checksum NAME VERSION (SOURCE)" = "HEX".
     let mut v1_checksums: BTreeMap<(String, String), String> = BTreeMap::new();
     for (k, v) in &lock.metadata {
         let mut parts = k.split(' ');
-        if let (Some("checksum"), Some(n), Some(ver), Some(sum)) = (parts.next(), parts.next(), parts.next(), v.as_str()) {
+        if let (Some("checksum"), Some(n), Some(ver), Some(sum)) =
+            (parts.next(), parts.next(), parts.next(), v.as_str())
+        {
             v1_checksums.insert((n.to_owned(), ver.to_owned()), sum.to_owned());
         }
     }
@@ -149,10 +160,14 @@ pub(super) fn read(path: &Path, text: &str, rel: &str, sbom: &mut Sbom) -> Resul
         .enumerate()
         .map(|(i, p)| ((p.name.as_str(), p.version.as_str()), i))
         .collect();
-    let by_name: BTreeMap<&str, Vec<usize>> = lock.package.iter().enumerate().fold(BTreeMap::new(), |mut m, (i, p)| {
-        m.entry(p.name.as_str()).or_default().push(i);
-        m
-    });
+    let by_name: BTreeMap<&str, Vec<usize>> =
+        lock.package
+            .iter()
+            .enumerate()
+            .fold(BTreeMap::new(), |mut m, (i, p)| {
+                m.entry(p.name.as_str()).or_default().push(i);
+                m
+            });
     // "name", "name version" or "name version (source)".
     let resolve = |dep: &str| -> Option<usize> {
         let mut parts = dep.split(' ');
@@ -173,7 +188,9 @@ pub(super) fn read(path: &Path, text: &str, rel: &str, sbom: &mut Sbom) -> Resul
 
     let dir = path.parent().unwrap_or(Path::new("."));
     let declared = manifests(dir);
-    let roots: Vec<usize> = (0..lock.package.len()).filter(|&i| lock.package[i].source.is_none()).collect();
+    let roots: Vec<usize> = (0..lock.package.len())
+        .filter(|&i| lock.package[i].source.is_none())
+        .collect();
     let is_root = |i: usize| lock.package[i].source.is_none();
 
     // Walk from the roots: first through normal edges (required), then dev edges.
@@ -185,7 +202,12 @@ pub(super) fn read(path: &Path, text: &str, rel: &str, sbom: &mut Sbom) -> Resul
             let d = declared.get(&lock.package[r].name);
             for &t in &edges[r] {
                 let kind = match d {
-                    Some(d) if d.dev.contains(&lock.package[t].name) && !d.normal.contains(&lock.package[t].name) => Kind::Dev,
+                    Some(d)
+                        if d.dev.contains(&lock.package[t].name)
+                            && !d.normal.contains(&lock.package[t].name) =>
+                    {
+                        Kind::Dev
+                    }
                     _ => Kind::Normal,
                 };
                 if kind == pass && !is_root(t) {
@@ -194,7 +216,11 @@ pub(super) fn read(path: &Path, text: &str, rel: &str, sbom: &mut Sbom) -> Resul
                 }
             }
         }
-        let s = if pass == Kind::Normal { Scope::Required } else { Scope::Dev };
+        let s = if pass == Kind::Normal {
+            Scope::Required
+        } else {
+            Scope::Dev
+        };
         while let Some(i) = queue.pop_front() {
             if scope.contains_key(&i) {
                 continue;
@@ -208,7 +234,13 @@ pub(super) fn read(path: &Path, text: &str, rel: &str, sbom: &mut Sbom) -> Resul
         }
     }
 
-    let p_of = |i: usize| purl(Ecosystem::Cargo, &lock.package[i].name, &lock.package[i].version);
+    let p_of = |i: usize| {
+        purl(
+            Ecosystem::Cargo,
+            &lock.package[i].name,
+            &lock.package[i].version,
+        )
+    };
     for (i, p) in lock.package.iter().enumerate() {
         if is_root(i) {
             if sbom.version.is_none() && declared.keys().next().is_some_and(|n| n == &p.name) {
@@ -216,13 +248,19 @@ pub(super) fn read(path: &Path, text: &str, rel: &str, sbom: &mut Sbom) -> Resul
             }
             continue;
         }
-        let checksum = p
-            .checksum
-            .clone()
-            .or_else(|| v1_checksums.get(&(p.name.clone(), p.version.clone())).cloned());
+        let checksum = p.checksum.clone().or_else(|| {
+            v1_checksums
+                .get(&(p.name.clone(), p.version.clone()))
+                .cloned()
+        });
         let mut hashes = Vec::new();
-        if let Some(c) = checksum.filter(|c| c.len() == 64 && c.bytes().all(|b| b.is_ascii_hexdigit())) {
-            hashes.push(Hash { alg: "SHA-256", hex: c.to_ascii_lowercase() });
+        if let Some(c) =
+            checksum.filter(|c| c.len() == 64 && c.bytes().all(|b| b.is_ascii_hexdigit()))
+        {
+            hashes.push(Hash {
+                alg: "SHA-256",
+                hex: c.to_ascii_lowercase(),
+            });
         }
         sbom.add(Component {
             ecosystem: Ecosystem::Cargo,
@@ -235,12 +273,17 @@ pub(super) fn read(path: &Path, text: &str, rel: &str, sbom: &mut Sbom) -> Resul
             scope: scope.get(&i).copied().unwrap_or(Scope::Optional),
             direct: direct.contains(&i),
             licenses: local_license(&p.name, &p.version).into_iter().collect(),
-            depends_on: edges[i].iter().filter(|&&t| !is_root(t)).map(|&t| p_of(t)).collect(),
+            depends_on: edges[i]
+                .iter()
+                .filter(|&&t| !is_root(t))
+                .map(|&t| p_of(t))
+                .collect(),
             source: rel.to_owned(),
         });
     }
     for &r in &roots {
-        sbom.root_depends_on.extend(edges[r].iter().filter(|&&t| !is_root(t)).map(|&t| p_of(t)));
+        sbom.root_depends_on
+            .extend(edges[r].iter().filter(|&&t| !is_root(t)).map(|&t| p_of(t)));
     }
     Ok(())
 }

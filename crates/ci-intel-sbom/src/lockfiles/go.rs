@@ -45,35 +45,65 @@ pub(super) fn read(path: &Path, text: &str, rel: &str, sbom: &mut Sbom) -> Resul
                         "retract" => "retract",
                         "tool" => "tool",
                         "godebug" => "godebug",
-                        _ => return Err(InputError::at(path, Position::line(line_no), format!("expected a go.mod directive, found `{v} (`"))),
+                        _ => {
+                            return Err(InputError::at(
+                                path,
+                                Position::line(line_no),
+                                format!("expected a go.mod directive, found `{v} (`"),
+                            ));
+                        }
                     });
                     continue;
                 }
                 (v, r)
             }
         };
-        let words: Vec<&str> = rest.split_whitespace().map(|w| w.trim_matches('"')).collect();
+        let words: Vec<&str> = rest
+            .split_whitespace()
+            .map(|w| w.trim_matches('"'))
+            .collect();
         match verb {
             "module" => module = words.first().map(|s| (*s).to_owned()),
             "require" => {
                 let [m, v] = words.as_slice() else {
-                    return Err(InputError::at(path, Position::line(line_no), format!("expected `MODULE VERSION` in a require, found `{rest}`")));
+                    return Err(InputError::at(
+                        path,
+                        Position::line(line_no),
+                        format!("expected `MODULE VERSION` in a require, found `{rest}`"),
+                    ));
                 };
-                requires.push(((*m).to_owned(), (*v).to_owned(), comment.trim() == "indirect"));
+                requires.push((
+                    (*m).to_owned(),
+                    (*v).to_owned(),
+                    comment.trim() == "indirect",
+                ));
             }
             "replace" => {
                 let Some(arrow) = words.iter().position(|w| *w == "=>") else {
-                    return Err(InputError::at(path, Position::line(line_no), format!("expected `OLD => NEW` in a replace, found `{rest}`")));
+                    return Err(InputError::at(
+                        path,
+                        Position::line(line_no),
+                        format!("expected `OLD => NEW` in a replace, found `{rest}`"),
+                    ));
                 };
                 let old = words[0].to_owned();
                 let new = &words[arrow + 1..];
-                replaces.insert(old, match new {
-                    [m, v] => Some(((*m).to_owned(), (*v).to_owned())),
-                    _ => None, // a local directory
-                });
+                replaces.insert(
+                    old,
+                    match new {
+                        [m, v] => Some(((*m).to_owned(), (*v).to_owned())),
+                        _ => None, // a local directory
+                    },
+                );
             }
             "go" | "toolchain" | "exclude" | "retract" | "tool" | "godebug" => {}
-            other => return Err(InputError::at(path, Position::line(line_no), format!("unknown go.mod directive `{other}`"))),
+            other => {
+                return Err(InputError::at(
+                    path,
+                    Position::line(line_no),
+                    format!("unknown go.mod directive `{other}`"),
+                ));
+            }
         }
     }
     if module.is_none() {
@@ -87,12 +117,11 @@ pub(super) fn read(path: &Path, text: &str, rel: &str, sbom: &mut Sbom) -> Resul
     if let Ok(sum) = std::fs::read_to_string(path.with_file_name("go.sum")) {
         for line in sum.lines() {
             let w: Vec<&str> = line.split_whitespace().collect();
-            if let [m, v, h] = w.as_slice() {
-                if let Some(b64) = h.strip_prefix("h1:") {
-                    if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(b64) {
-                        sums.insert(((*m).to_owned(), (*v).to_owned()), hex::encode(bytes));
-                    }
-                }
+            if let [m, v, h] = w.as_slice()
+                && let Some(b64) = h.strip_prefix("h1:")
+                && let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(b64)
+            {
+                sums.insert(((*m).to_owned(), (*v).to_owned()), hex::encode(bytes));
             }
         }
     }
@@ -108,7 +137,14 @@ pub(super) fn read(path: &Path, text: &str, rel: &str, sbom: &mut Sbom) -> Resul
         }
         sbom.add(Component {
             ecosystem: Ecosystem::Go,
-            hashes: sums.get(&(m.clone(), v.clone())).map(|h| Hash { alg: "SHA-256", hex: h.clone() }).into_iter().collect(),
+            hashes: sums
+                .get(&(m.clone(), v.clone()))
+                .map(|h| Hash {
+                    alg: "SHA-256",
+                    hex: h.clone(),
+                })
+                .into_iter()
+                .collect(),
             name: m,
             version: v,
             purl: p,

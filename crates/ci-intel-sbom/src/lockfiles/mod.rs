@@ -54,7 +54,14 @@ pub fn discover(dir: &Path) -> Vec<PathBuf> {
             let n = e.file_name().to_string_lossy();
             !matches!(
                 n.as_ref(),
-                "node_modules" | "target" | ".git" | ".venv" | "venv" | "vendor" | "testdata" | "fixtures"
+                "node_modules"
+                    | "target"
+                    | ".git"
+                    | ".venv"
+                    | "venv"
+                    | "vendor"
+                    | "testdata"
+                    | "fixtures"
             )
         })
         .build();
@@ -72,7 +79,8 @@ pub fn read_file(path: &Path, rel: &str, sbom: &mut Sbom) -> Result<(), InputErr
     let reader = reader_for(path)
         .ok_or_else(|| InputError::new(path, "not a lockfile ci-intel reads (Cargo.lock, package-lock.json, npm-shrinkwrap.json, poetry.lock, uv.lock, Pipfile.lock, requirements*.txt, go.mod)"))?;
     let bytes = std::fs::read(path).map_err(|e| InputError::io(path, &e))?;
-    let text = String::from_utf8(bytes).map_err(|_| InputError::new(path, "expected UTF-8 text"))?;
+    let text =
+        String::from_utf8(bytes).map_err(|_| InputError::new(path, "expected UTF-8 text"))?;
     reader(path, &text, rel, sbom)?;
     sbom.lockfiles.push(rel.to_owned());
     Ok(())
@@ -88,13 +96,28 @@ pub fn read_dir(dir: &Path) -> Result<Sbom, InputError> {
             .unwrap_or_else(|| "project".into()),
         ..Sbom::default()
     };
-    let files = if dir.is_file() { vec![dir.to_path_buf()] } else { discover(dir) };
+    let files = if dir.is_file() {
+        vec![dir.to_path_buf()]
+    } else {
+        discover(dir)
+    };
     if files.is_empty() {
-        return Err(InputError::new(dir, "no lockfile found (looked for Cargo.lock, package-lock.json, poetry.lock, uv.lock, Pipfile.lock, requirements*.txt, go.mod)"));
+        return Err(InputError::new(
+            dir,
+            "no lockfile found (looked for Cargo.lock, package-lock.json, poetry.lock, uv.lock, Pipfile.lock, requirements*.txt, go.mod)",
+        ));
     }
-    let base = if dir.is_file() { dir.parent().unwrap_or(Path::new("")) } else { dir };
+    let base = if dir.is_file() {
+        dir.parent().unwrap_or(Path::new(""))
+    } else {
+        dir
+    };
     for f in &files {
-        let rel = f.strip_prefix(base).unwrap_or(f).to_string_lossy().replace('\\', "/");
+        let rel = f
+            .strip_prefix(base)
+            .unwrap_or(f)
+            .to_string_lossy()
+            .replace('\\', "/");
         read_file(f, &rel, &mut sbom)?;
     }
     sbom.normalize();

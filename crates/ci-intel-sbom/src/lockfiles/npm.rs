@@ -37,7 +37,10 @@ fn integrity(s: &str) -> Vec<Hash> {
                 _ => return None,
             };
             let bytes = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
-            Some(Hash { alg, hex: hex::encode(bytes) })
+            Some(Hash {
+                alg,
+                hex: hex::encode(bytes),
+            })
         })
         .collect()
 }
@@ -64,7 +67,11 @@ fn parent(loc: &str) -> Option<&str> {
 fn resolve<'m>(map: &'m BTreeMap<String, Installed<'_>>, loc: &str, name: &str) -> Option<&'m str> {
     let mut at = Some(loc);
     while let Some(l) = at {
-        let candidate = if l.is_empty() { format!("node_modules/{name}") } else { format!("{l}/node_modules/{name}") };
+        let candidate = if l.is_empty() {
+            format!("node_modules/{name}")
+        } else {
+            format!("{l}/node_modules/{name}")
+        };
         if let Some((k, _)) = map.get_key_value(&candidate) {
             return Some(k.as_str());
         }
@@ -74,40 +81,82 @@ fn resolve<'m>(map: &'m BTreeMap<String, Installed<'_>>, loc: &str, name: &str) 
 }
 
 /// Flattens a v1 `dependencies` tree into install locations.
-fn flatten_v1<'a>(deps: &'a serde_json::Map<String, Value>, prefix: &str, out: &mut BTreeMap<String, Installed<'a>>) {
+fn flatten_v1<'a>(
+    deps: &'a serde_json::Map<String, Value>,
+    prefix: &str,
+    out: &mut BTreeMap<String, Installed<'a>>,
+) {
     for (name, entry) in deps {
-        let loc = if prefix.is_empty() { format!("node_modules/{name}") } else { format!("{prefix}/node_modules/{name}") };
-        out.insert(loc.clone(), Installed { name: name.clone(), entry, wants: names(entry, &["requires"]) });
+        let loc = if prefix.is_empty() {
+            format!("node_modules/{name}")
+        } else {
+            format!("{prefix}/node_modules/{name}")
+        };
+        out.insert(
+            loc.clone(),
+            Installed {
+                name: name.clone(),
+                entry,
+                wants: names(entry, &["requires"]),
+            },
+        );
         if let Some(nested) = entry.get("dependencies").and_then(Value::as_object) {
             flatten_v1(nested, &loc, out);
         }
     }
 }
 
-pub(super) fn read_package_lock(path: &Path, text: &str, rel: &str, sbom: &mut Sbom) -> Result<(), InputError> {
-    let doc: Value = serde_json::from_str(text).map_err(|e| json_error(path, &e, "a package-lock.json"))?;
-    let version = doc.get("lockfileVersion").and_then(Value::as_u64).ok_or_else(|| {
-        InputError::new(path, "expected a package-lock.json: no numeric `lockfileVersion`")
-    })?;
+pub(super) fn read_package_lock(
+    path: &Path,
+    text: &str,
+    rel: &str,
+    sbom: &mut Sbom,
+) -> Result<(), InputError> {
+    let doc: Value =
+        serde_json::from_str(text).map_err(|e| json_error(path, &e, "a package-lock.json"))?;
+    let version = doc
+        .get("lockfileVersion")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| {
+            InputError::new(
+                path,
+                "expected a package-lock.json: no numeric `lockfileVersion`",
+            )
+        })?;
     let mut map: BTreeMap<String, Installed<'_>> = BTreeMap::new();
     let root_wants: Vec<String>;
     match (version, doc.get("packages").and_then(Value::as_object)) {
         (2 | 3, Some(packages)) => {
             for (loc, entry) in packages {
                 // Workspace packages and links are the project's own code, not components.
-                if !loc.contains("node_modules/") || entry.get("link").and_then(Value::as_bool) == Some(true) {
+                if !loc.contains("node_modules/")
+                    || entry.get("link").and_then(Value::as_bool) == Some(true)
+                {
                     continue;
                 }
                 let name = entry
                     .get("name")
                     .and_then(Value::as_str)
                     .map(str::to_owned)
-                    .unwrap_or_else(|| loc.rsplit("node_modules/").next().unwrap_or(loc).to_owned());
-                let wants = names(entry, &["dependencies", "optionalDependencies", "peerDependencies"]);
+                    .unwrap_or_else(|| {
+                        loc.rsplit("node_modules/").next().unwrap_or(loc).to_owned()
+                    });
+                let wants = names(
+                    entry,
+                    &["dependencies", "optionalDependencies", "peerDependencies"],
+                );
                 map.insert(loc.clone(), Installed { name, entry, wants });
             }
             let root = packages.get("").unwrap_or(&Value::Null);
-            root_wants = names(root, &["dependencies", "devDependencies", "optionalDependencies", "peerDependencies"]);
+            root_wants = names(
+                root,
+                &[
+                    "dependencies",
+                    "devDependencies",
+                    "optionalDependencies",
+                    "peerDependencies",
+                ],
+            );
             if let Some(n) = root.get("name").and_then(Value::as_str) {
                 sbom.name = n.to_owned();
             }
@@ -116,32 +165,51 @@ pub(super) fn read_package_lock(path: &Path, text: &str, rel: &str, sbom: &mut S
             }
         }
         (1, _) => {
-            let deps = doc.get("dependencies").and_then(Value::as_object).ok_or_else(|| {
-                InputError::new(path, "expected a v1 package-lock.json: no `dependencies` object")
-            })?;
+            let deps = doc
+                .get("dependencies")
+                .and_then(Value::as_object)
+                .ok_or_else(|| {
+                    InputError::new(
+                        path,
+                        "expected a v1 package-lock.json: no `dependencies` object",
+                    )
+                })?;
             flatten_v1(deps, "", &mut map);
             // The direct dependencies are package.json's; without it, every top-level entry.
             let manifest = std::fs::read_to_string(path.with_file_name("package.json"))
                 .ok()
                 .and_then(|t| serde_json::from_str::<Value>(&t).ok());
             root_wants = match &manifest {
-                Some(m) => names(m, &["dependencies", "devDependencies", "optionalDependencies"]),
+                Some(m) => names(
+                    m,
+                    &["dependencies", "devDependencies", "optionalDependencies"],
+                ),
                 None => deps.keys().cloned().collect(),
             };
         }
         (v, _) => {
             return Err(InputError::new(
                 path,
-                format!("unsupported package-lock.json lockfileVersion {v} (expected 1, 2 or 3, with `packages` from 2 on)"),
+                format!(
+                    "unsupported package-lock.json lockfileVersion {v} (expected 1, 2 or 3, with `packages` from 2 on)"
+                ),
             ));
         }
     }
 
     let purl_at = |loc: &str| -> Option<String> {
         let i = map.get(loc)?;
-        Some(purl(Ecosystem::Npm, &i.name, i.entry.get("version")?.as_str()?))
+        Some(purl(
+            Ecosystem::Npm,
+            &i.name,
+            i.entry.get("version")?.as_str()?,
+        ))
     };
-    let direct: Vec<String> = root_wants.iter().filter_map(|n| resolve(&map, "", n)).filter_map(purl_at).collect();
+    let direct: Vec<String> = root_wants
+        .iter()
+        .filter_map(|n| resolve(&map, "", n))
+        .filter_map(purl_at)
+        .collect();
     for (loc, inst) in &map {
         let Some(version) = inst.entry.get("version").and_then(Value::as_str) else {
             continue;
@@ -160,7 +228,12 @@ pub(super) fn read_package_lock(path: &Path, text: &str, rel: &str, sbom: &mut S
         };
         let license = match inst.entry.get("license") {
             Some(Value::String(s)) => vec![s.clone()],
-            Some(Value::Object(o)) => o.get("type").and_then(Value::as_str).map(str::to_owned).into_iter().collect(),
+            Some(Value::Object(o)) => o
+                .get("type")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .into_iter()
+                .collect(),
             _ => Vec::new(),
         };
         let p = purl(Ecosystem::Npm, &inst.name, version);
@@ -170,10 +243,20 @@ pub(super) fn read_package_lock(path: &Path, text: &str, rel: &str, sbom: &mut S
             version: version.to_owned(),
             direct: direct.contains(&p),
             purl: p,
-            hashes: inst.entry.get("integrity").and_then(Value::as_str).map(integrity).unwrap_or_default(),
+            hashes: inst
+                .entry
+                .get("integrity")
+                .and_then(Value::as_str)
+                .map(integrity)
+                .unwrap_or_default(),
             scope,
             licenses: license,
-            depends_on: inst.wants.iter().filter_map(|n| resolve(&map, loc, n)).filter_map(purl_at).collect(),
+            depends_on: inst
+                .wants
+                .iter()
+                .filter_map(|n| resolve(&map, loc, n))
+                .filter_map(purl_at)
+                .collect(),
             source: rel.to_owned(),
         });
     }
@@ -189,13 +272,22 @@ mod tests {
     fn integrity_strings_become_hex_hashes() {
         let h = integrity("sha1-AAAA sha512-AQID md5-xx");
         assert_eq!(h.len(), 2);
-        assert_eq!(h[0], Hash { alg: "SHA-1", hex: "000000".into() });
+        assert_eq!(
+            h[0],
+            Hash {
+                alg: "SHA-1",
+                hex: "000000".into()
+            }
+        );
         assert_eq!(h[1].hex, "010203");
     }
 
     #[test]
     fn parents_walk_up_node_modules() {
-        assert_eq!(parent("node_modules/a/node_modules/b"), Some("node_modules/a"));
+        assert_eq!(
+            parent("node_modules/a/node_modules/b"),
+            Some("node_modules/a")
+        );
         assert_eq!(parent("node_modules/a"), Some(""));
         assert_eq!(parent(""), None);
     }

@@ -23,7 +23,10 @@ fn hash(s: &str) -> Option<Hash> {
         "sha512" => "SHA-512",
         _ => return None,
     };
-    (hex.len() >= 40 && hex.bytes().all(|b| b.is_ascii_hexdigit())).then(|| Hash { alg, hex: hex.to_ascii_lowercase() })
+    (hex.len() >= 40 && hex.bytes().all(|b| b.is_ascii_hexdigit())).then(|| Hash {
+        alg,
+        hex: hex.to_ascii_lowercase(),
+    })
 }
 
 /// The distribution name at the start of a PEP 508 requirement (`Foo[bar]>=1; marker`).
@@ -37,18 +40,38 @@ fn requirement_name(req: &str) -> Option<String> {
 
 fn dev_file(rel: &str) -> bool {
     let f = rel.rsplit('/').next().unwrap_or(rel).to_ascii_lowercase();
-    ["dev", "test", "lint", "doc", "ci"].iter().any(|k| f.contains(k))
+    ["dev", "test", "lint", "doc", "ci"]
+        .iter()
+        .any(|k| f.contains(k))
 }
 
-pub(super) fn read_requirements(path: &Path, text: &str, rel: &str, sbom: &mut Sbom) -> Result<(), InputError> {
+pub(super) fn read_requirements(
+    path: &Path,
+    text: &str,
+    rel: &str,
+    sbom: &mut Sbom,
+) -> Result<(), InputError> {
     read_requirements_at(path, text, rel, sbom, 0)
 }
 
-fn read_requirements_at(path: &Path, text: &str, rel: &str, sbom: &mut Sbom, depth: usize) -> Result<(), InputError> {
+fn read_requirements_at(
+    path: &Path,
+    text: &str,
+    rel: &str,
+    sbom: &mut Sbom,
+    depth: usize,
+) -> Result<(), InputError> {
     if depth > 8 {
-        return Err(InputError::new(path, "`-r` includes nested more than 8 deep (a cycle?)"));
+        return Err(InputError::new(
+            path,
+            "`-r` includes nested more than 8 deep (a cycle?)",
+        ));
     }
-    let scope = if dev_file(rel) { Scope::Dev } else { Scope::Required };
+    let scope = if dev_file(rel) {
+        Scope::Dev
+    } else {
+        Scope::Required
+    };
     // Logical lines: a trailing backslash continues the line.
     let mut logical: Vec<(usize, String)> = Vec::new();
     let mut pending: Option<(usize, String)> = None;
@@ -80,12 +103,12 @@ fn read_requirements_at(path: &Path, text: &str, rel: &str, sbom: &mut Sbom, dep
             if let Some(rest) = c.strip_prefix("via") {
                 in_via = true;
                 if let (Some(l), false) = (&last, rest.trim().is_empty()) {
-                    via.entry(l.clone()).or_default().push(rest.trim().to_owned());
+                    via.entry(l.clone())
+                        .or_default()
+                        .push(rest.trim().to_owned());
                 }
-            } else if in_via {
-                if let Some(l) = &last {
-                    via.entry(l.clone()).or_default().push(c.to_owned());
-                }
+            } else if in_via && let Some(l) = &last {
+                via.entry(l.clone()).or_default().push(c.to_owned());
             }
             continue;
         }
@@ -100,11 +123,24 @@ fn read_requirements_at(path: &Path, text: &str, rel: &str, sbom: &mut Sbom, dep
         }
         let mut words = body.split_whitespace();
         let first = words.next().unwrap_or_default();
-        if let Some(inc) = first.strip_prefix("-r").or_else(|| first.strip_prefix("--requirement")) {
-            let target = if inc.trim_start_matches('=').is_empty() { words.next().unwrap_or("") } else { inc.trim_start_matches('=') };
+        if let Some(inc) = first
+            .strip_prefix("-r")
+            .or_else(|| first.strip_prefix("--requirement"))
+        {
+            let target = if inc.trim_start_matches('=').is_empty() {
+                words.next().unwrap_or("")
+            } else {
+                inc.trim_start_matches('=')
+            };
             let inc_path = path.parent().unwrap_or(Path::new(".")).join(target);
-            let inc_text = std::fs::read_to_string(&inc_path).map_err(|e| InputError::io(&inc_path, &e))?;
-            let inc_rel = Path::new(rel).parent().unwrap_or(Path::new("")).join(target).to_string_lossy().replace('\\', "/");
+            let inc_text =
+                std::fs::read_to_string(&inc_path).map_err(|e| InputError::io(&inc_path, &e))?;
+            let inc_rel = Path::new(rel)
+                .parent()
+                .unwrap_or(Path::new(""))
+                .join(target)
+                .to_string_lossy()
+                .replace('\\', "/");
             read_requirements_at(&inc_path, &inc_text, &inc_rel, sbom, depth + 1)?;
             continue;
         }
@@ -114,22 +150,36 @@ fn read_requirements_at(path: &Path, text: &str, rel: &str, sbom: &mut Sbom, dep
         let (req, _marker) = body.split_once(';').unwrap_or((body, ""));
         let req_part = req.split(" --").next().unwrap_or(req).trim();
         let Some(name) = requirement_name(req_part) else {
-            return Err(InputError::at(path, Position::line(*line_no as u64), format!("expected a requirement (`name==version`), found `{body}`")));
+            return Err(InputError::at(
+                path,
+                Position::line(*line_no as u64),
+                format!("expected a requirement (`name==version`), found `{body}`"),
+            ));
         };
-        let Some((_, version)) = req_part.split_once("===").or_else(|| req_part.split_once("==")) else {
-            sbom.notes.push(format!("{rel}:{line_no}: `{req_part}` is not pinned with `==`; not listed"));
+        let Some((_, version)) = req_part
+            .split_once("===")
+            .or_else(|| req_part.split_once("=="))
+        else {
+            sbom.notes.push(format!(
+                "{rel}:{line_no}: `{req_part}` is not pinned with `==`; not listed"
+            ));
             last = None;
             continue;
         };
         let version = version.trim().trim_end_matches(',').to_owned();
         if version.is_empty() || version.contains(['*', ',', '<', '>']) {
-            sbom.notes.push(format!("{rel}:{line_no}: `{req_part}` is not an exact pin; not listed"));
+            sbom.notes.push(format!(
+                "{rel}:{line_no}: `{req_part}` is not an exact pin; not listed"
+            ));
             last = None;
             continue;
         }
         let hashes = body
             .split_whitespace()
-            .filter_map(|w| w.strip_prefix("--hash=").or_else(|| w.strip_prefix("--hash:")))
+            .filter_map(|w| {
+                w.strip_prefix("--hash=")
+                    .or_else(|| w.strip_prefix("--hash:"))
+            })
             .filter_map(hash)
             .collect();
         last = Some(purl(Ecosystem::PyPI, &name, &version));
@@ -155,19 +205,29 @@ fn read_requirements_at(path: &Path, text: &str, rel: &str, sbom: &mut Sbom, dep
         .map(|c| (pypi_normalize(&c.name), c.purl.clone()))
         .collect();
     for (p, vias) in via {
-        let from_input = vias.iter().any(|v| v.starts_with("-r") || v.starts_with("-c") || v.ends_with(".in") || v.contains("pyproject.toml"));
+        let from_input = vias.iter().any(|v| {
+            v.starts_with("-r")
+                || v.starts_with("-c")
+                || v.ends_with(".in")
+                || v.contains("pyproject.toml")
+        });
         for v in &vias {
-            if let Some(parent) = requirement_name(v).and_then(|n| by_name.get(&n)) {
-                if let Some(c) = sbom.components.get_mut(parent) {
-                    c.depends_on.push(p.clone());
-                }
+            if let Some(parent) = requirement_name(v).and_then(|n| by_name.get(&n))
+                && let Some(c) = sbom.components.get_mut(parent)
+            {
+                c.depends_on.push(p.clone());
             }
         }
         if let Some(c) = sbom.components.get_mut(&p) {
             c.direct = from_input;
         }
     }
-    let direct: Vec<String> = sbom.components.values().filter(|c| c.source == rel && c.direct).map(|c| c.purl.clone()).collect();
+    let direct: Vec<String> = sbom
+        .components
+        .values()
+        .filter(|c| c.source == rel && c.direct)
+        .map(|c| c.purl.clone())
+        .collect();
     sbom.root_depends_on.extend(direct);
     Ok(())
 }
@@ -175,25 +235,47 @@ fn read_requirements_at(path: &Path, text: &str, rel: &str, sbom: &mut Sbom, dep
 /// The direct dependencies a `pyproject.toml` declares: PEP 621 `[project]` and Poetry's
 /// `[tool.poetry]` tables, with dev groups.
 fn pyproject_direct(dir: &Path) -> Option<(BTreeSet<String>, BTreeSet<String>)> {
-    let t: toml::Table = std::fs::read_to_string(dir.join("pyproject.toml")).ok()?.parse().ok()?;
+    let t: toml::Table = std::fs::read_to_string(dir.join("pyproject.toml"))
+        .ok()?
+        .parse()
+        .ok()?;
     let mut main = BTreeSet::new();
     let mut dev = BTreeSet::new();
     let list = |v: Option<&toml::Value>, into: &mut BTreeSet<String>| {
-        for s in v.and_then(toml::Value::as_array).into_iter().flatten().filter_map(toml::Value::as_str) {
+        for s in v
+            .and_then(toml::Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(toml::Value::as_str)
+        {
             into.extend(requirement_name(s));
         }
     };
     let project = t.get("project");
     list(project.and_then(|p| p.get("dependencies")), &mut main);
-    for extra in project.and_then(|p| p.get("optional-dependencies")).and_then(toml::Value::as_table).into_iter().flat_map(|t| t.values()) {
+    for extra in project
+        .and_then(|p| p.get("optional-dependencies"))
+        .and_then(toml::Value::as_table)
+        .into_iter()
+        .flat_map(|t| t.values())
+    {
         list(Some(extra), &mut main);
     }
-    for group in t.get("dependency-groups").and_then(toml::Value::as_table).into_iter().flat_map(|t| t.values()) {
+    for group in t
+        .get("dependency-groups")
+        .and_then(toml::Value::as_table)
+        .into_iter()
+        .flat_map(|t| t.values())
+    {
         list(Some(group), &mut dev);
     }
     let poetry = t.get("tool").and_then(|t| t.get("poetry"));
     let keys = |v: Option<&toml::Value>, into: &mut BTreeSet<String>| {
-        for k in v.and_then(toml::Value::as_table).into_iter().flat_map(|t| t.keys()) {
+        for k in v
+            .and_then(toml::Value::as_table)
+            .into_iter()
+            .flat_map(|t| t.keys())
+        {
             if k != "python" {
                 into.insert(pypi_normalize(k));
             }
@@ -201,47 +283,104 @@ fn pyproject_direct(dir: &Path) -> Option<(BTreeSet<String>, BTreeSet<String>)> 
     };
     keys(poetry.and_then(|p| p.get("dependencies")), &mut main);
     keys(poetry.and_then(|p| p.get("dev-dependencies")), &mut dev);
-    for g in poetry.and_then(|p| p.get("group")).and_then(toml::Value::as_table).into_iter().flat_map(|t| t.values()) {
+    for g in poetry
+        .and_then(|p| p.get("group"))
+        .and_then(toml::Value::as_table)
+        .into_iter()
+        .flat_map(|t| t.values())
+    {
         keys(g.get("dependencies"), &mut dev);
     }
     Some((main, dev))
 }
 
-pub(super) fn read_poetry(path: &Path, text: &str, rel: &str, sbom: &mut Sbom) -> Result<(), InputError> {
-    let doc: toml::Table = toml::from_str(text).map_err(|e| toml_error(path, text, &e, "a poetry.lock"))?;
-    let packages = doc.get("package").and_then(toml::Value::as_array).ok_or_else(|| InputError::new(path, "expected a poetry.lock: no [[package]] tables"))?;
+pub(super) fn read_poetry(
+    path: &Path,
+    text: &str,
+    rel: &str,
+    sbom: &mut Sbom,
+) -> Result<(), InputError> {
+    let doc: toml::Table =
+        toml::from_str(text).map_err(|e| toml_error(path, text, &e, "a poetry.lock"))?;
+    let packages = doc
+        .get("package")
+        .and_then(toml::Value::as_array)
+        .ok_or_else(|| InputError::new(path, "expected a poetry.lock: no [[package]] tables"))?;
     let direct = pyproject_direct(path.parent().unwrap_or(Path::new(".")));
     let mut by_name: BTreeMap<String, String> = BTreeMap::new();
     let mut pending = Vec::new();
     for (i, p) in packages.iter().enumerate() {
         let get = |k: &str| p.get(k).and_then(toml::Value::as_str);
         let (Some(name), Some(version)) = (get("name"), get("version")) else {
-            return Err(InputError::new(path, format!("expected `name` and `version` in [[package]] number {}", i + 1)));
+            return Err(InputError::new(
+                path,
+                format!(
+                    "expected `name` and `version` in [[package]] number {}",
+                    i + 1
+                ),
+            ));
         };
         let norm = pypi_normalize(name);
-        let groups: Vec<&str> = p.get("groups").and_then(toml::Value::as_array).into_iter().flatten().filter_map(toml::Value::as_str).collect();
-        let main = if groups.is_empty() { get("category").is_none_or(|c| c == "main") } else { groups.contains(&"main") };
+        let groups: Vec<&str> = p
+            .get("groups")
+            .and_then(toml::Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(toml::Value::as_str)
+            .collect();
+        let main = if groups.is_empty() {
+            get("category").is_none_or(|c| c == "main")
+        } else {
+            groups.contains(&"main")
+        };
         let optional = p.get("optional").and_then(toml::Value::as_bool) == Some(true);
-        let scope = if !main { Scope::Dev } else if optional { Scope::Optional } else { Scope::Required };
-        let hashes = p.get("files").and_then(toml::Value::as_array).into_iter().flatten().filter_map(|f| f.get("hash")?.as_str()).filter_map(hash).collect();
-        let deps: Vec<String> = p.get("dependencies").and_then(toml::Value::as_table).into_iter().flat_map(|t| t.keys()).map(|k| pypi_normalize(k)).collect();
-        let is_direct = direct.as_ref().is_some_and(|(m, d)| m.contains(&norm) || d.contains(&norm));
+        let scope = if !main {
+            Scope::Dev
+        } else if optional {
+            Scope::Optional
+        } else {
+            Scope::Required
+        };
+        let hashes = p
+            .get("files")
+            .and_then(toml::Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|f| f.get("hash")?.as_str())
+            .filter_map(hash)
+            .collect();
+        let deps: Vec<String> = p
+            .get("dependencies")
+            .and_then(toml::Value::as_table)
+            .into_iter()
+            .flat_map(|t| t.keys())
+            .map(|k| pypi_normalize(k))
+            .collect();
+        let is_direct = direct
+            .as_ref()
+            .is_some_and(|(m, d)| m.contains(&norm) || d.contains(&norm));
         by_name.insert(norm.clone(), purl(Ecosystem::PyPI, name, version));
-        pending.push((Component {
-            ecosystem: Ecosystem::PyPI,
-            name: name.to_owned(),
-            version: version.to_owned(),
-            purl: purl(Ecosystem::PyPI, name, version),
-            hashes,
-            scope,
-            direct: is_direct,
-            licenses: Vec::new(),
-            depends_on: Vec::new(),
-            source: rel.to_owned(),
-        }, deps));
+        pending.push((
+            Component {
+                ecosystem: Ecosystem::PyPI,
+                name: name.to_owned(),
+                version: version.to_owned(),
+                purl: purl(Ecosystem::PyPI, name, version),
+                hashes,
+                scope,
+                direct: is_direct,
+                licenses: Vec::new(),
+                depends_on: Vec::new(),
+                source: rel.to_owned(),
+            },
+            deps,
+        ));
     }
     for (mut c, deps) in pending {
-        c.depends_on = deps.iter().filter_map(|d| by_name.get(d).cloned()).collect();
+        c.depends_on = deps
+            .iter()
+            .filter_map(|d| by_name.get(d).cloned())
+            .collect();
         if c.direct {
             sbom.root_depends_on.push(c.purl.clone());
         }
@@ -250,9 +389,18 @@ pub(super) fn read_poetry(path: &Path, text: &str, rel: &str, sbom: &mut Sbom) -
     Ok(())
 }
 
-pub(super) fn read_uv(path: &Path, text: &str, rel: &str, sbom: &mut Sbom) -> Result<(), InputError> {
-    let doc: toml::Table = toml::from_str(text).map_err(|e| toml_error(path, text, &e, "a uv.lock"))?;
-    let packages = doc.get("package").and_then(toml::Value::as_array).ok_or_else(|| InputError::new(path, "expected a uv.lock: no [[package]] tables"))?;
+pub(super) fn read_uv(
+    path: &Path,
+    text: &str,
+    rel: &str,
+    sbom: &mut Sbom,
+) -> Result<(), InputError> {
+    let doc: toml::Table =
+        toml::from_str(text).map_err(|e| toml_error(path, text, &e, "a uv.lock"))?;
+    let packages = doc
+        .get("package")
+        .and_then(toml::Value::as_array)
+        .ok_or_else(|| InputError::new(path, "expected a uv.lock: no [[package]] tables"))?;
     struct Pkg<'a> {
         name: String,
         version: String,
@@ -261,33 +409,85 @@ pub(super) fn read_uv(path: &Path, text: &str, rel: &str, sbom: &mut Sbom) -> Re
     }
     let mut pkgs = Vec::new();
     for (i, p) in packages.iter().enumerate() {
-        let name = p.get("name").and_then(toml::Value::as_str).ok_or_else(|| InputError::new(path, format!("expected `name` in [[package]] number {}", i + 1)))?;
+        let name = p.get("name").and_then(toml::Value::as_str).ok_or_else(|| {
+            InputError::new(
+                path,
+                format!("expected `name` in [[package]] number {}", i + 1),
+            )
+        })?;
         let source = p.get("source").and_then(toml::Value::as_table);
-        let local = source.is_some_and(|s| s.contains_key("editable") || s.contains_key("virtual") || s.contains_key("directory"));
-        let version = p.get("version").and_then(toml::Value::as_str).unwrap_or("0").to_owned();
-        pkgs.push(Pkg { name: pypi_normalize(name), version, local, entry: p });
+        let local = source.is_some_and(|s| {
+            s.contains_key("editable") || s.contains_key("virtual") || s.contains_key("directory")
+        });
+        let version = p
+            .get("version")
+            .and_then(toml::Value::as_str)
+            .unwrap_or("0")
+            .to_owned();
+        pkgs.push(Pkg {
+            name: pypi_normalize(name),
+            version,
+            local,
+            entry: p,
+        });
     }
     let find = |dep: &toml::Value| -> Option<usize> {
         let n = pypi_normalize(dep.get("name")?.as_str()?);
         let v = dep.get("version").and_then(toml::Value::as_str);
-        let mut it = pkgs.iter().enumerate().filter(|(_, p)| p.name == n && v.is_none_or(|v| p.version == v));
+        let mut it = pkgs
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.name == n && v.is_none_or(|v| p.version == v));
         let first = it.next()?.0;
         Some(first)
     };
-    let dep_list = |v: Option<&toml::Value>| -> Vec<usize> { v.and_then(toml::Value::as_array).into_iter().flatten().filter_map(&find).collect() };
-    let nested = |v: Option<&toml::Value>| -> Vec<usize> { v.and_then(toml::Value::as_table).into_iter().flat_map(|t| t.values()).flat_map(|l| dep_list(Some(l))).collect() };
-    let edges: Vec<Vec<usize>> = pkgs.iter().map(|p| {
-        let mut e = dep_list(p.entry.get("dependencies"));
-        e.extend(nested(p.entry.get("optional-dependencies")));
-        e
-    }).collect();
+    let dep_list = |v: Option<&toml::Value>| -> Vec<usize> {
+        v.and_then(toml::Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(&find)
+            .collect()
+    };
+    let nested = |v: Option<&toml::Value>| -> Vec<usize> {
+        v.and_then(toml::Value::as_table)
+            .into_iter()
+            .flat_map(|t| t.values())
+            .flat_map(|l| dep_list(Some(l)))
+            .collect()
+    };
+    let edges: Vec<Vec<usize>> = pkgs
+        .iter()
+        .map(|p| {
+            let mut e = dep_list(p.entry.get("dependencies"));
+            e.extend(nested(p.entry.get("optional-dependencies")));
+            e
+        })
+        .collect();
     let mut scope: BTreeMap<usize, Scope> = BTreeMap::new();
     let mut direct = BTreeSet::new();
     let roots: Vec<usize> = (0..pkgs.len()).filter(|&i| pkgs[i].local).collect();
     for (s, starts) in [
-        (Scope::Required, roots.iter().flat_map(|&r| dep_list(pkgs[r].entry.get("dependencies"))).collect::<Vec<_>>()),
-        (Scope::Optional, roots.iter().flat_map(|&r| nested(pkgs[r].entry.get("optional-dependencies"))).collect()),
-        (Scope::Dev, roots.iter().flat_map(|&r| nested(pkgs[r].entry.get("dev-dependencies"))).collect()),
+        (
+            Scope::Required,
+            roots
+                .iter()
+                .flat_map(|&r| dep_list(pkgs[r].entry.get("dependencies")))
+                .collect::<Vec<_>>(),
+        ),
+        (
+            Scope::Optional,
+            roots
+                .iter()
+                .flat_map(|&r| nested(pkgs[r].entry.get("optional-dependencies")))
+                .collect(),
+        ),
+        (
+            Scope::Dev,
+            roots
+                .iter()
+                .flat_map(|&r| nested(pkgs[r].entry.get("dev-dependencies")))
+                .collect(),
+        ),
     ] {
         let mut q: VecDeque<usize> = starts.into_iter().filter(|&i| !pkgs[i].local).collect();
         direct.extend(q.iter().copied());
@@ -296,7 +496,12 @@ pub(super) fn read_uv(path: &Path, text: &str, rel: &str, sbom: &mut Sbom) -> Re
                 continue;
             }
             scope.insert(i, s);
-            q.extend(edges[i].iter().copied().filter(|&t| !pkgs[t].local && !scope.contains_key(&t)));
+            q.extend(
+                edges[i]
+                    .iter()
+                    .copied()
+                    .filter(|&t| !pkgs[t].local && !scope.contains_key(&t)),
+            );
         }
     }
     let p_of = |i: usize| purl(Ecosystem::PyPI, &pkgs[i].name, &pkgs[i].version);
@@ -305,8 +510,22 @@ pub(super) fn read_uv(path: &Path, text: &str, rel: &str, sbom: &mut Sbom) -> Re
             continue;
         }
         let mut hashes: Vec<Hash> = Vec::new();
-        hashes.extend(p.entry.get("sdist").and_then(|s| s.get("hash")).and_then(toml::Value::as_str).and_then(hash));
-        hashes.extend(p.entry.get("wheels").and_then(toml::Value::as_array).into_iter().flatten().filter_map(|w| w.get("hash")?.as_str()).filter_map(hash));
+        hashes.extend(
+            p.entry
+                .get("sdist")
+                .and_then(|s| s.get("hash"))
+                .and_then(toml::Value::as_str)
+                .and_then(hash),
+        );
+        hashes.extend(
+            p.entry
+                .get("wheels")
+                .and_then(toml::Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|w| w.get("hash")?.as_str())
+                .filter_map(hash),
+        );
         sbom.add(Component {
             ecosystem: Ecosystem::PyPI,
             name: p.name.clone(),
@@ -316,7 +535,11 @@ pub(super) fn read_uv(path: &Path, text: &str, rel: &str, sbom: &mut Sbom) -> Re
             scope: scope.get(&i).copied().unwrap_or(Scope::Optional),
             direct: direct.contains(&i),
             licenses: Vec::new(),
-            depends_on: edges[i].iter().filter(|&&t| !pkgs[t].local).map(|&t| p_of(t)).collect(),
+            depends_on: edges[i]
+                .iter()
+                .filter(|&&t| !pkgs[t].local)
+                .map(|&t| p_of(t))
+                .collect(),
             source: rel.to_owned(),
         });
     }
@@ -324,19 +547,50 @@ pub(super) fn read_uv(path: &Path, text: &str, rel: &str, sbom: &mut Sbom) -> Re
     Ok(())
 }
 
-pub(super) fn read_pipfile(path: &Path, text: &str, rel: &str, sbom: &mut Sbom) -> Result<(), InputError> {
-    let doc: Value = serde_json::from_str(text).map_err(|e| json_error(path, &e, "a Pipfile.lock"))?;
+pub(super) fn read_pipfile(
+    path: &Path,
+    text: &str,
+    rel: &str,
+    sbom: &mut Sbom,
+) -> Result<(), InputError> {
+    let doc: Value =
+        serde_json::from_str(text).map_err(|e| json_error(path, &e, "a Pipfile.lock"))?;
     if !doc.get("_meta").is_some_and(Value::is_object) {
-        return Err(InputError::new(path, "expected a Pipfile.lock: no `_meta` object"));
+        return Err(InputError::new(
+            path,
+            "expected a Pipfile.lock: no `_meta` object",
+        ));
     }
     // Pipfile names the direct dependencies; the lock flattens everything.
-    let pipfile: Option<toml::Table> = std::fs::read_to_string(path.with_file_name("Pipfile")).ok().and_then(|t| t.parse().ok());
+    let pipfile: Option<toml::Table> = std::fs::read_to_string(path.with_file_name("Pipfile"))
+        .ok()
+        .and_then(|t| t.parse().ok());
     let declared = |section: &str| -> Option<BTreeSet<String>> {
-        Some(pipfile.as_ref()?.get(section)?.as_table()?.keys().map(|k| pypi_normalize(k)).collect())
+        Some(
+            pipfile
+                .as_ref()?
+                .get(section)?
+                .as_table()?
+                .keys()
+                .map(|k| pypi_normalize(k))
+                .collect(),
+        )
     };
-    for (section, scope, decl) in [("default", Scope::Required, declared("packages")), ("develop", Scope::Dev, declared("dev-packages"))] {
-        for (name, entry) in doc.get(section).and_then(Value::as_object).into_iter().flatten() {
-            let Some(version) = entry.get("version").and_then(Value::as_str).and_then(|v| v.strip_prefix("==")) else {
+    for (section, scope, decl) in [
+        ("default", Scope::Required, declared("packages")),
+        ("develop", Scope::Dev, declared("dev-packages")),
+    ] {
+        for (name, entry) in doc
+            .get(section)
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            let Some(version) = entry
+                .get("version")
+                .and_then(Value::as_str)
+                .and_then(|v| v.strip_prefix("=="))
+            else {
                 continue; // git or path dependencies have no registry version
             };
             let norm = pypi_normalize(name);
@@ -346,7 +600,14 @@ pub(super) fn read_pipfile(path: &Path, text: &str, rel: &str, sbom: &mut Sbom) 
                 name: name.clone(),
                 version: version.to_owned(),
                 purl: purl(Ecosystem::PyPI, name, version),
-                hashes: entry.get("hashes").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).filter_map(hash).collect(),
+                hashes: entry
+                    .get("hashes")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .filter_map(hash)
+                    .collect(),
                 scope,
                 direct,
                 licenses: Vec::new(),

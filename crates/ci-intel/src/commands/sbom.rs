@@ -19,7 +19,9 @@ pub fn run(cmd: SbomCommand) -> Result<i32> {
 /// The SPDX creation time, stable for the same input: `SOURCE_DATE_EPOCH`, else the commit
 /// time of `HEAD` of the repository holding `dir`, else the newest lockfile's modification time.
 fn creation_time(dir: &Path, lockfiles: &[PathBuf]) -> String {
-    let from_env = std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|s| s.trim().parse::<i64>().ok());
+    let from_env = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok());
     let from_git = || {
         let d = if dir.is_file() { dir.parent()? } else { dir };
         let out = Command::new("git")
@@ -29,7 +31,11 @@ fn creation_time(dir: &Path, lockfiles: &[PathBuf]) -> String {
             .stderr(Stdio::null())
             .output()
             .ok()?;
-        String::from_utf8(out.stdout).ok()?.trim().parse::<i64>().ok()
+        String::from_utf8(out.stdout)
+            .ok()?
+            .trim()
+            .parse::<i64>()
+            .ok()
     };
     let from_files = || {
         lockfiles
@@ -42,7 +48,12 @@ fn creation_time(dir: &Path, lockfiles: &[PathBuf]) -> String {
     let secs = from_env.or_else(from_git).or_else(from_files).unwrap_or(0);
     time::OffsetDateTime::from_unix_timestamp(secs)
         .ok()
-        .and_then(|t| t.format(&time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z")).ok())
+        .and_then(|t| {
+            t.format(&time::macros::format_description!(
+                "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
+            ))
+            .ok()
+        })
         .unwrap_or_else(|| "1970-01-01T00:00:00Z".into())
 }
 
@@ -60,17 +71,32 @@ fn generate(a: &SbomGenerateArgs) -> Result<i32> {
     }
     let version = env!("CARGO_PKG_VERSION");
     let pretty = |v: serde_json::Value| serde_json::to_string_pretty(&v).map(|s| s + "\n");
-    let base = if a.dir.is_file() { a.dir.parent().unwrap_or(Path::new(".")).to_path_buf() } else { a.dir.clone() };
+    let base = if a.dir.is_file() {
+        a.dir.parent().unwrap_or(Path::new(".")).to_path_buf()
+    } else {
+        a.dir.clone()
+    };
     let files: Vec<PathBuf> = sbom.lockfiles.iter().map(|l| base.join(l)).collect();
     match a.format {
-        SbomFormat::Cyclonedx => context::write_output(a.output.as_deref(), &pretty(cyclonedx::to_json(&sbom, version))?)?,
+        SbomFormat::Cyclonedx => context::write_output(
+            a.output.as_deref(),
+            &pretty(cyclonedx::to_json(&sbom, version))?,
+        )?,
         SbomFormat::Spdx => context::write_output(
             a.output.as_deref(),
-            &pretty(spdx::to_json(&sbom, version, &creation_time(&a.dir, &files)))?,
+            &pretty(spdx::to_json(
+                &sbom,
+                version,
+                &creation_time(&a.dir, &files),
+            ))?,
         )?,
         SbomFormat::Both => {
             let cdx = pretty(cyclonedx::to_json(&sbom, version))?;
-            let spdx_text = pretty(spdx::to_json(&sbom, version, &creation_time(&a.dir, &files)))?;
+            let spdx_text = pretty(spdx::to_json(
+                &sbom,
+                version,
+                &creation_time(&a.dir, &files),
+            ))?;
             let out = a.output.as_deref().unwrap_or(Path::new("sbom"));
             let with = |ext: &str| {
                 let mut p = out.as_os_str().to_owned();
@@ -86,7 +112,10 @@ fn generate(a: &SbomGenerateArgs) -> Result<i32> {
         sbom.components.len(),
         sbom.lockfiles.join(", "),
         sbom.components.values().filter(|c| c.direct).count(),
-        sbom.components.values().filter(|c| c.scope == Scope::Dev).count()
+        sbom.components
+            .values()
+            .filter(|c| c.scope == Scope::Dev)
+            .count()
     );
     Ok(exit::PASS)
 }

@@ -51,22 +51,46 @@ fn now() -> time::OffsetDateTime {
 fn rfc3339(t: time::OffsetDateTime) -> String {
     t.replace_nanosecond(0)
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_default()
 }
 
 fn vex_create(a: &VexCreateArgs) -> Result<i32> {
     for p in &a.product {
         if ci_intel_sbom::purl::parse(p).is_none() && !p.starts_with("pkg:") {
-            return Err(InputError::new(Path::new("--product"), format!("`{p}` is not a purl (`pkg:TYPE/NAME@VERSION`)")).into());
+            return Err(InputError::new(
+                Path::new("--product"),
+                format!("`{p}` is not a purl (`pkg:TYPE/NAME@VERSION`)"),
+            )
+            .into());
         }
     }
     if let Some(e) = &a.expires {
-        time::OffsetDateTime::parse(e, &time::format_description::well_known::Rfc3339)
-            .map_err(|_| InputError::new(Path::new("--expires"), format!("`{e}` is not an RFC 3339 time")))?;
+        time::OffsetDateTime::parse(e, &time::format_description::well_known::Rfc3339).map_err(
+            |_| {
+                InputError::new(
+                    Path::new("--expires"),
+                    format!("`{e}` is not an RFC 3339 time"),
+                )
+            },
+        )?;
     }
-    let doc = vex::create(&a.vulnerability, &a.product, &a.status, a.justification.as_deref(), &a.author, &rfc3339(now()), a.expires.as_deref());
-    context::write_output(a.output.as_deref(), &(serde_json::to_string_pretty(&doc)? + "\n"))?;
+    let doc = vex::create(
+        &a.vulnerability,
+        &a.product,
+        &a.status,
+        a.justification.as_deref(),
+        &a.author,
+        &rfc3339(now()),
+        a.expires.as_deref(),
+    );
+    context::write_output(
+        a.output.as_deref(),
+        &(serde_json::to_string_pretty(&doc)? + "\n"),
+    )?;
     Ok(exit::PASS)
 }
 
@@ -74,15 +98,34 @@ fn vex_create(a: &VexCreateArgs) -> Result<i32> {
 fn packages(input: &Path, no_dev: bool) -> Result<(Vec<Package>, String), InputError> {
     let is_sbom = input.is_file()
         && input.extension().is_some_and(|e| e == "json")
-        && !input.file_name().is_some_and(|n| n == "package-lock.json" || n == "npm-shrinkwrap.json" || n == "Pipfile.lock");
+        && !input.file_name().is_some_and(|n| {
+            n == "package-lock.json" || n == "npm-shrinkwrap.json" || n == "Pipfile.lock"
+        });
     if is_sbom {
         let text = std::fs::read_to_string(input).map_err(|e| InputError::io(input, &e))?;
-        let doc: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| InputError::at(input, Position::at(e.line() as u64, e.column() as u64), format!("expected an SBOM (JSON): {e}")))?;
+        let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+            InputError::at(
+                input,
+                Position::at(e.line() as u64, e.column() as u64),
+                format!("expected an SBOM (JSON): {e}"),
+            )
+        })?;
         let (listed, skipped) = document::packages(&doc).map_err(|m| InputError::new(input, m))?;
-        let what = format!("{} ({} packages, {skipped} without a supported purl)", document::format_of(&doc).unwrap_or("SBOM"), listed.len());
+        let what = format!(
+            "{} ({} packages, {skipped} without a supported purl)",
+            document::format_of(&doc).unwrap_or("SBOM"),
+            listed.len()
+        );
         return Ok((
-            listed.into_iter().map(|l| Package { ecosystem: l.ecosystem, name: l.name, version: l.version, purl: l.purl }).collect(),
+            listed
+                .into_iter()
+                .map(|l| Package {
+                    ecosystem: l.ecosystem,
+                    name: l.name,
+                    version: l.version,
+                    purl: l.purl,
+                })
+                .collect(),
             what,
         ));
     }
@@ -92,7 +135,12 @@ fn packages(input: &Path, no_dev: bool) -> Result<(Vec<Package>, String), InputE
         sbom.components
             .into_values()
             .filter(|c| !(no_dev && c.scope == Scope::Dev))
-            .map(|c| Package { ecosystem: c.ecosystem, name: c.name, version: c.version, purl: c.purl })
+            .map(|c| Package {
+                ecosystem: c.ecosystem,
+                name: c.name,
+                version: c.version,
+                purl: c.purl,
+            })
             .collect(),
         what,
     ))
@@ -113,9 +161,26 @@ fn finding(j: &Judged<'_>, threshold: f64) -> Finding {
     } else {
         Severity::Warning
     };
-    let fix = if m.fixed.is_empty() { String::new() } else { format!("; fixed in {}", m.fixed.join(", ")) };
-    let kind = m.informational.as_deref().map_or(String::new(), |k| format!(" [{k}]"));
-    let msg = format!("{} {}@{}{kind}: {} (risk {:.2}{}){fix}", m.id, m.name, m.version, m.summary, m.risk, m.cvss.as_ref().map_or(String::new(), |c| format!(", CVSS {:.1}", c.0)));
+    let fix = if m.fixed.is_empty() {
+        String::new()
+    } else {
+        format!("; fixed in {}", m.fixed.join(", "))
+    };
+    let kind = m
+        .informational
+        .as_deref()
+        .map_or(String::new(), |k| format!(" [{k}]"));
+    let msg = format!(
+        "{} {}@{}{kind}: {} (risk {:.2}{}){fix}",
+        m.id,
+        m.name,
+        m.version,
+        m.summary,
+        m.risk,
+        m.cvss
+            .as_ref()
+            .map_or(String::new(), |c| format!(", CVSS {:.1}", c.0))
+    );
     let mut f = Finding::new("vuln", &m.id, severity, msg, None, &m.purl);
     if let Some(u) = &m.url {
         f = f.with_help_uri(u.clone());
@@ -130,21 +195,32 @@ fn scan_cmd(a: &VulnScanArgs) -> Result<i32> {
     let started = std::time::Instant::now();
     let index = Index::load(&a.db)?;
     let loaded = started.elapsed();
-    let mut intel = Intel { unknown_risk: a.unknown_risk, ..Intel::default() };
+    let mut intel = Intel {
+        unknown_risk: a.unknown_risk,
+        ..Intel::default()
+    };
     if let Some(p) = &a.epss {
         let text = std::fs::read_to_string(p).map_err(|e| InputError::io(p, &e))?;
-        intel.epss = scan::parse_epss(&text).map_err(|(line, m)| InputError::at(p, Position::line(line as u64), m))?;
+        intel.epss = scan::parse_epss(&text)
+            .map_err(|(line, m)| InputError::at(p, Position::line(line as u64), m))?;
     }
     if let Some(p) = &a.kev {
         let text = std::fs::read_to_string(p).map_err(|e| InputError::io(p, &e))?;
-        let doc: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| InputError::at(p, Position::at(e.line() as u64, e.column() as u64), format!("expected the KEV catalogue (JSON): {e}")))?;
+        let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+            InputError::at(
+                p,
+                Position::at(e.line() as u64, e.column() as u64),
+                format!("expected the KEV catalogue (JSON): {e}"),
+            )
+        })?;
         intel.kev = scan::parse_kev(&doc).map_err(|m| InputError::new(p, m))?;
     }
     let mut statements = Vec::new();
     for p in &a.vex {
         let text = std::fs::read_to_string(p).map_err(|e| InputError::io(p, &e))?;
-        statements.extend(vex::parse(&text, &p.display().to_string()).map_err(|m| InputError::new(p, m))?);
+        statements.extend(
+            vex::parse(&text, &p.display().to_string()).map_err(|m| InputError::new(p, m))?,
+        );
     }
     let (packages, source) = packages(&a.input, a.no_dev)?;
     let scan_started = std::time::Instant::now();
@@ -154,13 +230,32 @@ fn scan_cmd(a: &VulnScanArgs) -> Result<i32> {
         matches.retain(|m| m.informational.is_none());
     }
     let now = now().unix_timestamp();
-    let judged: Vec<Judged<'_>> = matches.into_iter().map(|m| Judged { vex: vex::judge(&m, &statements, now, a.vex_max_age_days), m }).collect();
+    let judged: Vec<Judged<'_>> = matches
+        .into_iter()
+        .map(|m| Judged {
+            vex: vex::judge(&m, &statements, now, a.vex_max_age_days),
+            m,
+        })
+        .collect();
 
-    let active: Vec<&Judged<'_>> = judged.iter().filter(|j| !matches!(j.vex, Verdict::Suppressed(_))).collect();
+    let active: Vec<&Judged<'_>> = judged
+        .iter()
+        .filter(|j| !matches!(j.vex, Verdict::Suppressed(_)))
+        .collect();
     let mut findings: Vec<Finding> = active.iter().map(|j| finding(j, a.threshold)).collect();
     for j in &judged {
         if let Verdict::Expired(s, at) = &j.vex {
-            let when = if *at == 0 { "it has no timestamp".to_owned() } else { format!("expired {}", rfc3339(time::OffsetDateTime::from_unix_timestamp(*at).unwrap_or(time::OffsetDateTime::UNIX_EPOCH))) };
+            let when = if *at == 0 {
+                "it has no timestamp".to_owned()
+            } else {
+                format!(
+                    "expired {}",
+                    rfc3339(
+                        time::OffsetDateTime::from_unix_timestamp(*at)
+                            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+                    )
+                )
+            };
             findings.push(Finding::new(
                 "vuln",
                 "expired-vex",
@@ -171,13 +266,44 @@ fn scan_cmd(a: &VulnScanArgs) -> Result<i32> {
             ));
         }
     }
-    let denying: Vec<&Judged<'_>> = active.iter().copied().filter(|j| j.m.informational.is_none() && j.m.risk >= a.threshold).collect();
-    let vulns = active.iter().filter(|j| j.m.informational.is_none()).count();
+    let denying: Vec<&Judged<'_>> = active
+        .iter()
+        .copied()
+        .filter(|j| j.m.informational.is_none() && j.m.risk >= a.threshold)
+        .collect();
+    let vulns = active
+        .iter()
+        .filter(|j| j.m.informational.is_none())
+        .count();
     let suppressed = judged.len() - active.len();
     let gate = if denying.is_empty() {
-        GateVerdict::new("vuln.risk", if vulns > 0 { GateResult::Warn } else { GateResult::Allow }, format!("{vulns} vulnerability(ies) below the risk threshold {:.2}", a.threshold))
+        GateVerdict::new(
+            "vuln.risk",
+            if vulns > 0 {
+                GateResult::Warn
+            } else {
+                GateResult::Allow
+            },
+            format!(
+                "{vulns} vulnerability(ies) below the risk threshold {:.2}",
+                a.threshold
+            ),
+        )
     } else {
-        GateVerdict::new("vuln.risk", GateResult::Deny, format!("{} vulnerability(ies) at or above the risk threshold {:.2}: {}", denying.len(), a.threshold, denying.iter().map(|j| format!("{} in {}@{}", j.m.id, j.m.name, j.m.version)).collect::<Vec<_>>().join(", ")))
+        GateVerdict::new(
+            "vuln.risk",
+            GateResult::Deny,
+            format!(
+                "{} vulnerability(ies) at or above the risk threshold {:.2}: {}",
+                denying.len(),
+                a.threshold,
+                denying
+                    .iter()
+                    .map(|j| format!("{} in {}@{}", j.m.id, j.m.name, j.m.version))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
     }
     .input("threshold", a.threshold)
     .input("vulnerabilities", vulns)
@@ -209,18 +335,40 @@ fn scan_cmd(a: &VulnScanArgs) -> Result<i32> {
             let mut rules: Vec<sarif::ReportingDescriptor> = Vec::new();
             for j in &active {
                 if !rules.iter().any(|r| r.id == j.m.id) {
-                    rules.push(sarif::ReportingDescriptor::new(j.m.id.clone(), j.m.summary.clone(), format!("{} (aliases: {})", j.m.summary, j.m.aliases.join(", "))).with_help_uri(j.m.url.clone()));
+                    rules.push(
+                        sarif::ReportingDescriptor::new(
+                            j.m.id.clone(),
+                            j.m.summary.clone(),
+                            format!("{} (aliases: {})", j.m.summary, j.m.aliases.join(", ")),
+                        )
+                        .with_help_uri(j.m.url.clone()),
+                    );
                 }
             }
-            rules.push(sarif::ReportingDescriptor::new("expired-vex", "A VEX statement has expired", "Review the statement and renew it, or fix the vulnerability."));
-            let tool = sarif::ToolInfo { name: "ci-intel".into(), version: Some(env!("CARGO_PKG_VERSION").into()), information_uri: Some(sarif::INFORMATION_URI.into()) };
-            sarif::to_json(&sarif::log_of(vec![sarif::run(&tool, rules, &findings, |f| f.rule_id.clone())]))
+            rules.push(sarif::ReportingDescriptor::new(
+                "expired-vex",
+                "A VEX statement has expired",
+                "Review the statement and renew it, or fix the vulnerability.",
+            ));
+            let tool = sarif::ToolInfo {
+                name: "ci-intel".into(),
+                version: Some(env!("CARGO_PKG_VERSION").into()),
+                information_uri: Some(sarif::INFORMATION_URI.into()),
+            };
+            sarif::to_json(&sarif::log_of(vec![sarif::run(
+                &tool,
+                rules,
+                &findings,
+                |f| f.rule_id.clone(),
+            )]))
         }
         Format::Human | Format::Markdown => {
             let md = a.format == Format::Markdown;
             let mut out = String::new();
             if md {
-                out.push_str("| advisory | package | risk | fixed in | summary |\n|---|---|---|---|---|\n");
+                out.push_str(
+                    "| advisory | package | risk | fixed in | summary |\n|---|---|---|---|---|\n",
+                );
             }
             for j in &judged {
                 let m = &j.m;
@@ -230,16 +378,33 @@ fn scan_cmd(a: &VulnScanArgs) -> Result<i32> {
                     Verdict::None if m.informational.is_some() => " (informational)",
                     Verdict::None => "",
                 };
-                let fixed = if m.fixed.is_empty() { "-".to_owned() } else { m.fixed.join(", ") };
-                if md {
-                    out.push_str(&format!("| {}{state} | `{}@{}` | {:.2} | {fixed} | {} |\n", m.id, m.name, m.version, m.risk, m.summary.replace('|', "\\|")));
+                let fixed = if m.fixed.is_empty() {
+                    "-".to_owned()
                 } else {
-                    out.push_str(&format!("{:<20} {:<32} risk {:.2}  fixed in {:<14} {}{state}\n", m.id, format!("{}@{}", m.name, m.version), m.risk, fixed, m.summary));
+                    m.fixed.join(", ")
+                };
+                if md {
+                    out.push_str(&format!(
+                        "| {}{state} | `{}@{}` | {:.2} | {fixed} | {} |\n",
+                        m.id,
+                        m.name,
+                        m.version,
+                        m.risk,
+                        m.summary.replace('|', "\\|")
+                    ));
+                } else {
+                    out.push_str(&format!(
+                        "{:<20} {:<32} risk {:.2}  fixed in {:<14} {}{state}\n",
+                        m.id,
+                        format!("{}@{}", m.name, m.version),
+                        m.risk,
+                        fixed,
+                        m.summary
+                    ));
                 }
             }
             out.push_str(&format!(
-                "\n{}vuln: {} packages from {source}; {vulns} vulnerability(ies), {suppressed} suppressed by VEX, {} informational; {} advisories loaded in {} ms, matched in {} ms\n{}gate vuln.risk: {} — {}\n",
-                if md { "" } else { "" },
+                "\nvuln: {} packages from {source}; {vulns} vulnerability(ies), {suppressed} suppressed by VEX, {} informational; {} advisories loaded in {} ms, matched in {} ms\n{}gate vuln.risk: {} — {}\n",
                 packages.len(),
                 active.iter().filter(|j| j.m.informational.is_some()).count(),
                 index.advisories.len(),
@@ -253,5 +418,9 @@ fn scan_cmd(a: &VulnScanArgs) -> Result<i32> {
         }
     };
     context::write_output(a.output.as_deref(), &text)?;
-    Ok(if gate.result == GateResult::Deny { exit::GATE_DENIED } else { exit::PASS })
+    Ok(if gate.result == GateResult::Deny {
+        exit::GATE_DENIED
+    } else {
+        exit::PASS
+    })
 }

@@ -1,0 +1,351 @@
+//! `ci-intel vuln scan`, `vuln db index` and `vex create` through the real binary, against the
+//! real OSV data of the corpus.
+
+#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use common::{ci_intel, stderr, stdout};
+
+fn corpus() -> Option<PathBuf> {
+    ci_intel_core::testsupport::corpus(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
+}
+
+fn ids(v: &serde_json::Value, informational: bool) -> BTreeSet<String> {
+    v["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["informational"].is_null() != informational)
+        .map(|m| m["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn a_lockfile_pinning_vulnerable_versions_yields_exactly_their_advisories() {
+    let Some(c) = corpus() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Versions on both sides of real advisories' fixed versions.
+    std::fs::write(
+        d.join("requirements.txt"),
+        "jinja2==2.7.1\nurllib3==2.2.2\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("go.mod"),
+        "module example.com/app\n\ngo 1.22\n\nrequire (\n\tgolang.org/x/text v0.3.7\n)\n",
+    )
+    .unwrap();
+    // The whole database: crates.io, PyPI and Go records side by side.
+    let db = c.join("osv");
+    let o = ci_intel(d)
+        .args(["vuln", "scan", ".", "--format", "json", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    // No CVSS v3 vector in these records: risk is `--unknown-risk` (0.5), below the gate.
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let found = ids(&v, false);
+    assert!(
+        found.contains("PYSEC-2014-8"),
+        "jinja2 2.7.1 < 2.7.2: {found:?}"
+    );
+    assert!(
+        found.contains("GO-2022-1059"),
+        "x/text v0.3.7 < 0.3.8: {found:?}"
+    );
+    let m = v["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == "PYSEC-2014-8")
+        .unwrap();
+    assert!(
+        m["aliases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == "CVE-2014-1402"),
+        "{m}"
+    );
+
+    // One patch later, those advisories are gone (ranges end at `fixed`).
+    std::fs::write(d.join("requirements.txt"), "jinja2==2.7.2\n").unwrap();
+    std::fs::write(
+        d.join("go.mod"),
+        "module example.com/app\n\ngo 1.22\n\nrequire golang.org/x/text v0.3.8\n",
+    )
+    .unwrap();
+    let o = ci_intel(d)
+        .args(["vuln", "scan", ".", "--format", "json", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let found = ids(&v, false);
+    assert!(
+        !found.contains("PYSEC-2014-8") && !found.contains("GO-2022-1059"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn sbom_input_index_and_vex_suppression_with_expiry() {
+    let Some(c) = corpus() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let rg = c.join("lockfiles/ripgrep-0.10.0");
+    // An SBOM as input (ours here; any CycloneDX or SPDX JSON works).
+    let o = ci_intel(d)
+        .args(["sbom", "generate", "--format", "spdx", "-o", "rg.spdx.json"])
+        .arg(&rg)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // The compiled index gives the same answers as the raw database.
+    let o = ci_intel(d)
+        .args(["vuln", "db", "index", "-o", "osv.idx", "--db"])
+        .arg(c.join("osv/crates.io"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let scan = |extra: &[&str]| {
+        let o = ci_intel(d)
+            .args([
+                "vuln",
+                "scan",
+                "rg.spdx.json",
+                "--db",
+                "osv.idx",
+                "--format",
+                "json",
+            ])
+            .args(extra)
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            serde_json::from_str::<serde_json::Value>(&stdout(&o)).unwrap_or_default(),
+            stderr(&o),
+        )
+    };
+    let (code, v, err) = scan(&[]);
+    assert_eq!(code, Some(1), "{err}");
+    let raw = ci_intel(d)
+        .args(["vuln", "scan", "--format", "json", "--db"])
+        .arg(c.join("osv/crates.io"))
+        .arg(&rg)
+        .output()
+        .unwrap();
+    let raw: serde_json::Value = serde_json::from_str(&stdout(&raw)).unwrap();
+    assert_eq!(ids(&v, false), ids(&raw, false));
+    assert_eq!(ids(&v, false).len(), 7);
+
+    // VEX: smallvec's three are not affected → the gate still denies on regex (CVSS 7.5) …
+    let vex = |vuln: &str, product: &str, out: &str, extra: &[&str]| {
+        let o = ci_intel(d)
+            .args([
+                "vex",
+                "create",
+                "--vulnerability",
+                vuln,
+                "--product",
+                product,
+                "--status",
+                "not_affected",
+                "--justification",
+                "vulnerable_code_not_in_execute_path",
+                "-o",
+                out,
+            ])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    };
+    vex(
+        "RUSTSEC-2019-0009",
+        "pkg:cargo/smallvec@0.6.5",
+        "a.vex.json",
+        &[],
+    );
+    vex("RUSTSEC-2019-0012", "pkg:cargo/smallvec", "b.vex.json", &[]);
+    vex(
+        "RUSTSEC-2021-0003",
+        "pkg:cargo/smallvec@0.6.5",
+        "c.vex.json",
+        &[],
+    );
+    vex(
+        "RUSTSEC-2022-0013",
+        "pkg:cargo/regex@1.0.5",
+        "d.vex.json",
+        &[],
+    );
+    let (code, v, _) = scan(&[
+        "--vex",
+        "a.vex.json",
+        "--vex",
+        "b.vex.json",
+        "--vex",
+        "c.vex.json",
+    ]);
+    assert_eq!(code, Some(1));
+    assert_eq!(v["gates"][0]["inputs"]["suppressed_by_vex"], 3);
+    assert!(
+        v["gates"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("RUSTSEC-2022-0013")
+    );
+    // … and with regex covered too it allows (the rest are below 0.7).
+    let (code, _, _) = scan(&[
+        "--vex",
+        "a.vex.json",
+        "--vex",
+        "b.vex.json",
+        "--vex",
+        "c.vex.json",
+        "--vex",
+        "d.vex.json",
+    ]);
+    assert_eq!(code, Some(0));
+
+    // An expired statement suppresses nothing and is itself reported.
+    vex(
+        "RUSTSEC-2022-0013",
+        "pkg:cargo/regex@1.0.5",
+        "old.vex.json",
+        &["--expires", "2020-01-01T00:00:00Z"],
+    );
+    let (code, v, _) = scan(&[
+        "--vex",
+        "a.vex.json",
+        "--vex",
+        "b.vex.json",
+        "--vex",
+        "c.vex.json",
+        "--vex",
+        "old.vex.json",
+    ]);
+    assert_eq!(code, Some(1));
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule_id"] == "expired-vex"),
+        "{v:#}"
+    );
+    // A negative maximum age: every statement has expired.
+    let (code, _, _) = scan(&[
+        "--vex",
+        "d.vex.json",
+        "--vex",
+        "a.vex.json",
+        "--vex",
+        "b.vex.json",
+        "--vex",
+        "c.vex.json",
+        "--vex-max-age-days=-1",
+    ]);
+    assert_eq!(code, Some(1));
+}
+
+#[test]
+fn epss_kev_and_sarif() {
+    let Some(c) = corpus() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("requirements.txt"), "jinja2==2.7.1\n").unwrap();
+    std::fs::write(d.join("epss.csv"), "#model_version:v2025.03.14,score_date:2026-11-01T00:00:00+0000\ncve,epss,percentile\nCVE-2014-1402,0.00123,0.42\n").unwrap();
+    std::fs::write(
+        d.join("kev.json"),
+        r#"{"vulnerabilities": [{"cveID": "CVE-2014-1402"}]}"#,
+    )
+    .unwrap();
+    let run = |extra: &[&str]| {
+        let o = ci_intel(d)
+            .args(["vuln", "scan", ".", "--format", "json", "--db"])
+            .arg(c.join("osv/PyPI"))
+            .args(extra)
+            .output()
+            .unwrap();
+        serde_json::from_str::<serde_json::Value>(&stdout(&o)).unwrap()
+    };
+    let risk = |v: &serde_json::Value| {
+        v["matches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["id"] == "PYSEC-2014-8")
+            .unwrap()["risk"]
+            .as_f64()
+            .unwrap()
+    };
+    let base = run(&[]);
+    let with_epss = run(&["--epss", "epss.csv"]);
+    assert_eq!(
+        with_epss["matches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["id"] == "PYSEC-2014-8")
+            .unwrap()["epss_percentile"],
+        0.42
+    );
+    assert!(
+        risk(&with_epss) >= 0.42 && risk(&with_epss) >= risk(&base) - 1e-9 || risk(&base) > 0.42
+    );
+    assert_eq!(
+        risk(&run(&["--kev", "kev.json"])),
+        1.0,
+        "KEV is always critical"
+    );
+
+    let o = ci_intel(d)
+        .args(["vuln", "scan", ".", "--format", "sarif", "--db"])
+        .arg(c.join("osv/PyPI"))
+        .output()
+        .unwrap();
+    let log: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    common::assert_official_sarif(&log);
+    assert!(
+        log["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["ruleId"] == "PYSEC-2014-8")
+    );
+
+    // Bad inputs: exit 2, the file and line named.
+    std::fs::write(d.join("bad.csv"), "cve,epss,percentile\nCVE-1,x,2\n").unwrap();
+    let o = ci_intel(d)
+        .args(["vuln", "scan", ".", "--epss", "bad.csv", "--db"])
+        .arg(c.join("osv/PyPI"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("bad.csv:2"), "{}", stderr(&o));
+    std::fs::write(d.join("bad.json"), "{\"statements\": [").unwrap();
+    let o = ci_intel(d)
+        .args(["vuln", "scan", ".", "--vex", "bad.json", "--db"])
+        .arg(c.join("osv/PyPI"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("bad.json"), "{}", stderr(&o));
+    std::fs::create_dir(d.join("db")).unwrap();
+    std::fs::write(d.join("db/x.json"), "{\"id\": \"X\",\n \"affected\": [").unwrap();
+    let o = ci_intel(d)
+        .args(["vuln", "scan", ".", "--db", "db"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("x.json:2"), "{}", stderr(&o));
+}
