@@ -123,20 +123,58 @@ fn manifests(dir: &Path) -> BTreeMap<String, Declared> {
     out
 }
 
+/// The registry source directories (`~/.cargo/registry/src/*`), listed once per process.
+fn registry_sources() -> &'static [PathBuf] {
+    static DIRS: std::sync::OnceLock<Vec<PathBuf>> = std::sync::OnceLock::new();
+    DIRS.get_or_init(|| {
+        let home = std::env::var_os("CARGO_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
+        let mut dirs: Vec<PathBuf> = home
+            .and_then(|h| std::fs::read_dir(h.join("registry/src")).ok())
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        dirs.sort();
+        dirs
+    })
+}
+
 /// The licence a locally downloaded copy of the crate declares (`~/.cargo/registry/src`).
+/// Only the `[package]` table's `license` line is read: a full TOML parse of every manifest
+/// would cost more than the rest of the SBOM.
 fn local_license(name: &str, version: &str) -> Option<String> {
-    let home = std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))?;
-    let src = home.join("registry/src");
-    for index in std::fs::read_dir(src).ok()?.flatten() {
-        let manifest = index.path().join(format!("{name}-{version}/Cargo.toml"));
-        if let Ok(text) = std::fs::read_to_string(&manifest) {
-            let t: toml::Table = text.parse().ok()?;
-            let l = t.get("package")?.get("license")?.as_str()?;
-            // Old crates write `MIT/Apache-2.0`; SPDX says `MIT OR Apache-2.0`.
-            return Some(l.replace('/', " OR "));
+    for src in registry_sources() {
+        let Ok(text) = std::fs::read_to_string(src.join(format!("{name}-{version}/Cargo.toml")))
+        else {
+            continue;
+        };
+        let mut in_package = false;
+        for line in text.lines() {
+            let t = line.trim();
+            if t.starts_with('[') {
+                in_package = t == "[package]";
+                continue;
+            }
+            if !in_package {
+                continue;
+            }
+            if let Some(rest) = t
+                .strip_prefix("license")
+                .map(str::trim_start)
+                .and_then(|r| r.strip_prefix('='))
+            {
+                let value: toml::Value = format!("v = {}", rest.trim())
+                    .parse::<toml::Table>()
+                    .ok()?
+                    .remove("v")?;
+                // Old crates write `MIT/Apache-2.0`; SPDX says `MIT OR Apache-2.0`.
+                return value.as_str().map(|l| l.replace('/', " OR "));
+            }
         }
+        return None;
     }
     None
 }
@@ -241,6 +279,18 @@ pub(super) fn read(path: &Path, text: &str, rel: &str, sbom: &mut Sbom) -> Resul
             &lock.package[i].version,
         )
     };
+    // Licence lookups read files: in parallel.
+    let licenses: Vec<Option<String>> = {
+        use rayon::prelude::*;
+        lock.package
+            .par_iter()
+            .map(|p| {
+                p.source
+                    .as_ref()
+                    .and_then(|_| local_license(&p.name, &p.version))
+            })
+            .collect()
+    };
     for (i, p) in lock.package.iter().enumerate() {
         if is_root(i) {
             if sbom.version.is_none() && declared.keys().next().is_some_and(|n| n == &p.name) {
@@ -272,7 +322,7 @@ pub(super) fn read(path: &Path, text: &str, rel: &str, sbom: &mut Sbom) -> Resul
             // feature needs): still resolved, so listed, as optional.
             scope: scope.get(&i).copied().unwrap_or(Scope::Optional),
             direct: direct.contains(&i),
-            licenses: local_license(&p.name, &p.version).into_iter().collect(),
+            licenses: licenses[i].clone().into_iter().collect(),
             depends_on: edges[i]
                 .iter()
                 .filter(|&&t| !is_root(t))

@@ -242,8 +242,14 @@ fn scan_cmd(a: &VulnScanArgs) -> Result<i32> {
         .iter()
         .filter(|j| !matches!(j.vex, Verdict::Suppressed(_)))
         .collect();
-    let mut findings: Vec<Finding> = active.iter().map(|j| finding(j, a.threshold)).collect();
-    for j in &judged {
+    // Findings are what JSON and SARIF carry; the table prints the matches themselves.
+    let wants_findings = matches!(a.format, Format::Json | Format::Sarif);
+    let mut findings: Vec<Finding> = if wants_findings {
+        active.iter().map(|j| finding(j, a.threshold)).collect()
+    } else {
+        Vec::new()
+    };
+    for j in judged.iter().filter(|_| wants_findings) {
         if let Verdict::Expired(s, at) = &j.vex {
             let when = if *at == 0 {
                 "it has no timestamp".to_owned()
