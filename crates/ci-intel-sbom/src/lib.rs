@@ -8,6 +8,7 @@
 
 pub mod cyclonedx;
 pub mod document;
+pub mod license;
 pub mod lockfiles;
 pub mod model;
 pub mod purl;

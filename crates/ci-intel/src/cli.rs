@@ -69,6 +69,72 @@ pub enum SbomCommand {
     /// Pipfile.lock, requirements*.txt, go.mod) and write CycloneDX 1.6 and/or SPDX 2.3 JSON.
     /// The same input gives byte-identical output.
     Generate(SbomGenerateArgs),
+    /// Policy on any CycloneDX or SPDX JSON SBOM: minimum components, required fields,
+    /// licence expressions against allow/deny lists, the file's digest.
+    Check(SbomCheckArgs),
+    /// What changed between two SBOMs: added, removed, upgraded, downgraded components and
+    /// licence changes; a gate on new dependencies and their licences.
+    Diff(SbomDiffArgs),
+}
+
+/// A field every component must have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SbomField {
+    Version,
+    Purl,
+    License,
+    Hash,
+}
+
+#[derive(Args, Debug)]
+pub struct SbomCheckArgs {
+    /// The SBOM (CycloneDX or SPDX JSON, from any tool).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Fewest components the SBOM must list.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub min_components: usize,
+    /// Fields every component must have (repeatable or comma-separated).
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [SbomField::Version, SbomField::Purl])]
+    pub require: Vec<SbomField>,
+    /// Licences allowed (SPDX ids; repeatable). With any given, every licence expression must
+    /// be satisfiable from them.
+    #[arg(long = "allow-license", value_name = "ID")]
+    pub allow_license: Vec<String>,
+    /// Licences denied (SPDX ids, or `ID WITH EXCEPTION`; repeatable).
+    #[arg(long = "deny-license", value_name = "ID")]
+    pub deny_license: Vec<String>,
+    /// The SHA-256 the SBOM file must have (as recorded when it was published).
+    #[arg(long, value_name = "HEX")]
+    pub verify_hash: Option<String>,
+    /// Output format (human or json).
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+#[derive(Args, Debug)]
+pub struct SbomDiffArgs {
+    /// The SBOM before (CycloneDX or SPDX JSON).
+    #[arg(value_name = "OLD")]
+    pub old: PathBuf,
+    /// The SBOM after.
+    #[arg(value_name = "NEW")]
+    pub new: PathBuf,
+    /// Deny when a component was added ("new dependency needs review").
+    #[arg(long)]
+    pub fail_on_new: bool,
+    /// Licences allowed for added or changed components (repeatable).
+    #[arg(long = "allow-license", value_name = "ID")]
+    pub allow_license: Vec<String>,
+    /// Licences denied for added or changed components (repeatable).
+    #[arg(long = "deny-license", value_name = "ID")]
+    pub deny_license: Vec<String>,
+    /// Output format (human, json or markdown).
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Write the output to FILE (atomically) instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// An SBOM format.

@@ -105,3 +105,174 @@ fn bad_lockfiles_exit_2_naming_file_and_line_and_write_nothing() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("no lockfile found"), "{}", stderr(&o));
 }
+
+fn write_cdx(d: &Path, name: &str, components: serde_json::Value) {
+    let doc = serde_json::json!({"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, "components": components});
+    std::fs::write(d.join(name), doc.to_string()).unwrap();
+}
+
+#[test]
+fn check_applies_minimum_fields_licences_and_the_recorded_digest() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_cdx(
+        d,
+        "a.json",
+        serde_json::json!([
+            {"name": "a", "version": "1.0.0", "purl": "pkg:npm/a@1.0.0", "licenses": [{"license": {"id": "MIT"}}]},
+            {"name": "b", "version": "2.0.0", "purl": "pkg:npm/b@2.0.0", "licenses": [{"expression": "MIT OR GPL-3.0-only"}]},
+            {"name": "c", "version": "3.0.0", "purl": "pkg:npm/c@3.0.0", "licenses": [{"expression": "Apache-2.0 AND GPL-3.0-only"}]},
+            {"name": "d", "purl": "pkg:npm/d@0.1.0"}
+        ]),
+    );
+    let run = |extra: &[&str]| {
+        ci_intel(d)
+            .args(["sbom", "check", "a.json"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let o = run(&["--min-components", "4", "--require", "purl"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let o = run(&[]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(
+        out.contains("4 component(s), fewer than the required 10"),
+        "{out}"
+    );
+    assert!(
+        out.contains("1 component(s) without a version: d@?"),
+        "{out}"
+    );
+    // OR needs one acceptable choice, AND all parts.
+    let o = run(&[
+        "--min-components",
+        "1",
+        "--require",
+        "purl",
+        "--deny-license",
+        "GPL-3.0-only",
+    ]);
+    let out = stdout(&o);
+    assert!(!out.contains("b@2.0.0"), "{out}");
+    assert!(
+        out.contains("c@3.0.0: licence `Apache-2.0 AND GPL-3.0-only` is not allowed"),
+        "{out}"
+    );
+    // The recorded digest.
+    let digest = {
+        use sha2::Digest as _;
+        hex::encode(sha2::Sha256::digest(
+            std::fs::read(d.join("a.json")).unwrap(),
+        ))
+    };
+    assert_eq!(
+        run(&[
+            "--min-components",
+            "1",
+            "--require",
+            "purl",
+            "--verify-hash",
+            &digest
+        ])
+        .status
+        .code(),
+        Some(0)
+    );
+    let o = run(&[
+        "--min-components",
+        "1",
+        "--require",
+        "purl",
+        "--verify-hash",
+        &"0".repeat(64),
+    ]);
+    assert!(
+        stdout(&o).contains("the file's SHA-256 is"),
+        "{}",
+        stdout(&o)
+    );
+    // Not an SBOM: exit 2.
+    std::fs::write(d.join("x.json"), "{\"a\": 1}").unwrap();
+    assert_eq!(
+        ci_intel(d)
+            .args(["sbom", "check", "x.json"])
+            .output()
+            .unwrap()
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn diff_names_every_change_and_gates_new_dependencies() {
+    let Some(l) = lockfiles() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for (name, src) in [("old", "ripgrep-0.10.0"), ("new", "ripgrep-head")] {
+        let o = ci_intel(d)
+            .args([
+                "sbom",
+                "generate",
+                "--format",
+                "spdx",
+                "-o",
+                &format!("{name}.json"),
+            ])
+            .arg(l.join(src))
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+    let o = ci_intel(d)
+        .args(["sbom", "diff", "old.json", "new.json", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let change = |name: &str| {
+        v["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .map(|c| c["change"].as_str().unwrap().to_owned())
+    };
+    assert_eq!(change("regex").as_deref(), Some("upgraded"));
+    assert_eq!(change("anyhow").as_deref(), Some("added"));
+    assert_eq!(change("wincolor").as_deref(), Some("removed"));
+    // Every component of both is accounted for.
+    let count = |k: &str| {
+        v["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["change"] == k)
+            .count()
+    };
+    assert_eq!(
+        76 - count("removed") - count("upgraded") - count("downgraded") - count("changed"),
+        52 - count("added") - count("upgraded") - count("downgraded") - count("changed")
+    );
+    let o = ci_intel(d)
+        .args(["sbom", "diff", "old.json", "new.json", "--fail-on-new"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("DENY  anyhow@"), "{}", stdout(&o));
+    // Reversed, a downgrade.
+    let o = ci_intel(d)
+        .args(["sbom", "diff", "new.json", "old.json", "--format", "json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(
+        v["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["name"] == "regex" && c["change"] == "downgraded")
+    );
+}
