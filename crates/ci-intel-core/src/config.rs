@@ -38,6 +38,7 @@ pub struct Config {
     pub coverage: CoverageConfig,
     pub audit: AuditConfig,
     pub secrets: SecretsConfig,
+    pub vuln: VulnConfig,
     /// Accepted findings, each with a reason, an owner and an expiry date.
     pub suppressions: Vec<Suppression>,
     /// A baseline file (from `--baseline-write`): findings it lists do not fail gates.
@@ -54,6 +55,7 @@ impl Default for Config {
             coverage: CoverageConfig::default(),
             audit: AuditConfig::default(),
             secrets: SecretsConfig::default(),
+            vuln: VulnConfig::default(),
             suppressions: Vec::new(),
             baseline: None,
             output: OutputConfig::default(),
@@ -192,6 +194,47 @@ impl Default for AuditConfig {
             allowed_dangerous_triggers: Vec::new(),
             disable: Vec::new(),
             exclude: Vec::new(),
+        }
+    }
+}
+
+/// The SBOM of the repository's lockfiles and the vulnerability gate on it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct VulnConfig {
+    /// Generate the SBOM and scan it in `ci-intel check` (needs `db`).
+    pub enabled: bool,
+    /// The OSV database: a directory of OSV JSON files, OSV zip archives, or an index from
+    /// `ci-intel vuln db index` (relative to the root).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub db: Option<String>,
+    /// Deny when a vulnerability not suppressed by VEX has at least this risk (0..1).
+    #[schemars(range(min = 0.0, max = 1.0))]
+    pub threshold: f64,
+    /// Risk of a vulnerability with no computable CVSS v3 score and no EPSS entry.
+    #[schemars(range(min = 0.0, max = 1.0))]
+    pub unknown_risk: f64,
+    /// VEX documents (OpenVEX or CycloneDX VEX), relative to the root.
+    pub vex: Vec<String>,
+    /// Days a VEX statement suppresses after its timestamp.
+    #[schemars(range(min = 0, max = 3650))]
+    pub vex_max_age_days: i64,
+    /// Where to write the CycloneDX SBOM (relative to the root); `run emit` records it as
+    /// `sbom_uri`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sbom_output: Option<String>,
+}
+
+impl Default for VulnConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            db: None,
+            threshold: 0.7,
+            unknown_risk: 0.5,
+            vex: Vec::new(),
+            vex_max_age_days: 90,
+            sbom_output: None,
         }
     }
 }
@@ -442,9 +485,10 @@ fn strictness(pointer: &str) -> Option<Strictness> {
         "/coverage/min_lines" | "/coverage/min_branches" | "/coverage/min_diff" => {
             Strictness::Higher
         }
-        "/tests/max_failures" => Strictness::Lower,
+        "/tests/max_failures" | "/vuln/threshold" | "/vuln/vex_max_age_days" => Strictness::Lower,
+        "/vuln/unknown_risk" => Strictness::Higher,
         "/tests/enabled" | "/coverage/enabled" | "/coverage/diff" | "/audit/enabled"
-        | "/secrets/enabled" => Strictness::True,
+        | "/secrets/enabled" | "/vuln/enabled" => Strictness::True,
         "/audit/fail_on" | "/secrets/fail_on" => Strictness::FailOn,
         "/tests/allow_flaky" => Strictness::False,
         _ => return None,

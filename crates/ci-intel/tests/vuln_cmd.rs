@@ -349,3 +349,69 @@ fn epss_kev_and_sarif() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("x.json:2"), "{}", stderr(&o));
 }
+
+#[test]
+fn check_runs_sbom_and_vulnerability_gate_and_emit_records_the_sbom() {
+    let Some(c) = corpus() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    common::git(d, &["init", "-q"]);
+    std::fs::copy(
+        c.join("lockfiles/ripgrep-0.10.0/Cargo.lock"),
+        d.join("Cargo.lock"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(d.join(".ci-intel")).unwrap();
+    std::fs::write(
+        d.join(".ci-intel/config.yml"),
+        format!(
+            "tests:\n  enabled: false\ncoverage:\n  enabled: false\naudit:\n  enabled: false\nvuln:\n  enabled: true\n  db: {}\n  sbom_output: sbom.cdx.json\n",
+            c.join("osv/crates.io").display()
+        ),
+    )
+    .unwrap();
+    let o = ci_intel(d)
+        .args(["check", "--format", "json", "--root", "."])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["gates"][0]["id"], "vuln.risk");
+    assert_eq!(v["gates"][0]["result"], "deny");
+    let errors: BTreeSet<&str> = v["analyzers"]["vuln"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] == "error")
+        .map(|f| f["rule_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            "RUSTSEC-2019-0009",
+            "RUSTSEC-2019-0012",
+            "RUSTSEC-2021-0003",
+            "RUSTSEC-2022-0013"
+        ]
+        .into_iter()
+        .collect()
+    );
+    assert!(d.join("sbom.cdx.json").is_file());
+
+    let o = ci_intel(d)
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_REPOSITORY", "acme/app")
+        .env("GITHUB_SHA", "0123456789abcdef0123456789abcdef01234567")
+        .env("GITHUB_RUN_ID", "7")
+        .args(["run", "emit", "--root", "."])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let r: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    let uri = r["sbom_uri"].as_str().unwrap();
+    assert!(
+        uri.starts_with("file://") && uri.contains("sbom.cdx.json#sha256="),
+        "{uri}"
+    );
+    assert_eq!(ci_intel_core::pipeline_run::validate(&r), vec![]);
+}

@@ -13,7 +13,7 @@ use ci_intel_tests::report::TestsReport;
 use serde::Serialize;
 
 use super::findings::FindingsReport;
-use super::{audit, secrets, tests};
+use super::{audit, secrets, tests, vuln};
 use crate::cli::{CheckArgs, Format};
 use crate::context::{self, Workspace};
 
@@ -36,6 +36,8 @@ pub struct Analyzers {
     pub audit: Option<FindingsReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secrets: Option<FindingsReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vuln: Option<FindingsReport>,
 }
 
 impl CheckReport {
@@ -45,9 +47,13 @@ impl CheckReport {
         if let Some(t) = &self.analyzers.tests {
             out.extend(t.findings.iter().cloned());
         }
-        for r in [&self.analyzers.audit, &self.analyzers.secrets]
-            .into_iter()
-            .flatten()
+        for r in [
+            &self.analyzers.audit,
+            &self.analyzers.secrets,
+            &self.analyzers.vuln,
+        ]
+        .into_iter()
+        .flatten()
         {
             out.extend(r.findings.iter().cloned());
         }
@@ -63,7 +69,12 @@ pub fn analyze(
 ) -> Result<CheckReport> {
     let cfg = &eff.config;
     let common = &args.common;
-    if !cfg.tests.enabled && !cfg.coverage.enabled && !cfg.audit.enabled && !cfg.secrets.enabled {
+    if !cfg.tests.enabled
+        && !cfg.coverage.enabled
+        && !cfg.audit.enabled
+        && !cfg.secrets.enabled
+        && !cfg.vuln.enabled
+    {
         bail!("nothing to check: every analyzer is disabled in the configuration");
     }
     let mut analyzers = Analyzers::default();
@@ -97,11 +108,28 @@ pub fn analyze(
             secrets::scan_tree(rules, eff, std::slice::from_ref(&ws.root), &ws.root, true)?;
         analyzers.secrets = Some(secrets::judge(ws, eff, common, result)?);
     }
+    if cfg.vuln.enabled {
+        let (found, summary) = vuln::for_check(&ws.root, &cfg.vuln)?;
+        analyzers.vuln = Some(super::findings::judge(
+            "ci-intel.vuln/v1",
+            "vuln.risk",
+            "vulnerability",
+            ws,
+            eff,
+            common,
+            found,
+            ci_intel_core::config::FailOn::Error,
+            summary,
+        )?);
+    }
     let mut gates = Vec::new();
     if let Some(t) = &analyzers.tests {
         gates.extend(t.gates.iter().cloned());
     }
-    for r in [&analyzers.audit, &analyzers.secrets].into_iter().flatten() {
+    for r in [&analyzers.audit, &analyzers.secrets, &analyzers.vuln]
+        .into_iter()
+        .flatten()
+    {
         gates.extend(r.gates.iter().cloned());
     }
     Ok(CheckReport {
@@ -166,6 +194,7 @@ fn human_report(r: &CheckReport, color: bool) -> String {
     for (name, report) in [
         ("audit", &r.analyzers.audit),
         ("secrets", &r.analyzers.secrets),
+        ("vuln", &r.analyzers.vuln),
     ] {
         if let Some(a) = report {
             out.push_str(&render_findings::human(
@@ -196,6 +225,14 @@ fn markdown_report(r: &CheckReport) -> String {
     if let Some(a) = &r.analyzers.audit {
         out.push_str(&render_findings::markdown(
             "workflow audit",
+            a.verdict,
+            &a.findings,
+            &a.gates,
+        ));
+    }
+    if let Some(a) = &r.analyzers.vuln {
+        out.push_str(&render_findings::markdown(
+            "vulnerabilities",
             a.verdict,
             &a.findings,
             &a.gates,

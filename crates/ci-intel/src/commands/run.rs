@@ -256,6 +256,7 @@ fn emit(args: &EmitArgs) -> Result<i32> {
     let mut tests_obj = Tests::default();
     let mut policies: Vec<Policy> = Vec::new();
     let mut denied = false;
+    let mut sbom_uri = None;
     if !args.no_analyzers {
         let eff = context::load_config(
             &ws.root,
@@ -263,6 +264,13 @@ fn emit(args: &EmitArgs) -> Result<i32> {
             common.org_config.as_deref(),
             serde_json::json!({}),
         )?;
+        // The SBOM `check` wrote (vuln.sbom_output), pinned by its digest.
+        if let Some(out) = &eff.config.vuln.sbom_output {
+            let p = ws.root.join(out);
+            if p.is_file() {
+                sbom_uri = Some(pinned_uri(&p, None)?);
+            }
+        }
         let (junit, coverage) = tests::configured_inputs(&ws.root, &eff, false)?;
         if junit.is_empty() && coverage.is_empty() {
             eprintln!(
@@ -347,7 +355,7 @@ fn emit(args: &EmitArgs) -> Result<i32> {
         rollout_step: None,
         strategy: None,
         image_digest: None,
-        sbom_uri: None,
+        sbom_uri,
         provenance_uri: None,
         signature_uri: None,
         release_evidence_uri: release_evidence_uri(args)?,
@@ -442,12 +450,17 @@ const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
 
 /// `URI#sha256=HEX` of the run's evidence bundle, when one is given.
 fn release_evidence_uri(args: &EmitArgs) -> Result<Option<String>> {
-    let Some(path) = &args.release_evidence else {
-        return Ok(None);
-    };
+    match &args.release_evidence {
+        Some(path) => pinned_uri(path, args.release_evidence_uri.as_deref()).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// `URI#sha256=HEX` of a file: its given URI (default: its `file://` path) and its digest.
+fn pinned_uri(path: &Path, given: Option<&str>) -> Result<String> {
     let bytes = std::fs::read(path).map_err(|e| InputError::io(path, &e))?;
     let digest = ci_intel_attest::evidence::bundle_digest(&bytes);
-    let uri = match &args.release_evidence_uri {
+    let uri = match given {
         Some(u) => u.split('#').next().unwrap_or(u).to_owned(),
         None => {
             let abs = std::path::absolute(path).map_err(|e| InputError::io(path, &e))?;
@@ -460,5 +473,5 @@ fn release_evidence_uri(args: &EmitArgs) -> Result<Option<String>> {
             format!("file://{encoded}")
         }
     };
-    Ok(Some(format!("{uri}#sha256={digest}")))
+    Ok(format!("{uri}#sha256={digest}"))
 }

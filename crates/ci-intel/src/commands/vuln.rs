@@ -430,3 +430,93 @@ fn scan_cmd(a: &VulnScanArgs) -> Result<i32> {
         exit::PASS
     })
 }
+
+/// For `ci-intel check`: the SBOM of the root's lockfiles (written to `sbom_output` when set)
+/// scanned against the configured database. Findings at or above the threshold are errors,
+/// so the `vuln.risk` gate denies on them (`fail_on: error`); VEX-suppressed matches are left
+/// out and expired statements reported.
+pub fn for_check(
+    root: &Path,
+    cfg: &ci_intel_core::config::VulnConfig,
+) -> Result<(Vec<Finding>, serde_json::Map<String, serde_json::Value>)> {
+    let db = cfg.db.as_deref().ok_or_else(|| {
+        InputError::new(
+            Path::new(".ci-intel/config.yml"),
+            "vuln.enabled needs vuln.db (an OSV directory, zip or index)",
+        )
+    })?;
+    let index = Index::load(&root.join(db))?;
+    let sbom = lockfiles::read_dir(root)?;
+    if let Some(out) = &cfg.sbom_output {
+        let text = serde_json::to_string_pretty(&ci_intel_sbom::cyclonedx::to_json(
+            &sbom,
+            env!("CARGO_PKG_VERSION"),
+        ))? + "\n";
+        ci_intel_core::fsutil::write_atomic(&root.join(out), text.as_bytes())?;
+    }
+    let mut statements = Vec::new();
+    for v in &cfg.vex {
+        let p = root.join(v);
+        let text = std::fs::read_to_string(&p).map_err(|e| InputError::io(&p, &e))?;
+        statements.extend(vex::parse(&text, v).map_err(|m| InputError::new(&p, m))?);
+    }
+    let packages: Vec<Package> = sbom
+        .components
+        .values()
+        .map(|c| Package {
+            ecosystem: c.ecosystem,
+            name: c.name.clone(),
+            version: c.version.clone(),
+            purl: c.purl.clone(),
+        })
+        .collect();
+    let intel = Intel {
+        unknown_risk: cfg.unknown_risk,
+        ..Intel::default()
+    };
+    let now = now().unix_timestamp();
+    let mut findings = Vec::new();
+    let mut suppressed = 0;
+    for m in scan::scan(&index, &packages, &intel) {
+        let verdict = vex::judge(&m, &statements, now, cfg.vex_max_age_days);
+        match verdict {
+            Verdict::Suppressed(_) => suppressed += 1,
+            Verdict::Expired(s, _) => {
+                findings.push(Finding::new(
+                    "vuln",
+                    "expired-vex",
+                    Severity::Warning,
+                    format!(
+                        "the VEX statement in {} about {} for {} has expired; review and renew it",
+                        s.source, m.id, m.purl
+                    ),
+                    None,
+                    &format!("{}{}", m.id, m.purl),
+                ));
+                findings.push(finding(
+                    &Judged {
+                        m,
+                        vex: Verdict::None,
+                    },
+                    cfg.threshold,
+                ));
+            }
+            Verdict::None => findings.push(finding(
+                &Judged {
+                    m,
+                    vex: Verdict::None,
+                },
+                cfg.threshold,
+            )),
+        }
+    }
+    let mut summary = serde_json::Map::new();
+    summary.insert("components".into(), sbom.components.len().into());
+    summary.insert("lockfiles".into(), sbom.lockfiles.clone().into());
+    summary.insert("advisories".into(), index.advisories.len().into());
+    summary.insert("suppressed_by_vex".into(), suppressed.into());
+    if let Some(out) = &cfg.sbom_output {
+        summary.insert("sbom".into(), out.clone().into());
+    }
+    Ok((findings, summary))
+}
