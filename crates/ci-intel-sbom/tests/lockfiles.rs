@@ -374,6 +374,14 @@ fn garbage_lockfiles_are_refused_with_file_and_line() {
         ("requirements.txt", "==1.0\n"),
         ("Pipfile.lock", "[]"),
         ("uv.lock", "version = 1\n[[package]\n"),
+        (
+            "yarn.lock",
+            "# yarn lockfile v1\n\nfoo@^1:\n  resolved \"x\"\n",
+        ),
+        (
+            "pnpm-lock.yaml",
+            "lockfileVersion: '9.0'\npackages:\n  nonsense: {}\n",
+        ),
     ] {
         let sub = dir.path().join(name.replace('.', "_"));
         std::fs::create_dir_all(&sub).unwrap();
@@ -388,11 +396,107 @@ proptest::proptest! {
     #[test]
     fn readers_never_panic(text in "\\PC{0,300}") {
         let dir = tempfile::tempdir().unwrap();
-        for name in ["Cargo.lock", "package-lock.json", "poetry.lock", "uv.lock", "Pipfile.lock", "requirements.txt", "go.mod"] {
+        for name in ["Cargo.lock", "package-lock.json", "poetry.lock", "uv.lock", "Pipfile.lock", "requirements.txt", "go.mod", "yarn.lock", "pnpm-lock.yaml"] {
             let p = dir.path().join(name);
             std::fs::write(&p, &text).unwrap();
             let mut sbom = ci_intel_sbom::Sbom::default();
             let _ = lockfiles::read_file(&p, name, &mut sbom);
         }
     }
+}
+
+/// Lockfiles that npm 11, pnpm 9, Yarn 1.22 and Yarn 4 wrote for the same `package.json`
+/// (express and debug at run time, mocha for development, fsevents optional), kept in
+/// `tests/fixtures/js`.
+fn js(dir: &str) -> ci_intel_sbom::Sbom {
+    lockfiles::read_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/js")
+            .join(dir),
+    )
+    .unwrap()
+}
+
+#[test]
+fn pnpm_and_yarn_resolve_what_their_lockfiles_say() {
+    let npm = js("npm");
+    let pnpm = js("pnpm9");
+    // pnpm resolved exactly the packages npm did for this manifest.
+    assert_eq!(set(&pnpm), set(&npm));
+    for sbom in [&npm, &pnpm, &js("yarn1"), &js("berry")] {
+        let get = |n: &str| {
+            sbom.components
+                .values()
+                .find(|c| c.name == n)
+                .unwrap_or_else(|| panic!("{n} in {:?}", sbom.lockfiles))
+        };
+        assert_eq!(
+            get("express").scope,
+            Scope::Required,
+            "{:?}",
+            sbom.lockfiles
+        );
+        assert!(get("express").direct);
+        assert_eq!(get("mocha").scope, Scope::Dev, "{:?}", sbom.lockfiles);
+        assert_eq!(
+            get("fsevents").scope,
+            Scope::Optional,
+            "{:?}",
+            sbom.lockfiles
+        );
+        assert_eq!(
+            get("body-parser").scope,
+            Scope::Required,
+            "express's dependency"
+        );
+        assert!(!get("body-parser").direct);
+        assert!(
+            get("express")
+                .depends_on
+                .iter()
+                .any(|d| d.starts_with("pkg:npm/body-parser@")),
+            "{:?}",
+            get("express").depends_on
+        );
+    }
+    // Yarn 1: one component per distinct name@version of its entries.
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/js/yarn1/yarn.lock"),
+    )
+    .unwrap();
+    let mut want = BTreeSet::new();
+    let mut name = String::new();
+    for line in text.lines() {
+        if !line.starts_with(' ') && line.ends_with(':') {
+            let first = line
+                .trim_end_matches(':')
+                .split(", ")
+                .next()
+                .unwrap()
+                .trim_matches('"');
+            name = first[..first[1..].find('@').unwrap() + 1].to_owned();
+        } else if let Some(v) = line.strip_prefix("  version ") {
+            want.insert(format!("{name}@{}", v.trim_matches('"')));
+        }
+    }
+    assert_eq!(set(&js("yarn1")), want);
+    assert!(
+        js("yarn1")
+            .components
+            .values()
+            .all(|c| c.hashes.iter().any(|h| h.alg == "SHA-512"))
+    );
+    // Yarn 4: one component per `@npm:` resolution.
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/js/berry/yarn.lock"),
+    )
+    .unwrap();
+    let want: BTreeSet<String> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("  resolution: \""))
+        .map(|r| r.trim_end_matches('"'))
+        .filter(|r| r.contains("@npm:"))
+        .map(|r| r.replacen("@npm:", "@", 1))
+        .collect();
+    assert_eq!(set(&js("berry")), want);
 }

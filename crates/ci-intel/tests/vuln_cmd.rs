@@ -415,3 +415,57 @@ fn check_runs_sbom_and_vulnerability_gate_and_emit_records_the_sbom() {
     );
     assert_eq!(ci_intel_core::pipeline_run::validate(&r), vec![]);
 }
+
+#[test]
+fn npm_records_written_here_use_npm_semver_and_withdrawn_records_are_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir(d.join("db")).unwrap();
+    // Shaped like GitHub's npm advisories in OSV (the corpus has none: see its README).
+    std::fs::write(
+        d.join("db/GHSA-test-0001.json"),
+        r#"{"id": "GHSA-test-0001", "aliases": ["CVE-2099-0001"], "summary": "Prototype pollution",
+            "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],
+            "affected": [{"package": {"ecosystem": "npm", "name": "@scope/lib"},
+              "ranges": [{"type": "SEMVER", "events": [{"introduced": "1.0.0"}, {"fixed": "1.4.2"}, {"introduced": "2.0.0-beta.1"}, {"fixed": "2.0.1"}]}]}]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("db/GHSA-test-0002.json"),
+        r#"{"id": "GHSA-test-0002", "withdrawn": "2099-01-01T00:00:00Z", "affected": [{"package": {"ecosystem": "npm", "name": "@scope/lib"}, "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}]}]}]}"#,
+    )
+    .unwrap();
+    let lock = |v: &str| {
+        format!(
+            r#"{{"name": "app", "lockfileVersion": 3, "packages": {{"": {{"name": "app", "dependencies": {{"@scope/lib": "*"}}}}, "node_modules/@scope/lib": {{"version": "{v}"}}}}}}"#
+        )
+    };
+    for (version, hit) in [
+        ("1.4.1", true),
+        ("1.4.2", false),
+        ("2.0.0-beta.3", true),
+        ("2.0.0", true),
+        ("2.0.1", false),
+        ("0.9.9", false),
+    ] {
+        std::fs::write(d.join("package-lock.json"), lock(version)).unwrap();
+        let o = ci_intel(d)
+            .args(["vuln", "scan", ".", "--db", "db", "--format", "json"])
+            .output()
+            .unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(&stdout(&o)).unwrap_or_else(|_| panic!("{}", stderr(&o)));
+        let found = ids(&v, false);
+        assert_eq!(
+            found.contains("GHSA-test-0001"),
+            hit,
+            "{version}: {found:?}"
+        );
+        assert!(!found.contains("GHSA-test-0002"), "withdrawn");
+        assert_eq!(
+            o.status.code(),
+            Some(if hit { 1 } else { 0 }),
+            "CVSS 9.8 denies"
+        );
+    }
+}

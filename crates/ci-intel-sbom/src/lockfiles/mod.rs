@@ -7,6 +7,7 @@
 
 mod cargo;
 mod go;
+mod js;
 mod npm;
 mod python;
 
@@ -22,6 +23,8 @@ const LOCKFILES: &[(&str, Reader)] = &[
     ("Cargo.lock", cargo::read),
     ("package-lock.json", npm::read_package_lock),
     ("npm-shrinkwrap.json", npm::read_package_lock),
+    ("yarn.lock", js::read_yarn),
+    ("pnpm-lock.yaml", js::read_pnpm),
     ("poetry.lock", python::read_poetry),
     ("uv.lock", python::read_uv),
     ("Pipfile.lock", python::read_pipfile),
@@ -77,7 +80,7 @@ pub fn discover(dir: &Path) -> Vec<PathBuf> {
 /// Reads one lockfile into `sbom`; `rel` is its name as reported.
 pub fn read_file(path: &Path, rel: &str, sbom: &mut Sbom) -> Result<(), InputError> {
     let reader = reader_for(path)
-        .ok_or_else(|| InputError::new(path, "not a lockfile ci-intel reads (Cargo.lock, package-lock.json, npm-shrinkwrap.json, poetry.lock, uv.lock, Pipfile.lock, requirements*.txt, go.mod)"))?;
+        .ok_or_else(|| InputError::new(path, "not a lockfile ci-intel reads (Cargo.lock, package-lock.json, npm-shrinkwrap.json, yarn.lock, pnpm-lock.yaml, poetry.lock, uv.lock, Pipfile.lock, requirements*.txt, go.mod)"))?;
     let bytes = std::fs::read(path).map_err(|e| InputError::io(path, &e))?;
     let text =
         String::from_utf8(bytes).map_err(|_| InputError::new(path, "expected UTF-8 text"))?;
@@ -104,7 +107,7 @@ pub fn read_dir(dir: &Path) -> Result<Sbom, InputError> {
     if files.is_empty() {
         return Err(InputError::new(
             dir,
-            "no lockfile found (looked for Cargo.lock, package-lock.json, poetry.lock, uv.lock, Pipfile.lock, requirements*.txt, go.mod)",
+            "no lockfile found (looked for Cargo.lock, package-lock.json, yarn.lock, pnpm-lock.yaml, poetry.lock, uv.lock, Pipfile.lock, requirements*.txt, go.mod)",
         ));
     }
     let base = if dir.is_file() {

@@ -25,7 +25,7 @@ struct Installed<'a> {
 }
 
 /// `sha512-BASE64 sha1-BASE64…` → hashes.
-fn integrity(s: &str) -> Vec<Hash> {
+pub(super) fn integrity(s: &str) -> Vec<Hash> {
     s.split_whitespace()
         .filter_map(|part| {
             let (alg, b64) = part.split_once('-')?;
