@@ -211,7 +211,7 @@ pub struct VulnConfig {
     /// Deny when a vulnerability not suppressed by VEX has at least this risk (0..1).
     #[schemars(range(min = 0.0, max = 1.0))]
     pub threshold: f64,
-    /// Risk of a vulnerability with no computable CVSS v3 score and no EPSS entry.
+    /// Risk of a vulnerability with no computable CVSS score (v3.x or v4.0) and no EPSS entry.
     #[schemars(range(min = 0.0, max = 1.0))]
     pub unknown_risk: f64,
     /// VEX documents (OpenVEX or CycloneDX VEX), relative to the root.

@@ -1,5 +1,6 @@
-//! CVSS v3.0 / v3.1 base scores computed from the vector (specification §7.1 and Appendix A's
-//! Roundup), so a finding's severity never rests on a label someone typed.
+//! CVSS base scores computed from the vector, so a finding's severity never rests on a label
+//! someone typed: v3.0 / v3.1 here (specification §7.1 and Appendix A's Roundup), v4.0 through
+//! RustSec's `cvss` crate (its macro-vector tables and interpolation are the specification's).
 
 /// The base score of a `CVSS:3.x/…` vector, or `None` when the vector is not a complete,
 /// valid v3 base vector.
@@ -84,6 +85,22 @@ fn roundup(x: f64) -> f64 {
     }
 }
 
+/// The base score of a `CVSS:4.0/…` vector, or `None` when it is not a valid v4.0 vector.
+pub fn v4_base_score(vector: &str) -> Option<f64> {
+    use std::str::FromStr as _;
+    if !vector.starts_with("CVSS:4.0/") {
+        return None;
+    }
+    cvss::v4::Vector::from_str(vector)
+        .ok()
+        .map(|v| v.score().value())
+}
+
+/// The base score of any supported vector (v3.x or v4.0).
+pub fn base_score(vector: &str) -> Option<f64> {
+    v3_base_score(vector).or_else(|| v4_base_score(vector))
+}
+
 /// The qualitative rating of a score.
 pub fn rating(score: f64) -> &'static str {
     match score {
@@ -114,6 +131,33 @@ mod tests {
         ] {
             assert_eq!(v3_base_score(v), Some(want), "{v}");
         }
+    }
+
+    #[test]
+    fn v4_scores() {
+        // Scores as FIRST's CVSS v4.0 calculator gives them.
+        for (v, want) in [
+            (
+                "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N",
+                9.3,
+            ),
+            (
+                "CVSS:4.0/AV:L/AC:L/AT:N/PR:L/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N",
+                8.5,
+            ),
+            (
+                "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:N/SC:N/SI:N/SA:N",
+                0.0,
+            ),
+        ] {
+            assert_eq!(v4_base_score(v), Some(want), "{v}");
+            assert_eq!(base_score(v), Some(want));
+        }
+        assert_eq!(v4_base_score("CVSS:4.0/AV:N"), None);
+        assert_eq!(
+            v4_base_score("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"),
+            None
+        );
     }
 
     #[test]

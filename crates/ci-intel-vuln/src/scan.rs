@@ -41,7 +41,8 @@ pub struct Match {
     pub name: String,
     pub version: String,
     pub ecosystem: &'static str,
-    /// Highest CVSS v3 base score computed from the records' vectors, with its vector.
+    /// Highest CVSS base score (v3.x or v4.0) computed from the records' vectors, with its
+    /// vector.
     pub cvss: Option<(f64, String)>,
     /// Highest EPSS percentile of the CVE aliases.
     pub epss_percentile: Option<f64>,

@@ -216,7 +216,7 @@ pub struct VulnScanArgs {
     /// Deny when an unsuppressed vulnerability's risk is at least this (0..1).
     #[arg(long, value_name = "RISK", default_value_t = 0.7)]
     pub threshold: f64,
-    /// Risk of a vulnerability with no computable CVSS v3 score and no EPSS entry.
+    /// Risk of a vulnerability with no computable CVSS score (v3.x or v4.0) and no EPSS entry.
     #[arg(long, value_name = "RISK", default_value_t = 0.5)]
     pub unknown_risk: f64,
     /// Leave out development-only components.
