@@ -97,3 +97,45 @@ fn ripgrep_0_10_0_informational_advisories_match_cargo_audit() {
             .collect::<Vec<_>>()
     );
 }
+
+#[test]
+fn osv_zip_archives_load_like_directories_and_garbage_is_refused() {
+    let Some(c) = corpus() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    // An archive shaped like OSV's `crates.io/all.zip`: one JSON record per entry.
+    let zip_path = dir.path().join("all.zip");
+    {
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(&zip_path).unwrap());
+        let mut files: Vec<_> = std::fs::read_dir(c.join("osv/crates.io"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        for f in &files {
+            zip.start_file(
+                f.file_name().unwrap().to_string_lossy(),
+                zip::write::SimpleFileOptions::default(),
+            )
+            .unwrap();
+            std::io::Write::write_all(&mut zip, &std::fs::read(f).unwrap()).unwrap();
+        }
+        zip.finish().unwrap();
+    }
+    let from_zip = Index::load(&zip_path).unwrap();
+    let from_dir = Index::load(&c.join("osv/crates.io")).unwrap();
+    assert_eq!(from_zip.advisories, from_dir.advisories);
+    assert_eq!(from_zip.skipped, from_dir.skipped);
+    // The compiled index round-trips.
+    let idx = dir.path().join("osv.idx");
+    std::fs::write(&idx, from_dir.write().unwrap()).unwrap();
+    assert_eq!(Index::load(&idx).unwrap().advisories, from_dir.advisories);
+
+    std::fs::write(dir.path().join("bad.zip"), b"PK\x03\x04 truncated").unwrap();
+    assert!(Index::load(&dir.path().join("bad.zip")).is_err());
+    std::fs::write(
+        dir.path().join("bad.idx"),
+        [0x28, 0xb5, 0x2f, 0xfd, 1, 2, 3],
+    )
+    .unwrap();
+    assert!(Index::load(&dir.path().join("bad.idx")).is_err());
+}
