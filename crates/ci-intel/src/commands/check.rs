@@ -61,6 +61,47 @@ impl CheckReport {
     }
 }
 
+/// Runs the enabled analyzers whose result is a list of findings (audit, secrets, vuln);
+/// `run emit` records their gates too.
+pub fn findings_analyzers(
+    ws: &Workspace,
+    eff: &ci_intel_core::config::Effective,
+    common: &crate::cli::CommonArgs,
+    analyzers: &mut Analyzers,
+    notes: &mut Vec<String>,
+) -> Result<()> {
+    let cfg = &eff.config;
+    if cfg.audit.enabled {
+        let inputs = audit::discover(&ws.root, eff)?;
+        if inputs.is_empty() {
+            notes.push("audit: no workflow or action.yml found".to_owned());
+        } else {
+            analyzers.audit = Some(audit::audit_inputs(ws, eff, common, &inputs)?.1);
+        }
+    }
+    if cfg.secrets.enabled {
+        let rules = secrets::load_rules(None, cfg.secrets.rules.as_deref(), &ws.root)?;
+        let result =
+            secrets::scan_tree(rules, eff, std::slice::from_ref(&ws.root), &ws.root, true)?;
+        analyzers.secrets = Some(secrets::judge(ws, eff, common, result)?);
+    }
+    if cfg.vuln.enabled {
+        let (found, summary) = vuln::for_check(&ws.root, &cfg.vuln)?;
+        analyzers.vuln = Some(super::findings::judge(
+            "ci-intel.vuln/v1",
+            "vuln.risk",
+            "vulnerability",
+            ws,
+            eff,
+            common,
+            found,
+            ci_intel_core::config::FailOn::Error,
+            summary,
+        )?);
+    }
+    Ok(())
+}
+
 /// Runs the enabled analyzers.
 pub fn analyze(
     ws: &Workspace,
@@ -94,34 +135,7 @@ pub fn analyze(
             )?);
         }
     }
-    if cfg.audit.enabled {
-        let inputs = audit::discover(&ws.root, eff)?;
-        if inputs.is_empty() {
-            notes.push("audit: no workflow or action.yml found".to_owned());
-        } else {
-            analyzers.audit = Some(audit::audit_inputs(ws, eff, common, &inputs)?.1);
-        }
-    }
-    if cfg.secrets.enabled {
-        let rules = secrets::load_rules(None, cfg.secrets.rules.as_deref(), &ws.root)?;
-        let result =
-            secrets::scan_tree(rules, eff, std::slice::from_ref(&ws.root), &ws.root, true)?;
-        analyzers.secrets = Some(secrets::judge(ws, eff, common, result)?);
-    }
-    if cfg.vuln.enabled {
-        let (found, summary) = vuln::for_check(&ws.root, &cfg.vuln)?;
-        analyzers.vuln = Some(super::findings::judge(
-            "ci-intel.vuln/v1",
-            "vuln.risk",
-            "vulnerability",
-            ws,
-            eff,
-            common,
-            found,
-            ci_intel_core::config::FailOn::Error,
-            summary,
-        )?);
-    }
+    findings_analyzers(ws, eff, common, &mut analyzers, &mut notes)?;
     let mut gates = Vec::new();
     if let Some(t) = &analyzers.tests {
         gates.extend(t.gates.iter().cloned());

@@ -283,6 +283,20 @@ fn emit(args: &EmitArgs) -> Result<i32> {
             denied = report.verdict == GateResult::Deny;
             policies.extend(report.gates.iter().map(Policy::from));
         }
+        // Audit, secrets and vulnerability gates, as `check` judges them.
+        let mut analyzers = super::check::Analyzers::default();
+        let mut notes = Vec::new();
+        super::check::findings_analyzers(&ws, &eff, common, &mut analyzers, &mut notes)?;
+        for n in &notes {
+            eprintln!("note: {n}");
+        }
+        for r in [&analyzers.audit, &analyzers.secrets, &analyzers.vuln]
+            .into_iter()
+            .flatten()
+        {
+            denied |= r.verdict == GateResult::Deny;
+            policies.extend(r.gates.iter().map(Policy::from));
+        }
     }
 
     let ci = &ws.ci;
