@@ -1,0 +1,35 @@
+//! The shared store contract on a real SQLite file, and durability across reopening.
+
+#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
+
+use ci_intel_store::{Store, contract};
+use ci_intel_store_sqlite::SqliteStore;
+
+#[test]
+fn sqlite_passes_the_store_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hub.db");
+    contract::run_all(&SqliteStore::open(&path).unwrap());
+    // What was acknowledged is there after reopening.
+    let again = SqliteStore::open(&path).unwrap();
+    again.migrate().unwrap();
+    assert!(again.get_run("run-b").unwrap().is_some());
+    assert!(
+        !again
+            .record_delivery("d-1", "2026-11-06T00:00:00Z")
+            .unwrap()
+    );
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_an_error_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("garbage.db");
+    std::fs::write(
+        &path,
+        b"this is not sqlite at all, just text that goes on for a while....",
+    )
+    .unwrap();
+    let r = SqliteStore::open(&path).and_then(|s| s.migrate());
+    assert!(r.is_err());
+}
