@@ -1,9 +1,9 @@
 //! Test support: validate a log against the official SARIF 2.1.0 JSON schema.
 //!
 //! The schema is not copied into this repository; it is the `src/schema.json` that the
-//! `serde-sarif` crate ships, found through `cargo metadata` (so the crate must be a
-//! dev-dependency of the package whose tests call [`violations`]). Only built with the
-//! `official-schema` feature.
+//! `serde-sarif` crate ships (a dev-dependency of the packages whose tests call
+//! [`violations`]), found in cargo's registry sources at the version `Cargo.lock` pins, and
+//! only if that fails through `cargo metadata`. Only built with the `official-schema` feature.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -37,6 +37,9 @@ fn schema_path(manifest_dir: &Path) -> Result<PathBuf, String> {
         ])
         .arg(host)
         .current_dir(manifest_dir)
+        .env_remove("CARGO_MAKEFLAGS")
+        .env_remove("MAKEFLAGS")
+        .env_remove("MFLAGS")
         // The test's own stdin may be anything (CI pipes text into it); cargo hands stdin on
         // to `rustc -`, which would try to compile it.
         .stdin(Stdio::null())
@@ -62,11 +65,49 @@ fn schema_path(manifest_dir: &Path) -> Result<PathBuf, String> {
     Ok(dir.join("src/schema.json"))
 }
 
+/// `$CARGO_HOME/registry/src/*/serde-sarif-VERSION/src/schema.json`, VERSION from the
+/// workspace's `Cargo.lock`. No subprocess: a `cargo` spawned from inside a test inherits the
+/// outer cargo's jobserver file descriptors and stdin, which has made it fail on CI.
+fn schema_in_registry(manifest_dir: &Path) -> Option<PathBuf> {
+    let lock = manifest_dir
+        .ancestors()
+        .map(|d| d.join("Cargo.lock"))
+        .find(|p| p.is_file())?;
+    let text = std::fs::read_to_string(lock).ok()?;
+    // `name = "serde-sarif"` followed by its `version = "…"` line.
+    let mut lines = text.lines();
+    let version = loop {
+        let l = lines.next()?;
+        if l.trim() == r#"name = "serde-sarif""# {
+            break lines
+                .next()?
+                .trim()
+                .strip_prefix("version = \"")?
+                .strip_suffix('"')?
+                .to_owned();
+        }
+    };
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))?;
+    std::fs::read_dir(home.join("registry/src"))
+        .ok()?
+        .flatten()
+        .map(|e| {
+            e.path()
+                .join(format!("serde-sarif-{version}/src/schema.json"))
+        })
+        .find(|p| p.is_file())
+}
+
 fn validator(manifest_dir: &Path) -> &'static jsonschema::Validator {
     static V: OnceLock<jsonschema::Validator> = OnceLock::new();
     V.get_or_init(|| {
         let load = || -> Result<jsonschema::Validator, String> {
-            let path = schema_path(manifest_dir)?;
+            let path = match schema_in_registry(manifest_dir) {
+                Some(p) => p,
+                None => schema_path(manifest_dir)?,
+            };
             let text =
                 std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
             // The official schema's `language` pattern has a stray `]` that an ECMA-262 regex
