@@ -5,7 +5,7 @@
 //! roots, not components. A component is `required` when a root reaches it through normal
 //! dependencies, `dev` when only dev- or build-dependencies of the roots reach it.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use ci_intel_core::InputError;
@@ -31,13 +31,6 @@ struct Package {
     checksum: Option<String>,
     #[serde(default)]
     dependencies: Vec<String>,
-}
-
-/// How a root declares a dependency.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Normal,
-    Dev,
 }
 
 /// The dependencies one workspace manifest declares, by package name (renames resolved).
@@ -231,46 +224,28 @@ pub(super) fn read(path: &Path, text: &str, rel: &str, sbom: &mut Sbom) -> Resul
         .collect();
     let is_root = |i: usize| lock.package[i].source.is_none();
 
-    // Walk from the roots: first through normal edges (required), then dev edges.
-    let mut scope: BTreeMap<usize, Scope> = BTreeMap::new();
-    let mut direct: BTreeSet<usize> = BTreeSet::new();
-    for pass in [Kind::Normal, Kind::Dev] {
-        let mut queue: VecDeque<usize> = VecDeque::new();
-        for &r in &roots {
-            let d = declared.get(&lock.package[r].name);
-            for &t in &edges[r] {
-                let kind = match d {
-                    Some(d)
-                        if d.dev.contains(&lock.package[t].name)
-                            && !d.normal.contains(&lock.package[t].name) =>
-                    {
-                        Kind::Dev
-                    }
-                    _ => Kind::Normal,
-                };
-                if kind == pass && !is_root(t) {
-                    direct.insert(t);
-                    queue.push_back(t);
-                }
-            }
-        }
-        let s = if pass == Kind::Normal {
-            Scope::Required
-        } else {
-            Scope::Dev
-        };
-        while let Some(i) = queue.pop_front() {
-            if scope.contains_key(&i) {
-                continue;
-            }
-            scope.insert(i, s);
-            for &t in &edges[i] {
-                if !is_root(t) && !scope.contains_key(&t) {
-                    queue.push_back(t);
-                }
+    // The roots' dependencies, by how the workspace manifests declare them.
+    let mut normal = Vec::new();
+    let mut dev = Vec::new();
+    for &r in &roots {
+        let d = declared.get(&lock.package[r].name);
+        for &t in edges[r].iter().filter(|&&t| !is_root(t)) {
+            let name = &lock.package[t].name;
+            match d {
+                Some(d) if d.dev.contains(name) && !d.normal.contains(name) => dev.push(t),
+                _ => normal.push(t),
             }
         }
     }
+    let direct: BTreeSet<usize> = normal.iter().chain(&dev).copied().collect();
+    let scope = super::reach_scopes(
+        [
+            (Scope::Required, normal),
+            (Scope::Optional, Vec::new()),
+            (Scope::Dev, dev),
+        ],
+        |&i| edges[i].iter().copied().filter(|&t| !is_root(t)).collect(),
+    );
 
     let p_of = |i: usize| {
         purl(

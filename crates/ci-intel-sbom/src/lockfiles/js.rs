@@ -3,7 +3,7 @@
 //! (`package.json`, or the lockfile's importers / workspace entries): reached through runtime
 //! dependencies = required, through optional ones = optional, only through dev ones = dev.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use ci_intel_core::InputError;
@@ -30,25 +30,24 @@ struct Roots {
 }
 
 fn finish(pkgs: &BTreeMap<String, Pkg>, roots: &Roots, rel: &str, sbom: &mut Sbom) {
-    let mut scope: BTreeMap<&str, Scope> = BTreeMap::new();
-    for (s, starts) in [
-        (Scope::Required, &roots.normal),
-        (Scope::Optional, &roots.optional),
-        (Scope::Dev, &roots.dev),
-    ] {
-        let mut q: VecDeque<&str> = starts.iter().map(String::as_str).collect();
-        while let Some(k) = q.pop_front() {
-            let Some(p) = pkgs.get(k) else { continue };
-            if scope.contains_key(k) {
-                continue;
-            }
-            scope.insert(
-                pkgs.get_key_value(k).map(|(k, _)| k.as_str()).unwrap_or(k),
-                s,
-            );
-            q.extend(p.deps.iter().map(String::as_str));
-        }
+    fn known<'a>(pkgs: &BTreeMap<String, Pkg>, list: &'a [String]) -> Vec<&'a str> {
+        list.iter()
+            .map(String::as_str)
+            .filter(|k| pkgs.contains_key(*k))
+            .collect()
     }
+    let scope = super::reach_scopes(
+        [
+            (Scope::Required, known(pkgs, &roots.normal)),
+            (Scope::Optional, known(pkgs, &roots.optional)),
+            (Scope::Dev, known(pkgs, &roots.dev)),
+        ],
+        |k| {
+            pkgs.get(*k)
+                .map(|p| known(pkgs, &p.deps))
+                .unwrap_or_default()
+        },
+    );
     let direct: BTreeSet<&str> = roots
         .normal
         .iter()
@@ -106,10 +105,6 @@ struct YarnEntry {
 
 fn package_json(path: &Path) -> Option<Value> {
     serde_json::from_str(&std::fs::read_to_string(path.with_file_name("package.json")).ok()?).ok()
-}
-
-fn integrity(s: &str) -> Vec<Hash> {
-    super::npm::integrity(s)
 }
 
 /// Yarn: classic (`# yarn lockfile v1`) or Berry (YAML with `__metadata`).
@@ -220,7 +215,7 @@ pub(super) fn read_yarn(
                 if let Some(v) = t.strip_prefix("version ") {
                     c.version = unq(v);
                 } else if let Some(v) = t.strip_prefix("integrity ") {
-                    c.hashes = integrity(v.trim());
+                    c.hashes = super::npm::integrity(v.trim());
                 }
             } else if depth >= 4
                 && in_deps
@@ -351,7 +346,7 @@ pub(super) fn read_pnpm(
         let hashes = entry
             .pointer("/resolution/integrity")
             .and_then(Value::as_str)
-            .map(integrity)
+            .map(super::npm::integrity)
             .unwrap_or_default();
         let p = pkgs.entry(key).or_insert(Pkg {
             name,

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use ci_intel_core::InputError;
 use ci_intel_core::error::Position;
 
-use crate::model::Sbom;
+use crate::model::{Sbom, Scope};
 
 /// Lockfile names this crate reads, with their readers.
 const LOCKFILES: &[(&str, Reader)] = &[
@@ -125,6 +125,28 @@ pub fn read_dir(dir: &Path) -> Result<Sbom, InputError> {
     }
     sbom.normalize();
     Ok(sbom)
+}
+
+/// Scopes by reachability, the rule every reader without per-package dev flags uses: walk
+/// from the project's own dependencies of each kind in turn (required, then optional, then
+/// dev); a package gets the scope of the first walk that reaches it. `next` gives a package's
+/// dependencies (the project's own packages already left out by the caller).
+fn reach_scopes<K: Ord + Clone>(
+    starts: [(Scope, Vec<K>); 3],
+    mut next: impl FnMut(&K) -> Vec<K>,
+) -> std::collections::BTreeMap<K, Scope> {
+    let mut scope = std::collections::BTreeMap::new();
+    for (s, roots) in starts {
+        let mut queue: std::collections::VecDeque<K> = roots.into();
+        while let Some(k) = queue.pop_front() {
+            if scope.contains_key(&k) {
+                continue;
+            }
+            queue.extend(next(&k).into_iter().filter(|t| !scope.contains_key(t)));
+            scope.insert(k, s);
+        }
+    }
+    scope
 }
 
 /// A TOML error as an [`InputError`] with its line and column.

@@ -3,7 +3,7 @@
 //! `pyproject.toml` for the direct dependencies), `uv.lock` and `Pipfile.lock`.
 //! Names are compared in PEP 503 normal form.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use ci_intel_core::InputError;
@@ -463,47 +463,30 @@ pub(super) fn read_uv(
             e
         })
         .collect();
-    let mut scope: BTreeMap<usize, Scope> = BTreeMap::new();
-    let mut direct = BTreeSet::new();
     let roots: Vec<usize> = (0..pkgs.len()).filter(|&i| pkgs[i].local).collect();
-    for (s, starts) in [
-        (
-            Scope::Required,
-            roots
-                .iter()
-                .flat_map(|&r| dep_list(pkgs[r].entry.get("dependencies")))
-                .collect::<Vec<_>>(),
-        ),
+    let from_roots = |key: &str, list: &dyn Fn(Option<&toml::Value>) -> Vec<usize>| -> Vec<usize> {
+        roots
+            .iter()
+            .flat_map(|&r| list(pkgs[r].entry.get(key)))
+            .filter(|&i| !pkgs[i].local)
+            .collect()
+    };
+    let starts = [
+        (Scope::Required, from_roots("dependencies", &dep_list)),
         (
             Scope::Optional,
-            roots
-                .iter()
-                .flat_map(|&r| nested(pkgs[r].entry.get("optional-dependencies")))
-                .collect(),
+            from_roots("optional-dependencies", &nested),
         ),
-        (
-            Scope::Dev,
-            roots
-                .iter()
-                .flat_map(|&r| nested(pkgs[r].entry.get("dev-dependencies")))
-                .collect(),
-        ),
-    ] {
-        let mut q: VecDeque<usize> = starts.into_iter().filter(|&i| !pkgs[i].local).collect();
-        direct.extend(q.iter().copied());
-        while let Some(i) = q.pop_front() {
-            if scope.contains_key(&i) {
-                continue;
-            }
-            scope.insert(i, s);
-            q.extend(
-                edges[i]
-                    .iter()
-                    .copied()
-                    .filter(|&t| !pkgs[t].local && !scope.contains_key(&t)),
-            );
-        }
-    }
+        (Scope::Dev, from_roots("dev-dependencies", &nested)),
+    ];
+    let direct: BTreeSet<usize> = starts.iter().flat_map(|(_, v)| v.iter().copied()).collect();
+    let scope = super::reach_scopes(starts, |&i| {
+        edges[i]
+            .iter()
+            .copied()
+            .filter(|&t| !pkgs[t].local)
+            .collect()
+    });
     let p_of = |i: usize| purl(Ecosystem::PyPI, &pkgs[i].name, &pkgs[i].version);
     for (i, p) in pkgs.iter().enumerate() {
         if p.local {
