@@ -39,6 +39,7 @@ pub struct Advisory {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Affected {
     pub ecosystem: Ecosystem,
+    /// As the index looks packages up ([`package_key`]): PyPI names in PEP 503 form.
     pub name: String,
     /// SEMVER and ECOSYSTEM ranges only (GIT ranges name commits, not versions).
     pub ranges: Vec<Vec<Event>>,
@@ -66,7 +67,7 @@ fn ecosystem(s: &str) -> Option<Ecosystem> {
 }
 
 /// The key a package is looked up by: PyPI names in PEP 503 form.
-fn key(eco: Ecosystem, name: &str) -> (Ecosystem, String) {
+pub fn package_key(eco: Ecosystem, name: &str) -> (Ecosystem, String) {
     match eco {
         Ecosystem::PyPI => (eco, ci_intel_sbom::purl::pypi_normalize(name)),
         _ => (eco, name.to_owned()),
@@ -157,7 +158,7 @@ pub fn reduce(doc: &Value) -> Result<Option<Advisory>, String> {
         }
         affected.push(Affected {
             ecosystem: eco,
-            name: name.to_owned(),
+            name: package_key(eco, name).1,
             ranges,
             versions: strings(a.get("versions")),
         });
@@ -205,7 +206,7 @@ impl Index {
         for af in &a.affected {
             let list = self
                 .by_package
-                .entry(key(af.ecosystem, &af.name))
+                .entry(package_key(af.ecosystem, &af.name))
                 .or_default();
             if list.last() != Some(&i) {
                 list.push(i);
@@ -217,7 +218,7 @@ impl Index {
     /// Advisories naming `name` in `eco`.
     pub fn for_package(&self, eco: Ecosystem, name: &str) -> impl Iterator<Item = &Advisory> {
         self.by_package
-            .get(&key(eco, name))
+            .get(&package_key(eco, name))
             .into_iter()
             .flatten()
             .map(|&i| &self.advisories[i as usize])

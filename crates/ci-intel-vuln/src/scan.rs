@@ -18,6 +18,28 @@ pub struct Package {
     pub purl: String,
 }
 
+impl From<&ci_intel_sbom::Component> for Package {
+    fn from(c: &ci_intel_sbom::Component) -> Self {
+        Self {
+            ecosystem: c.ecosystem,
+            name: c.name.clone(),
+            version: c.version.clone(),
+            purl: c.purl.clone(),
+        }
+    }
+}
+
+impl From<ci_intel_sbom::document::Listed> for Package {
+    fn from(l: ci_intel_sbom::document::Listed) -> Self {
+        Self {
+            ecosystem: l.ecosystem,
+            name: l.name,
+            version: l.version,
+            purl: l.purl,
+        }
+    }
+}
+
 /// Risk inputs besides the advisories.
 #[derive(Debug, Default)]
 pub struct Intel {
@@ -56,13 +78,11 @@ pub struct Match {
     pub url: Option<String>,
 }
 
-fn affects(a: &Advisory, p: &Package, v: &version::Version) -> bool {
+/// Whether `a` affects `p` at `v`; `name` is `p`'s name as the index keys it.
+fn affects(a: &Advisory, p: &Package, name: &str, v: &version::Version) -> bool {
     a.affected.iter().any(|af| {
         af.ecosystem == p.ecosystem
-            && (af.name == p.name
-                || (p.ecosystem == Ecosystem::PyPI
-                    && ci_intel_sbom::purl::pypi_normalize(&af.name)
-                        == ci_intel_sbom::purl::pypi_normalize(&p.name)))
+            && af.name == name
             && (af.versions.iter().any(|x| x == &p.version)
                 || af
                     .ranges
@@ -86,9 +106,10 @@ pub fn scan_package(index: &Index, p: &Package, intel: &Intel) -> Vec<Match> {
     let Some(v) = version::parse(p.ecosystem, &p.version) else {
         return Vec::new();
     };
+    let (_, name) = crate::osv::package_key(p.ecosystem, &p.name);
     let hits: Vec<&Advisory> = index
         .for_package(p.ecosystem, &p.name)
-        .filter(|a| affects(a, p, &v))
+        .filter(|a| affects(a, p, &name, &v))
         .collect();
     // Union the advisories that name each other (or share an alias).
     let mut groups: Vec<(BTreeSet<String>, Vec<&Advisory>)> = Vec::new();

@@ -17,15 +17,7 @@ fn corpus() -> Option<PathBuf> {
 
 fn packages(dir: &Path) -> Vec<Package> {
     let sbom = ci_intel_sbom::lockfiles::read_dir(dir).unwrap();
-    sbom.components
-        .values()
-        .map(|c| Package {
-            ecosystem: c.ecosystem,
-            name: c.name.clone(),
-            version: c.version.clone(),
-            purl: c.purl.clone(),
-        })
-        .collect()
+    sbom.components.values().map(Package::from).collect()
 }
 
 #[test]

@@ -220,7 +220,7 @@ fn check(a: &SbomCheckArgs) -> Result<i32> {
             problems.push(format!(
                 "{} component(s) without {what}: {}",
                 missing.len(),
-                shorten(&missing)
+                super::shorten(&missing)
             ));
         }
     }
@@ -264,14 +264,6 @@ fn check(a: &SbomCheckArgs) -> Result<i32> {
     } else {
         exit::GATE_DENIED
     })
-}
-
-fn shorten(list: &[String]) -> String {
-    let mut s = list.iter().take(8).cloned().collect::<Vec<_>>().join(", ");
-    if list.len() > 8 {
-        s.push_str(&format!(" and {} more", list.len() - 8));
-    }
-    s
 }
 
 /// The identity of a component across versions: its purl without the version, else its name.
@@ -393,7 +385,7 @@ fn diff(a: &SbomDiffArgs) -> Result<i32> {
         if denials.is_empty() {
             summary.clone()
         } else {
-            format!("{}: {}", summary, shorten(&denials))
+            format!("{}: {}", summary, super::shorten(&denials))
         },
     );
     let text = match a.format {

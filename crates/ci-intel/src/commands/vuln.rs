@@ -116,18 +116,7 @@ fn packages(input: &Path, no_dev: bool) -> Result<(Vec<Package>, String), InputE
             document::format_of(&doc).unwrap_or("SBOM"),
             listed.len()
         );
-        return Ok((
-            listed
-                .into_iter()
-                .map(|l| Package {
-                    ecosystem: l.ecosystem,
-                    name: l.name,
-                    version: l.version,
-                    purl: l.purl,
-                })
-                .collect(),
-            what,
-        ));
+        return Ok((listed.into_iter().map(Package::from).collect(), what));
     }
     let sbom = lockfiles::read_dir(input)?;
     let what = sbom.lockfiles.join(", ");
@@ -135,12 +124,7 @@ fn packages(input: &Path, no_dev: bool) -> Result<(Vec<Package>, String), InputE
         sbom.components
             .into_values()
             .filter(|c| !(no_dev && c.scope == Scope::Dev))
-            .map(|c| Package {
-                ecosystem: c.ecosystem,
-                name: c.name,
-                version: c.version,
-                purl: c.purl,
-            })
+            .map(|c| Package::from(&c))
             .collect(),
         what,
     ))
@@ -188,6 +172,67 @@ fn finding(j: &Judged<'_>, threshold: f64) -> Finding {
     f
 }
 
+/// The VEX statements of `files` (`(path to read, name to report)`).
+fn load_vex(
+    files: impl IntoIterator<Item = (std::path::PathBuf, String)>,
+) -> Result<Vec<vex::Statement>, InputError> {
+    let mut statements = Vec::new();
+    for (path, name) in files {
+        let text = std::fs::read_to_string(&path).map_err(|e| InputError::io(&path, &e))?;
+        statements.extend(vex::parse(&text, &name).map_err(|m| InputError::new(&path, m))?);
+    }
+    Ok(statements)
+}
+
+/// Every match with what the statements say about it now.
+fn judge_all<'s>(
+    matches: Vec<Match>,
+    statements: &'s [vex::Statement],
+    max_age_days: i64,
+) -> Vec<Judged<'s>> {
+    let now = now().unix_timestamp();
+    matches
+        .into_iter()
+        .map(|m| Judged {
+            vex: vex::judge(&m, statements, now, max_age_days),
+            m,
+        })
+        .collect()
+}
+
+/// The findings: one per match VEX does not suppress, and one per expired statement.
+fn findings_of(judged: &[Judged<'_>], threshold: f64) -> Vec<Finding> {
+    let mut findings: Vec<Finding> = judged
+        .iter()
+        .filter(|j| !matches!(j.vex, Verdict::Suppressed(_)))
+        .map(|j| finding(j, threshold))
+        .collect();
+    for j in judged {
+        if let Verdict::Expired(s, at) = &j.vex {
+            let when = if *at == 0 {
+                "it has no timestamp".to_owned()
+            } else {
+                format!(
+                    "expired {}",
+                    rfc3339(
+                        time::OffsetDateTime::from_unix_timestamp(*at)
+                            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+                    )
+                )
+            };
+            findings.push(Finding::new(
+                "vuln",
+                "expired-vex",
+                Severity::Warning,
+                format!("the VEX statement in {} about {} for {} no longer suppresses it: {when}; review and renew it", s.source, j.m.id, j.m.purl),
+                None,
+                &format!("{}{}", j.m.id, j.m.purl),
+            ));
+        }
+    }
+    findings
+}
+
 fn scan_cmd(a: &VulnScanArgs) -> Result<i32> {
     if !(0.0..=1.0).contains(&a.threshold) || !(0.0..=1.0).contains(&a.unknown_risk) {
         return Err(InputError::new(Path::new("--threshold"), "risks are between 0 and 1").into());
@@ -215,13 +260,7 @@ fn scan_cmd(a: &VulnScanArgs) -> Result<i32> {
         })?;
         intel.kev = scan::parse_kev(&doc).map_err(|m| InputError::new(p, m))?;
     }
-    let mut statements = Vec::new();
-    for p in &a.vex {
-        let text = std::fs::read_to_string(p).map_err(|e| InputError::io(p, &e))?;
-        statements.extend(
-            vex::parse(&text, &p.display().to_string()).map_err(|m| InputError::new(p, m))?,
-        );
-    }
+    let statements = load_vex(a.vex.iter().map(|p| (p.clone(), p.display().to_string())))?;
     let (packages, source) = packages(&a.input, a.no_dev)?;
     let scan_started = std::time::Instant::now();
     let mut matches = scan::scan(&index, &packages, &intel);
@@ -229,49 +268,18 @@ fn scan_cmd(a: &VulnScanArgs) -> Result<i32> {
     if a.no_informational {
         matches.retain(|m| m.informational.is_none());
     }
-    let now = now().unix_timestamp();
-    let judged: Vec<Judged<'_>> = matches
-        .into_iter()
-        .map(|m| Judged {
-            vex: vex::judge(&m, &statements, now, a.vex_max_age_days),
-            m,
-        })
-        .collect();
+    let judged = judge_all(matches, &statements, a.vex_max_age_days);
 
     let active: Vec<&Judged<'_>> = judged
         .iter()
         .filter(|j| !matches!(j.vex, Verdict::Suppressed(_)))
         .collect();
     // Findings are what JSON and SARIF carry; the table prints the matches themselves.
-    let wants_findings = matches!(a.format, Format::Json | Format::Sarif);
-    let mut findings: Vec<Finding> = if wants_findings {
-        active.iter().map(|j| finding(j, a.threshold)).collect()
+    let findings = if matches!(a.format, Format::Json | Format::Sarif) {
+        findings_of(&judged, a.threshold)
     } else {
         Vec::new()
     };
-    for j in judged.iter().filter(|_| wants_findings) {
-        if let Verdict::Expired(s, at) = &j.vex {
-            let when = if *at == 0 {
-                "it has no timestamp".to_owned()
-            } else {
-                format!(
-                    "expired {}",
-                    rfc3339(
-                        time::OffsetDateTime::from_unix_timestamp(*at)
-                            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
-                    )
-                )
-            };
-            findings.push(Finding::new(
-                "vuln",
-                "expired-vex",
-                Severity::Warning,
-                format!("the VEX statement in {} about {} for {} no longer suppresses it: {when}; review and renew it", s.source, j.m.id, j.m.purl),
-                None,
-                &format!("{}{}", j.m.id, j.m.purl),
-            ));
-        }
-    }
     let denying: Vec<&Judged<'_>> = active
         .iter()
         .copied()
@@ -303,11 +311,12 @@ fn scan_cmd(a: &VulnScanArgs) -> Result<i32> {
                 "{} vulnerability(ies) at or above the risk threshold {:.2}: {}",
                 denying.len(),
                 a.threshold,
-                denying
-                    .iter()
-                    .map(|j| format!("{} in {}@{}", j.m.id, j.m.name, j.m.version))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                super::shorten(
+                    &denying
+                        .iter()
+                        .map(|j| format!("{} in {}@{}", j.m.id, j.m.name, j.m.version))
+                        .collect::<Vec<_>>()
+                )
             ),
         )
     }
@@ -454,62 +463,22 @@ pub fn for_check(
         ))? + "\n";
         ci_intel_core::fsutil::write_atomic(&root.join(out), text.as_bytes())?;
     }
-    let mut statements = Vec::new();
-    for v in &cfg.vex {
-        let p = root.join(v);
-        let text = std::fs::read_to_string(&p).map_err(|e| InputError::io(&p, &e))?;
-        statements.extend(vex::parse(&text, v).map_err(|m| InputError::new(&p, m))?);
-    }
-    let packages: Vec<Package> = sbom
-        .components
-        .values()
-        .map(|c| Package {
-            ecosystem: c.ecosystem,
-            name: c.name.clone(),
-            version: c.version.clone(),
-            purl: c.purl.clone(),
-        })
-        .collect();
+    let statements = load_vex(cfg.vex.iter().map(|v| (root.join(v), v.clone())))?;
+    let packages: Vec<Package> = sbom.components.values().map(Package::from).collect();
     let intel = Intel {
         unknown_risk: cfg.unknown_risk,
         ..Intel::default()
     };
-    let now = now().unix_timestamp();
-    let mut findings = Vec::new();
-    let mut suppressed = 0;
-    for m in scan::scan(&index, &packages, &intel) {
-        let verdict = vex::judge(&m, &statements, now, cfg.vex_max_age_days);
-        match verdict {
-            Verdict::Suppressed(_) => suppressed += 1,
-            Verdict::Expired(s, _) => {
-                findings.push(Finding::new(
-                    "vuln",
-                    "expired-vex",
-                    Severity::Warning,
-                    format!(
-                        "the VEX statement in {} about {} for {} has expired; review and renew it",
-                        s.source, m.id, m.purl
-                    ),
-                    None,
-                    &format!("{}{}", m.id, m.purl),
-                ));
-                findings.push(finding(
-                    &Judged {
-                        m,
-                        vex: Verdict::None,
-                    },
-                    cfg.threshold,
-                ));
-            }
-            Verdict::None => findings.push(finding(
-                &Judged {
-                    m,
-                    vex: Verdict::None,
-                },
-                cfg.threshold,
-            )),
-        }
-    }
+    let judged = judge_all(
+        scan::scan(&index, &packages, &intel),
+        &statements,
+        cfg.vex_max_age_days,
+    );
+    let suppressed = judged
+        .iter()
+        .filter(|j| matches!(j.vex, Verdict::Suppressed(_)))
+        .count();
+    let findings = findings_of(&judged, cfg.threshold);
     let mut summary = serde_json::Map::new();
     summary.insert("components".into(), sbom.components.len().into());
     summary.insert("lockfiles".into(), sbom.lockfiles.clone().into());
