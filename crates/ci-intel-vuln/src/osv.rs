@@ -15,7 +15,8 @@ use serde_json::Value;
 use crate::version::Event;
 
 /// The index file's schema id.
-pub const INDEX_SCHEMA: &str = "ci-intel.osv-index/v1";
+/// v2: PyPI names are stored in PEP 503 form.
+pub const INDEX_SCHEMA: &str = "ci-intel.osv-index/v2";
 
 /// One advisory, reduced to what matching and reporting need.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
