@@ -77,6 +77,36 @@ pub enum SbomCommand {
     Diff(SbomDiffArgs),
 }
 
+/// What provenance must say: the checks slsa-verifier performs.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ProvenancePolicyArgs {
+    /// Required provenance builder id (an id without `@ref` matches any ref).
+    #[arg(long, value_name = "ID")]
+    pub builder_id: Option<String>,
+    /// Required provenance source repository (`github.com/owner/repo`).
+    #[arg(long, value_name = "URI")]
+    pub source_uri: Option<String>,
+    /// Required provenance workflow file (`.github/workflows/release.yml`).
+    #[arg(long, value_name = "PATH")]
+    pub workflow: Option<String>,
+    /// Required provenance source tag (`v1.2.3`).
+    #[arg(long, value_name = "TAG")]
+    pub source_tag: Option<String>,
+}
+
+/// Licence allow and deny lists (`sbom check` applies them to every component, `sbom diff` to
+/// added and changed ones).
+#[derive(Args, Debug, Clone, Default)]
+pub struct LicensePolicyArgs {
+    /// Licences allowed (SPDX ids; repeatable). With any given, every licence expression must
+    /// be satisfiable from them.
+    #[arg(long = "allow-license", value_name = "ID")]
+    pub allow_license: Vec<String>,
+    /// Licences denied (SPDX ids, or `ID WITH EXCEPTION`; repeatable).
+    #[arg(long = "deny-license", value_name = "ID")]
+    pub deny_license: Vec<String>,
+}
+
 /// A field every component must have.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum SbomField {
@@ -97,13 +127,8 @@ pub struct SbomCheckArgs {
     /// Fields every component must have (repeatable or comma-separated).
     #[arg(long, value_enum, value_delimiter = ',', default_values_t = [SbomField::Version, SbomField::Purl])]
     pub require: Vec<SbomField>,
-    /// Licences allowed (SPDX ids; repeatable). With any given, every licence expression must
-    /// be satisfiable from them.
-    #[arg(long = "allow-license", value_name = "ID")]
-    pub allow_license: Vec<String>,
-    /// Licences denied (SPDX ids, or `ID WITH EXCEPTION`; repeatable).
-    #[arg(long = "deny-license", value_name = "ID")]
-    pub deny_license: Vec<String>,
+    #[command(flatten)]
+    pub licenses: LicensePolicyArgs,
     /// The SHA-256 the SBOM file must have (as recorded when it was published).
     #[arg(long, value_name = "HEX")]
     pub verify_hash: Option<String>,
@@ -123,12 +148,8 @@ pub struct SbomDiffArgs {
     /// Deny when a component was added ("new dependency needs review").
     #[arg(long)]
     pub fail_on_new: bool,
-    /// Licences allowed for added or changed components (repeatable).
-    #[arg(long = "allow-license", value_name = "ID")]
-    pub allow_license: Vec<String>,
-    /// Licences denied for added or changed components (repeatable).
-    #[arg(long = "deny-license", value_name = "ID")]
-    pub deny_license: Vec<String>,
+    #[command(flatten)]
+    pub licenses: LicensePolicyArgs,
     /// Output format (human, json or markdown).
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
@@ -271,18 +292,8 @@ pub struct VerifyArgs {
     /// Public keys (SPKI PEM) that may have signed the manifest and the provenance.
     #[arg(long, value_name = "KEY.pub", required = true)]
     pub key: Vec<PathBuf>,
-    /// Required provenance builder id (an id without `@ref` matches any ref).
-    #[arg(long, value_name = "ID")]
-    pub builder_id: Option<String>,
-    /// Required provenance source repository (`github.com/owner/repo`).
-    #[arg(long, value_name = "URI")]
-    pub source_uri: Option<String>,
-    /// Required provenance workflow file (`.github/workflows/release.yml`).
-    #[arg(long, value_name = "PATH")]
-    pub workflow: Option<String>,
-    /// Required provenance source tag (`v1.2.3`).
-    #[arg(long, value_name = "TAG")]
-    pub source_tag: Option<String>,
+    #[command(flatten)]
+    pub provenance: ProvenancePolicyArgs,
     /// Sigstore trusted root for the artifacts' Sigstore bundles (role `signature`).
     #[arg(long, value_name = "ROOT.json")]
     pub trusted_root: Option<PathBuf>,
@@ -812,18 +823,8 @@ pub struct AttestVerifyArgs {
     /// Artifacts that must be subjects of the statement with a matching digest (repeatable).
     #[arg(long, value_name = "PATH")]
     pub subject: Vec<PathBuf>,
-    /// Required builder id (an id without `@ref` matches any ref).
-    #[arg(long, value_name = "ID")]
-    pub builder_id: Option<String>,
-    /// Required source repository (`github.com/owner/repo`).
-    #[arg(long, value_name = "URI")]
-    pub source_uri: Option<String>,
-    /// Required workflow file (`.github/workflows/release.yml`).
-    #[arg(long, value_name = "PATH")]
-    pub workflow: Option<String>,
-    /// Required source tag (`v1.2.3`).
-    #[arg(long, value_name = "TAG")]
-    pub source_tag: Option<String>,
+    #[command(flatten)]
+    pub provenance: ProvenancePolicyArgs,
     /// Also print the verified payload to standard output.
     #[arg(long)]
     pub print_payload: bool,

@@ -158,13 +158,8 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-fn read_text(path: &Path) -> Result<String, InputError> {
-    String::from_utf8(context::read_input_bytes(path)?)
-        .map_err(|_| InputError::new(path, "expected UTF-8 text"))
-}
-
 fn signing_key(path: &Path) -> Result<SigningKey, InputError> {
-    SigningKey::from_pem(&read_text(path)?).map_err(|m| InputError::new(path, m))
+    SigningKey::from_pem(&context::read_input_text(path)?).map_err(|m| InputError::new(path, m))
 }
 
 fn sign(a: &AttestSignArgs) -> Result<i32> {
@@ -182,9 +177,11 @@ fn verify(a: &AttestVerifyArgs) -> Result<i32> {
     let keys = a
         .key
         .iter()
-        .map(|p| VerifyingKey::from_pem(&read_text(p)?).map_err(|m| InputError::new(p, m)))
+        .map(|p| {
+            VerifyingKey::from_pem(&context::read_input_text(p)?).map_err(|m| InputError::new(p, m))
+        })
         .collect::<Result<Vec<_>, _>>()?;
-    let env = dsse::parse(&read_text(&a.envelope)?)
+    let env = dsse::parse(&context::read_input_text(&a.envelope)?)
         .map_err(|e| InputError::new(&a.envelope, e.to_string()))?;
     let (payload, key_id) = match dsse::verify(&env, &keys) {
         Ok(v) => v,
@@ -198,12 +195,7 @@ fn verify(a: &AttestVerifyArgs) -> Result<i32> {
         .find(|k| k.key_id() == key_id)
         .map_or("", VerifyingKey::algorithm);
     println!("ok    signature      {algorithm} key {key_id}");
-    let policy = Policy {
-        builder_id: a.builder_id.clone(),
-        source_uri: a.source_uri.clone(),
-        workflow: a.workflow.clone(),
-        source_tag: a.source_tag.clone(),
-    };
+    let policy = Policy::from(&a.provenance);
     let wants_statement = !a.subject.is_empty()
         || policy.builder_id.is_some()
         || policy.source_uri.is_some()
@@ -335,25 +327,21 @@ fn verify_bundle(a: &AttestVerifyBundleArgs) -> Result<i32> {
         p.push(".sigstore.json");
         PathBuf::from(p)
     });
-    let root = sigstore::TrustedRoot::parse(&read_text(&a.trusted_root)?)
+    let root = sigstore::TrustedRoot::parse(&context::read_input_text(&a.trusted_root)?)
         .map_err(|m| InputError::new(&a.trusted_root, m))?;
-    let pattern = |p: &Option<String>, flag: &str| -> Result<Option<regex::Regex>> {
-        p.as_deref()
-            .map(|p| sigstore::whole_value_pattern(p).map_err(|m| anyhow::anyhow!("{flag}: {m}")))
-            .transpose()
-    };
     let key = match &a.key {
-        Some(p) => Some(PublicKey::from_pem(&read_text(p)?).map_err(|m| InputError::new(p, m))?),
+        Some(p) => Some(
+            PublicKey::from_pem(&context::read_input_text(p)?)
+                .map_err(|m| InputError::new(p, m))?,
+        ),
         None => None,
     };
     let policy = sigstore::Policy {
-        identity: pattern(&a.identity, "--identity")
-            .map_err(|e| InputError::new(Path::new("--identity"), e.to_string()))?,
-        issuer: pattern(&a.issuer, "--issuer")
-            .map_err(|e| InputError::new(Path::new("--issuer"), e.to_string()))?,
+        identity: signer_pattern(a.identity.as_deref(), "--identity")?,
+        issuer: signer_pattern(a.issuer.as_deref(), "--issuer")?,
         key,
     };
-    let bundle = read_text(&bundle_path)?;
+    let bundle = context::read_input_text(&bundle_path)?;
     let artifact = std::fs::read(&a.artifact).map_err(|e| InputError::io(&a.artifact, &e))?;
     match sigstore::verify(&bundle, &artifact, &root, &policy) {
         Ok(v) => {
@@ -402,11 +390,29 @@ fn verify_bundle(a: &AttestVerifyBundleArgs) -> Result<i32> {
 }
 
 fn rfc3339(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
+    context::rfc3339_utc(unix).unwrap_or_else(|| unix.to_string())
+}
+
+impl From<&crate::cli::ProvenancePolicyArgs> for Policy {
+    fn from(a: &crate::cli::ProvenancePolicyArgs) -> Self {
+        Self {
+            builder_id: a.builder_id.clone(),
+            source_uri: a.source_uri.clone(),
+            workflow: a.workflow.clone(),
+            source_tag: a.source_tag.clone(),
+        }
+    }
+}
+
+/// A `--identity` / `--issuer` pattern, anchored to match whole values.
+pub(super) fn signer_pattern(
+    pattern: Option<&str>,
+    flag: &str,
+) -> Result<Option<regex::Regex>, InputError> {
+    pattern
+        .map(|p| {
+            ci_intel_attest::sigstore::whole_value_pattern(p)
+                .map_err(|m| InputError::new(Path::new(flag), m))
         })
-        .unwrap_or_else(|| unix.to_string())
+        .transpose()
 }

@@ -54,15 +54,7 @@ fn creation_time(dir: &Path, lockfiles: &[PathBuf]) -> String {
             .map(|d| d.as_secs() as i64)
     };
     let secs = from_env.or_else(from_git).or_else(from_files).unwrap_or(0);
-    time::OffsetDateTime::from_unix_timestamp(secs)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::macros::format_description!(
-                "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
-            ))
-            .ok()
-        })
-        .unwrap_or_else(|| "1970-01-01T00:00:00Z".into())
+    context::rfc3339_utc(secs).unwrap_or_else(|| "1970-01-01T00:00:00Z".into())
 }
 
 fn generate(a: &SbomGenerateArgs) -> Result<i32> {
@@ -160,10 +152,7 @@ fn label(c: &document::Described) -> String {
 
 fn check(a: &SbomCheckArgs) -> Result<i32> {
     let (bytes, components) = read_document(&a.file)?;
-    let policy = LicensePolicy {
-        allow: a.allow_license.clone(),
-        deny: a.deny_license.clone(),
-    };
+    let policy = LicensePolicy::from(&a.licenses);
     let mut problems: Vec<String> = Vec::new();
     if let Some(want) = &a.verify_hash {
         let have = hex::encode(Sha256::digest(&bytes));
@@ -308,10 +297,7 @@ fn diff(a: &SbomDiffArgs) -> Result<i32> {
         m
     };
     let (o, n) = (index(&old), index(&new));
-    let policy = LicensePolicy {
-        allow: a.allow_license.clone(),
-        deny: a.deny_license.clone(),
-    };
+    let policy = LicensePolicy::from(&a.licenses);
     let mut rows: Vec<serde_json::Value> = Vec::new();
     let mut denials: Vec<String> = Vec::new();
     let ids: std::collections::BTreeSet<&String> = o.keys().chain(n.keys()).collect();
@@ -444,4 +430,13 @@ fn diff(a: &SbomDiffArgs) -> Result<i32> {
     } else {
         exit::GATE_DENIED
     })
+}
+
+impl From<&crate::cli::LicensePolicyArgs> for LicensePolicy {
+    fn from(a: &crate::cli::LicensePolicyArgs) -> Self {
+        Self {
+            allow: a.allow_license.clone(),
+            deny: a.deny_license.clone(),
+        }
+    }
 }

@@ -14,16 +14,13 @@ use serde_json::json;
 use crate::cli::{Format, VerifyArgs};
 use crate::context;
 
-fn read_text(path: &Path) -> Result<String, InputError> {
-    String::from_utf8(context::read_input_bytes(path)?)
-        .map_err(|_| InputError::new(path, "expected UTF-8 text"))
-}
-
 pub fn run(a: &VerifyArgs) -> Result<i32> {
     let keys = a
         .key
         .iter()
-        .map(|p| VerifyingKey::from_pem(&read_text(p)?).map_err(|m| InputError::new(p, m)))
+        .map(|p| {
+            VerifyingKey::from_pem(&context::read_input_text(p)?).map_err(|m| InputError::new(p, m))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     for o in &a.optional {
         if !release::ROWS.contains(&o.as_str()) {
@@ -35,30 +32,19 @@ pub fn run(a: &VerifyArgs) -> Result<i32> {
         }
     }
     let trusted_root = match &a.trusted_root {
-        Some(p) => {
-            Some(sigstore::TrustedRoot::parse(&read_text(p)?).map_err(|m| InputError::new(p, m))?)
-        }
+        Some(p) => Some(
+            sigstore::TrustedRoot::parse(&context::read_input_text(p)?)
+                .map_err(|m| InputError::new(p, m))?,
+        ),
         None => None,
-    };
-    let pattern = |p: &Option<String>, flag: &str| -> Result<Option<regex::Regex>, InputError> {
-        p.as_deref()
-            .map(|p| {
-                sigstore::whole_value_pattern(p).map_err(|m| InputError::new(Path::new(flag), m))
-            })
-            .transpose()
     };
     let req = Requirements {
         keys,
-        provenance: provenance::Policy {
-            builder_id: a.builder_id.clone(),
-            source_uri: a.source_uri.clone(),
-            workflow: a.workflow.clone(),
-            source_tag: a.source_tag.clone(),
-        },
+        provenance: provenance::Policy::from(&a.provenance),
         trusted_root,
         sigstore_policy: sigstore::Policy {
-            identity: pattern(&a.identity, "--identity")?,
-            issuer: pattern(&a.issuer, "--issuer")?,
+            identity: super::attest::signer_pattern(a.identity.as_deref(), "--identity")?,
+            issuer: super::attest::signer_pattern(a.issuer.as_deref(), "--issuer")?,
             key: None,
         },
         sbom_min_components: a.sbom_min_components,

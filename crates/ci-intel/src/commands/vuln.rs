@@ -49,13 +49,7 @@ fn now() -> time::OffsetDateTime {
 }
 
 fn rfc3339(t: time::OffsetDateTime) -> String {
-    t.replace_nanosecond(0)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
+    context::rfc3339_utc(t.unix_timestamp()).unwrap_or_default()
 }
 
 fn vex_create(a: &VexCreateArgs) -> Result<i32> {
