@@ -197,34 +197,34 @@ fn transparency_row(
     };
     let mut verified = Vec::new();
     for (apath, abytes) in artifacts {
+        // Each bundle is tried once; the reasons of those that fail are kept to say why.
+        let mut refusals = Vec::new();
         let found = bundles.iter().find_map(|(bpath, b)| {
-            let text = std::str::from_utf8(b).ok()?;
-            sigstore::verify(text, abytes, root, &req.sigstore_policy)
-                .ok()
-                .map(|v| (bpath, v))
+            let result = std::str::from_utf8(b)
+                .map_err(|e| e.to_string())
+                .and_then(|t| {
+                    sigstore::verify(t, abytes, root, &req.sigstore_policy)
+                        .map_err(|e| e.to_string())
+                });
+            match result {
+                Ok(v) => Some((bpath, v)),
+                Err(e) => {
+                    refusals.push(format!("{bpath}: {e}"));
+                    None
+                }
+            }
         });
         match found {
             Some((bpath, v)) => {
                 verified.push(format!("{apath} by {bpath} (log index {})", v.log_index))
             }
             None => {
-                // Say why with the first bundle, for a person to act on.
-                let why = bundles
-                    .iter()
-                    .map(|(bpath, b)| {
-                        let r = std::str::from_utf8(b)
-                            .map_err(|e| e.to_string())
-                            .and_then(|t| {
-                                sigstore::verify(t, abytes, root, &req.sigstore_policy)
-                                    .map_err(|e| e.to_string())
-                            });
-                        format!("{bpath}: {}", r.err().unwrap_or_default())
-                    })
-                    .collect::<Vec<_>>()
-                    .join("; ");
                 return deny(
                     TRANSPARENCY,
-                    format!("no Sigstore bundle verifies {apath}: {why}"),
+                    format!(
+                        "no Sigstore bundle verifies {apath}: {}",
+                        refusals.join("; ")
+                    ),
                 );
             }
         }

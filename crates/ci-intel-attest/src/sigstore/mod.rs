@@ -774,28 +774,27 @@ fn check_certificate(
         return refuse("the signing certificate does not allow code signing");
     }
     let mut reasons = Vec::new();
+    let times: Vec<i64> = timestamps.iter().map(|(_, t)| *t).collect();
+    let source_of = |t: i64| {
+        timestamps
+            .iter()
+            .find(|(_, x)| *x == t)
+            .map_or("", |(s, _)| *s)
+    };
     let ca = root.certificate_authorities.iter().find(|ca| {
-        let mut path = vec![cert];
-        path.extend(ca.chain.iter());
-        let r = (|| -> Result<(), String> {
-            // The trusted root's own chain is trusted as listed; its root's self-signature
-            // proves nothing more, so only the links below it are checked.
-            for pair in path.windows(2) {
-                pair[0].signed_by(pair[1])?;
+        let r = ca.verify_chain(cert, &times).map_err(|e| match e {
+            trust::ChainError::Link(e) => e,
+            trust::ChainError::AuthorityNotTrusted(t) => {
+                format!("{} is not trusted at the {} {t}", ca.uri, source_of(t))
             }
-            for (source, t) in timestamps {
-                if !ca.validity.contains(*t) {
-                    return Err(format!("{} is not trusted at the {source} {t}", ca.uri));
-                }
-                if path.iter().any(|c| !c.valid_at(*t)) {
-                    return Err(format!(
-                        "{}'s chain is not valid at the {source} {t}",
-                        ca.uri
-                    ));
-                }
+            trust::ChainError::CertificateNotValid(t) => {
+                format!(
+                    "{}'s chain is not valid at the {} {t}",
+                    ca.uri,
+                    source_of(t)
+                )
             }
-            Ok(())
-        })();
+        });
         r.map_err(|e| reasons.push(e)).is_ok()
     });
     let Some(ca) = ca else {

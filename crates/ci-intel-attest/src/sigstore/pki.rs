@@ -230,7 +230,7 @@ impl Cert {
     }
 
     pub fn is_self_signed(&self) -> bool {
-        self.subject_der() == self.issuer_der() && self.signed_by(&self.clone()).is_ok()
+        self.subject_der() == self.issuer_der() && self.signed_by(self).is_ok()
     }
 
     /// The exact to-be-signed bytes: the first element of the outer SEQUENCE, as encoded.

@@ -41,6 +41,41 @@ pub struct Authority {
     pub validity: Validity,
 }
 
+/// Why a certificate does not chain to an authority at a time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChainError {
+    /// A link of the path does not verify (the reason).
+    Link(String),
+    /// The trusted root does not trust the authority at this time.
+    AuthorityNotTrusted(i64),
+    /// A certificate of the path is not valid at this time.
+    CertificateNotValid(i64),
+}
+
+impl Authority {
+    /// Checks that `cert` chains to this authority and that, at every time of `times`, the
+    /// authority is trusted and every certificate of the path valid. `cert` may be the
+    /// authority's own leaf. The authority's chain is trusted as the root lists it, so its
+    /// root's self-signature proves nothing more and is not checked.
+    pub fn verify_chain(&self, cert: &Cert, times: &[i64]) -> Result<(), ChainError> {
+        let mut path: Vec<&Cert> = vec![cert];
+        let own_leaf = self.chain.first().is_some_and(|c| c.der == cert.der);
+        path.extend(self.chain.iter().skip(usize::from(own_leaf)));
+        for pair in path.windows(2) {
+            pair[0].signed_by(pair[1]).map_err(ChainError::Link)?;
+        }
+        for &t in times {
+            if !self.validity.contains(t) {
+                return Err(ChainError::AuthorityNotTrusted(t));
+            }
+            if path.iter().any(|c| !c.valid_at(t)) {
+                return Err(ChainError::CertificateNotValid(t));
+            }
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct TrustedRoot {
     pub tlogs: Vec<Log>,

@@ -7,7 +7,7 @@ use der::{Decode as _, Encode as _};
 use x509_tsp::{TimeStampResp, TstInfo};
 
 use super::pki::{Cert, Hash};
-use super::trust::Authority;
+use super::trust::{Authority, ChainError};
 
 const ID_SIGNED_DATA: &str = "1.2.840.113549.1.7.2";
 const ID_CT_TST_INFO: &str = "1.2.840.113549.1.9.16.1.4";
@@ -127,41 +127,25 @@ pub fn verify(der: &[u8], signature: &[u8], authorities: &[Authority]) -> Result
             candidates.push(leaf);
         }
         for cand in candidates {
-            let mut path: Vec<&Cert> = vec![cand];
-            if cand.der != leaf.der {
-                path.push(leaf);
-            }
-            path.extend(authority.chain.iter().skip(1));
             let result = (|| {
                 let key = cand.public_key()?;
                 if !key.verify(&signed_bytes, signer.signature.as_bytes(), sig_hash) {
                     return Err("the timestamp signature does not verify".to_owned());
                 }
-                for pair in path.windows(2) {
-                    pair[0].signed_by(pair[1]).map_err(|e| {
-                        format!(
-                            "the timestamp's signer does not chain to {}: {e}",
-                            authority.uri
-                        )
-                    })?;
-                }
-                let root = path.last().copied().unwrap_or(cand);
-                if root.subject_der() == root.issuer_der() {
-                    root.signed_by(root)?;
-                }
-                if !authority.validity.contains(time) {
-                    return Err(format!(
+                authority.verify_chain(cand, &[time]).map_err(|e| match e {
+                    ChainError::Link(e) => format!(
+                        "the timestamp's signer does not chain to {}: {e}",
+                        authority.uri
+                    ),
+                    ChainError::AuthorityNotTrusted(_) => format!(
                         "the timestamp ({time}) is outside the trusted root's validity for {}",
                         authority.uri
-                    ));
-                }
-                if path.iter().any(|c| !c.valid_at(time)) {
-                    return Err(
+                    ),
+                    ChainError::CertificateNotValid(_) => {
                         "the timestamp is outside the timestamp authority certificate's validity"
-                            .to_owned(),
-                    );
-                }
-                Ok(())
+                            .to_owned()
+                    }
+                })
             })();
             match result {
                 Ok(()) => return Ok(time),
