@@ -158,18 +158,7 @@ fn malformed_checksum_file_exits_2_naming_the_line() {
 fn keygen_sign_verify_and_every_tampering_is_refused() {
     let dir = tree();
     let d = dir.path();
-    let o = ci_intel(d)
-        .args([
-            "attest",
-            "keygen",
-            "--private",
-            "k.pem",
-            "--public",
-            "k.pub",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    common::keygen(d, "k");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -305,17 +294,7 @@ fn envelopes_from_an_independent_implementation_verify() {
 fn provenance_from_the_github_environment_and_its_policy() {
     let dir = tree();
     let d = dir.path();
-    ci_intel(d)
-        .args([
-            "attest",
-            "keygen",
-            "--private",
-            "k.pem",
-            "--public",
-            "k.pub",
-        ])
-        .output()
-        .unwrap();
+    common::keygen(d, "k");
     let o = ci_intel(d)
         .env("GITHUB_ACTIONS", "true")
         .env("GITHUB_SERVER_URL", "https://github.com")
@@ -382,28 +361,29 @@ fn provenance_from_the_github_environment_and_its_policy() {
     assert!(out.contains("FAIL  subject"), "{out}");
 }
 
-fn sigstore_corpus() -> Option<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    ci_intel_core::testsupport::corpus(&root).map(|c| c.join("sigstore"))
-}
-
 #[test]
 fn verify_bundle_checks_real_staging_bundles_offline() {
-    let Some(s) = sigstore_corpus() else { return };
+    let Some(s) = common::corpus("sigstore") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let root = s.join("trusted_root/staging.trusted_root.json");
     let bundles = s.join("bundles");
-    let o = ci_intel(d)
-        .args(["attest", "verify-bundle"])
-        .arg(bundles.join("bundle_v3.txt"))
-        .arg("--bundle")
-        .arg(bundles.join("bundle_v3.txt.sigstore"))
-        .arg("--trusted-root")
-        .arg(&root)
-        .args(["--identity", ".+@.+|https://.+", "--issuer", "https://.+"])
-        .output()
-        .unwrap();
+    // ARTIFACT with its sigstore-python bundle `ARTIFACT.sigstore`, against the staging root.
+    let verify = |artifact: &str, identity: &str, issuer: &str| {
+        ci_intel(d)
+            .args(["attest", "verify-bundle"])
+            .arg(bundles.join(artifact))
+            .arg("--bundle")
+            .arg(bundles.join(format!("{artifact}.sigstore")))
+            .arg("--trusted-root")
+            .arg(&root)
+            .args(["--identity", identity, "--issuer", issuer])
+            .output()
+            .unwrap()
+    };
+    let o = verify("bundle_v3.txt", ".+@.+|https://.+", "https://.+");
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);
     assert!(
@@ -435,30 +415,12 @@ fn verify_bundle_checks_real_staging_bundles_offline() {
     assert_eq!(v["timestamps"][0]["source"], "rfc3161");
 
     // A wrong identity is a denial (exit 1) that says why.
-    let o = ci_intel(d)
-        .args(["attest", "verify-bundle"])
-        .arg(bundles.join("bundle_v3.txt"))
-        .arg("--bundle")
-        .arg(bundles.join("bundle_v3.txt.sigstore"))
-        .arg("--trusted-root")
-        .arg(&root)
-        .args(["--identity", "someone@example.com", "--issuer", ".*"])
-        .output()
-        .unwrap();
+    let o = verify("bundle_v3.txt", "someone@example.com", ".*");
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("identity mismatch"), "{}", stderr(&o));
 
     // The CVE-2022-36056 bundle: a log entry for another signature.
-    let o = ci_intel(d)
-        .args(["attest", "verify-bundle"])
-        .arg(bundles.join("bundle_cve_2022_36056.txt"))
-        .arg("--bundle")
-        .arg(bundles.join("bundle_cve_2022_36056.txt.sigstore"))
-        .arg("--trusted-root")
-        .arg(&root)
-        .args(["--identity", ".*", "--issuer", ".*"])
-        .output()
-        .unwrap();
+    let o = verify("bundle_cve_2022_36056.txt", ".*", ".*");
     assert_eq!(o.status.code(), Some(1));
     assert!(
         stderr(&o).contains("log entry does not match"),
@@ -469,7 +431,9 @@ fn verify_bundle_checks_real_staging_bundles_offline() {
 
 #[test]
 fn verify_bundle_garbage_is_bad_input_naming_the_file() {
-    let Some(s) = sigstore_corpus() else { return };
+    let Some(s) = common::corpus("sigstore") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     std::fs::write(d.join("a.txt"), "x").unwrap();

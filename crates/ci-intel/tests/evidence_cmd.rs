@@ -21,18 +21,7 @@ fn setup() -> tempfile::TempDir {
     .unwrap();
     std::fs::write(d.join("app.tar.gz"), vec![9u8; 5000]).unwrap();
     std::fs::write(d.join("check.json"), "{\"verdict\":\"allow\"}\n").unwrap();
-    let o = ci_intel(d)
-        .args([
-            "attest",
-            "keygen",
-            "--private",
-            "k.pem",
-            "--public",
-            "k.pub",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    common::keygen(d, "k");
     dir
 }
 
@@ -130,17 +119,7 @@ fn every_tampering_fails_and_names_what_changed() {
     }
 
     // Another key did not sign it.
-    ci_intel(d)
-        .args([
-            "attest",
-            "keygen",
-            "--private",
-            "o.pem",
-            "--public",
-            "o.pub",
-        ])
-        .output()
-        .unwrap();
+    common::keygen(d, "o");
     let o = ci_intel(d)
         .args(["evidence", "verify", "good.tar.zst", "--key", "o.pub"])
         .output()

@@ -5,18 +5,15 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::{ci_intel, stderr, stdout};
 
-fn lockfiles() -> Option<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    ci_intel_core::testsupport::corpus(&root).map(|c| c.join("lockfiles"))
-}
-
 #[test]
 fn both_formats_byte_identical_across_runs() {
-    let Some(l) = lockfiles() else { return };
+    let Some(l) = common::corpus("lockfiles") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     for run in ["a", "b"] {
@@ -208,7 +205,9 @@ fn check_applies_minimum_fields_licences_and_the_recorded_digest() {
 
 #[test]
 fn diff_names_every_change_and_gates_new_dependencies() {
-    let Some(l) = lockfiles() else { return };
+    let Some(l) = common::corpus("lockfiles") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     for (name, src) in [("old", "ripgrep-0.10.0"), ("new", "ripgrep-head")] {

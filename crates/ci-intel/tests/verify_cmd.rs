@@ -5,14 +5,9 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::{ci_intel, stderr, stdout};
-
-fn sigstore_corpus() -> Option<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    ci_intel_core::testsupport::corpus(&root).map(|c| c.join("sigstore"))
-}
 
 fn days_ago(days: i64) -> String {
     (time::OffsetDateTime::now_utc() - time::Duration::days(days))
@@ -48,18 +43,7 @@ fn release(d: &Path, s: &Path, components: usize, drill_age: i64) {
     )
     .unwrap();
     if !d.join("k.pem").exists() {
-        let o = ci_intel(d)
-            .args([
-                "attest",
-                "keygen",
-                "--private",
-                "k.pem",
-                "--public",
-                "k.pub",
-            ])
-            .output()
-            .unwrap();
-        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        common::keygen(d, "k");
     }
     let o = ci_intel(d)
         .env("GITHUB_ACTIONS", "true")
@@ -136,7 +120,9 @@ fn verify_as(d: &Path, s: &Path, identity: &str, extra: &[&str]) -> std::process
 
 #[test]
 fn a_release_proving_everything_passes_every_row() {
-    let Some(s) = sigstore_corpus() else { return };
+    let Some(s) = common::corpus("sigstore") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     release(d, &s, 12, 2);
@@ -180,7 +166,9 @@ fn a_release_proving_everything_passes_every_row() {
 
 #[test]
 fn each_broken_promise_denies_its_row() {
-    let Some(s) = sigstore_corpus() else { return };
+    let Some(s) = common::corpus("sigstore") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let denied = |o: &std::process::Output| -> Vec<String> {
@@ -253,7 +241,9 @@ fn each_broken_promise_denies_its_row() {
 
 #[test]
 fn missing_evidence_can_be_declared_optional() {
-    let Some(s) = sigstore_corpus() else { return };
+    let Some(s) = common::corpus("sigstore") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     release(d, &s, 12, 1);
@@ -300,7 +290,9 @@ fn missing_evidence_can_be_declared_optional() {
 
 #[test]
 fn the_manifest_highlights_rekor_and_the_drill_and_the_run_record_pins_the_bundle() {
-    let Some(s) = sigstore_corpus() else { return };
+    let Some(s) = common::corpus("sigstore") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     release(d, &s, 12, 1);

@@ -6,13 +6,8 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
 
 use common::{ci_intel, stderr, stdout};
-
-fn corpus() -> Option<PathBuf> {
-    ci_intel_core::testsupport::corpus(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
-}
 
 fn ids(v: &serde_json::Value, informational: bool) -> BTreeSet<String> {
     v["matches"]
@@ -26,7 +21,7 @@ fn ids(v: &serde_json::Value, informational: bool) -> BTreeSet<String> {
 
 #[test]
 fn a_lockfile_pinning_vulnerable_versions_yields_exactly_their_advisories() {
-    let Some(c) = corpus() else { return };
+    let Some(c) = common::corpus("") else { return };
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     // Versions on both sides of real advisories' fixed versions.
@@ -96,7 +91,7 @@ fn a_lockfile_pinning_vulnerable_versions_yields_exactly_their_advisories() {
 
 #[test]
 fn sbom_input_index_and_vex_suppression_with_expiry() {
-    let Some(c) = corpus() else { return };
+    let Some(c) = common::corpus("") else { return };
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let rg = c.join("lockfiles/ripgrep-0.10.0");
@@ -259,7 +254,7 @@ fn sbom_input_index_and_vex_suppression_with_expiry() {
 
 #[test]
 fn epss_kev_and_sarif() {
-    let Some(c) = corpus() else { return };
+    let Some(c) = common::corpus("") else { return };
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     std::fs::write(d.join("requirements.txt"), "jinja2==2.7.1\n").unwrap();
@@ -353,7 +348,7 @@ fn epss_kev_and_sarif() {
 
 #[test]
 fn check_runs_sbom_and_vulnerability_gate_and_emit_records_the_sbom() {
-    let Some(c) = corpus() else { return };
+    let Some(c) = common::corpus("") else { return };
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     common::git(d, &["init", "-q"]);

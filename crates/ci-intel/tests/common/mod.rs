@@ -101,3 +101,27 @@ pub fn assert_official_sarif(log: &serde_json::Value) {
     let v = ci_intel_sarif::official_schema::violations(log, env!("CARGO_MANIFEST_DIR"));
     assert!(v.is_empty(), "SARIF schema violations: {v:#?}");
 }
+
+/// A directory of the shared corpus (`""` for the corpus itself), or `None` after saying it
+/// is absent (fails under `CI_INTEL_REQUIRE_CORPUS=1`; see `ci_intel_core::testsupport`).
+pub fn corpus(sub: &str) -> Option<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    ci_intel_core::testsupport::corpus(&root).map(|c| c.join(sub))
+}
+
+/// Makes the Ed25519 key pair `NAME.pem` / `NAME.pub` in `dir` with the real binary.
+pub fn keygen(dir: &Path, name: &str) {
+    let (private, public) = (format!("{name}.pem"), format!("{name}.pub"));
+    let o = ci_intel(dir)
+        .args([
+            "attest",
+            "keygen",
+            "--private",
+            &private,
+            "--public",
+            &public,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
