@@ -68,6 +68,16 @@ impl InputError {
     pub fn io(path: &Path, err: &std::io::Error) -> Self {
         Self::new(path, format!("cannot read file: {err}"))
     }
+
+    /// JSON that does not parse as `expected` ("a package-lock.json"), at the parser's line
+    /// and column.
+    pub fn json(path: impl Into<PathBuf>, err: &serde_json::Error, expected: &str) -> Self {
+        Self::at(
+            path,
+            Position::at(err.line() as u64, err.column() as u64),
+            format!("expected {expected}: {err}"),
+        )
+    }
 }
 
 impl fmt::Display for InputError {

@@ -184,11 +184,7 @@ impl Baseline {
     pub fn load(path: &Path) -> Result<Self, InputError> {
         let text = std::fs::read_to_string(path).map_err(|e| InputError::io(path, &e))?;
         let b: Baseline = serde_json::from_str(&text).map_err(|e| {
-            InputError::at(
-                path,
-                crate::error::Position::at(e.line() as u64, e.column() as u64),
-                format!("expected a ci-intel baseline (JSON with `fingerprints`): {e}"),
-            )
+            InputError::json(path, &e, "a ci-intel baseline (JSON with `fingerprints`)")
         })?;
         if b.schema != Self::SCHEMA {
             return Err(InputError::new(

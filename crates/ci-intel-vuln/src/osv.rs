@@ -7,7 +7,6 @@ use std::io::Read as _;
 use std::path::Path;
 
 use ci_intel_core::InputError;
-use ci_intel_core::error::Position;
 use ci_intel_sbom::Ecosystem;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -226,13 +225,8 @@ impl Index {
     }
 
     fn add_json(&mut self, path: &Path, bytes: &[u8]) -> Result<(), InputError> {
-        let doc: Value = serde_json::from_slice(bytes).map_err(|e| {
-            InputError::at(
-                path,
-                Position::at(e.line() as u64, e.column() as u64),
-                format!("expected an OSV record (JSON): {e}"),
-            )
-        })?;
+        let doc: Value = serde_json::from_slice(bytes)
+            .map_err(|e| InputError::json(path, &e, "an OSV record (JSON)"))?;
         match reduce(&doc).map_err(|m| InputError::new(path, m))? {
             Some(a) => self.push(a),
             None => self.skipped += 1,

@@ -14,7 +14,6 @@ mod python;
 use std::path::{Path, PathBuf};
 
 use ci_intel_core::InputError;
-use ci_intel_core::error::Position;
 
 use crate::model::{Sbom, Scope};
 
@@ -159,13 +158,4 @@ fn toml_error(path: &Path, text: &str, e: &toml::de::Error, what: &str) -> Input
         ),
         None => InputError::new(path, format!("expected {what}: {}", e.message())),
     }
-}
-
-/// A JSON error as an [`InputError`] with its line and column.
-fn json_error(path: &Path, e: &serde_json::Error, what: &str) -> InputError {
-    InputError::at(
-        path,
-        Position::at(e.line() as u64, e.column() as u64),
-        format!("expected {what}: {e}"),
-    )
 }

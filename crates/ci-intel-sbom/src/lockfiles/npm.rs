@@ -12,7 +12,6 @@ use base64::Engine as _;
 use ci_intel_core::InputError;
 use serde_json::Value;
 
-use super::json_error;
 use crate::model::{Component, Ecosystem, Hash, Sbom, Scope};
 use crate::purl::purl;
 
@@ -112,8 +111,8 @@ pub(super) fn read_package_lock(
     rel: &str,
     sbom: &mut Sbom,
 ) -> Result<(), InputError> {
-    let doc: Value =
-        serde_json::from_str(text).map_err(|e| json_error(path, &e, "a package-lock.json"))?;
+    let doc: Value = serde_json::from_str(text)
+        .map_err(|e| InputError::json(path, &e, "a package-lock.json"))?;
     let version = doc
         .get("lockfileVersion")
         .and_then(Value::as_u64)

@@ -10,7 +10,7 @@ use ci_intel_core::InputError;
 use ci_intel_core::error::Position;
 use serde_json::Value;
 
-use super::{json_error, toml_error};
+use super::toml_error;
 use crate::model::{Component, Ecosystem, Hash, Sbom, Scope};
 use crate::purl::{purl, pypi_normalize};
 
@@ -537,7 +537,7 @@ pub(super) fn read_pipfile(
     sbom: &mut Sbom,
 ) -> Result<(), InputError> {
     let doc: Value =
-        serde_json::from_str(text).map_err(|e| json_error(path, &e, "a Pipfile.lock"))?;
+        serde_json::from_str(text).map_err(|e| InputError::json(path, &e, "a Pipfile.lock"))?;
     if !doc.get("_meta").is_some_and(Value::is_object) {
         return Err(InputError::new(
             path,

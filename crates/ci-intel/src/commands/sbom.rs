@@ -4,7 +4,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use anyhow::Result;
-use ci_intel_core::error::Position;
 use ci_intel_core::gate::{GateResult, GateVerdict};
 use ci_intel_core::{InputError, exit};
 use ci_intel_sbom::license::{self, LicensePolicy};
@@ -122,13 +121,8 @@ fn generate(a: &SbomGenerateArgs) -> Result<i32> {
 
 fn read_document(path: &Path) -> Result<(Vec<u8>, Vec<document::Described>), InputError> {
     let bytes = std::fs::read(path).map_err(|e| InputError::io(path, &e))?;
-    let doc: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
-        InputError::at(
-            path,
-            Position::at(e.line() as u64, e.column() as u64),
-            format!("expected an SBOM (JSON): {e}"),
-        )
-    })?;
+    let doc: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|e| InputError::json(path, &e, "an SBOM (JSON)"))?;
     let described = document::described(&doc).map_err(|m| InputError::new(path, m))?;
     Ok((bytes, described))
 }

@@ -97,13 +97,8 @@ fn packages(input: &Path, no_dev: bool) -> Result<(Vec<Package>, String), InputE
         });
     if is_sbom {
         let text = std::fs::read_to_string(input).map_err(|e| InputError::io(input, &e))?;
-        let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-            InputError::at(
-                input,
-                Position::at(e.line() as u64, e.column() as u64),
-                format!("expected an SBOM (JSON): {e}"),
-            )
-        })?;
+        let doc: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| InputError::json(input, &e, "an SBOM (JSON)"))?;
         let (listed, skipped) = document::packages(&doc).map_err(|m| InputError::new(input, m))?;
         let what = format!(
             "{} ({} packages, {skipped} without a supported purl)",
@@ -245,13 +240,8 @@ fn scan_cmd(a: &VulnScanArgs) -> Result<i32> {
     }
     if let Some(p) = &a.kev {
         let text = std::fs::read_to_string(p).map_err(|e| InputError::io(p, &e))?;
-        let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-            InputError::at(
-                p,
-                Position::at(e.line() as u64, e.column() as u64),
-                format!("expected the KEV catalogue (JSON): {e}"),
-            )
-        })?;
+        let doc: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| InputError::json(p, &e, "the KEV catalogue (JSON)"))?;
         intel.kev = scan::parse_kev(&doc).map_err(|m| InputError::new(p, m))?;
     }
     let statements = load_vex(a.vex.iter().map(|p| (p.clone(), p.display().to_string())))?;
