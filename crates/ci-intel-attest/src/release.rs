@@ -235,32 +235,12 @@ fn transparency_row(
     )
 }
 
-/// Components of a CycloneDX (nested included) or SPDX JSON document, and how many lack a
-/// version; `None` when it is neither.
+/// Components of a CycloneDX or SPDX JSON document (as `ci-intel sbom check` reads them), and
+/// how many lack a version; `None` when it is neither.
 fn sbom_components(doc: &Value) -> Option<(usize, usize)> {
-    fn walk(list: &Value, n: &mut usize, unversioned: &mut usize) {
-        for c in list.as_array().into_iter().flatten() {
-            *n += 1;
-            if c["version"].as_str().is_none_or(str::is_empty) {
-                *unversioned += 1;
-            }
-            walk(&c["components"], n, unversioned);
-        }
-    }
-    let (mut n, mut unversioned) = (0, 0);
-    if doc["bomFormat"] == "CycloneDX" {
-        walk(&doc["components"], &mut n, &mut unversioned);
-    } else if doc["spdxVersion"].is_string() {
-        for p in doc["packages"].as_array().into_iter().flatten() {
-            n += 1;
-            if p["versionInfo"].as_str().is_none_or(str::is_empty) {
-                unversioned += 1;
-            }
-        }
-    } else {
-        return None;
-    }
-    Some((n, unversioned))
+    let components = ci_intel_sbom::document::described(doc).ok()?;
+    let unversioned = components.iter().filter(|c| c.version.is_none()).count();
+    Some((components.len(), unversioned))
 }
 
 fn sbom_row(files: &[(&str, &[u8])], req: &Requirements) -> GateVerdict {
