@@ -295,18 +295,7 @@ fn provenance_from_the_github_environment_and_its_policy() {
     let dir = tree();
     let d = dir.path();
     common::keygen(d, "k");
-    let o = ci_intel(d)
-        .env("GITHUB_ACTIONS", "true")
-        .env("GITHUB_SERVER_URL", "https://github.com")
-        .env("GITHUB_REPOSITORY", "acme/app")
-        .env("GITHUB_REF", "refs/tags/v1.2.3")
-        .env("GITHUB_SHA", "0123456789abcdef0123456789abcdef01234567")
-        .env(
-            "GITHUB_WORKFLOW_REF",
-            "acme/app/.github/workflows/release.yml@refs/tags/v1.2.3",
-        )
-        .env("GITHUB_RUN_ID", "99")
-        .env("GITHUB_RUN_ATTEMPT", "1")
+    let o = common::release_build_env(&mut ci_intel(d))
         .args(["attest", "provenance", "--subject", "dist/a.txt"])
         .args([
             "--subject",

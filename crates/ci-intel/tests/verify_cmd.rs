@@ -45,18 +45,7 @@ fn release(d: &Path, s: &Path, components: usize, drill_age: i64) {
     if !d.join("k.pem").exists() {
         common::keygen(d, "k");
     }
-    let o = ci_intel(d)
-        .env("GITHUB_ACTIONS", "true")
-        .env("GITHUB_SERVER_URL", "https://github.com")
-        .env("GITHUB_REPOSITORY", "acme/app")
-        .env("GITHUB_REF", "refs/tags/v1.2.3")
-        .env("GITHUB_SHA", "0123456789abcdef0123456789abcdef01234567")
-        .env(
-            "GITHUB_WORKFLOW_REF",
-            "acme/app/.github/workflows/release.yml@refs/tags/v1.2.3",
-        )
-        .env("GITHUB_RUN_ID", "99")
-        .env("GITHUB_RUN_ATTEMPT", "1")
+    let o = common::release_build_env(&mut ci_intel(d))
         .args([
             "attest",
             "provenance",
@@ -70,15 +59,7 @@ fn release(d: &Path, s: &Path, components: usize, drill_age: i64) {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let o = ci_intel(d)
-        .args([
-            "evidence",
-            "pack",
-            "--key",
-            "k.pem",
-            "--out",
-            "release.tar.zst",
-        ])
+    let o = pack(d)
         .args([
             "artifact=app.txt",
             "signature=app.txt.sigstore.json",
@@ -90,6 +71,21 @@ fn release(d: &Path, s: &Path, components: usize, drill_age: i64) {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+/// `evidence pack` of the release in `d` with our key into `release.tar.zst`; the roles to
+/// pack are the caller's.
+fn pack(d: &Path) -> assert_cmd::Command {
+    let mut c = ci_intel(d);
+    c.args([
+        "evidence",
+        "pack",
+        "--key",
+        "k.pem",
+        "--out",
+        "release.tar.zst",
+    ]);
+    c
 }
 
 fn verify(d: &Path, s: &Path, extra: &[&str]) -> std::process::Output {
@@ -247,15 +243,7 @@ fn missing_evidence_can_be_declared_optional() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     release(d, &s, 12, 1);
-    let o = ci_intel(d)
-        .args([
-            "evidence",
-            "pack",
-            "--key",
-            "k.pem",
-            "--out",
-            "release.tar.zst",
-        ])
+    let o = pack(d)
         .args([
             "artifact=app.txt",
             "signature=app.txt.sigstore.json",

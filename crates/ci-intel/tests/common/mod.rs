@@ -125,3 +125,19 @@ pub fn keygen(dir: &Path, name: &str) {
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
+
+/// The environment of a GitHub Actions release build: `acme/app`, tag `v1.2.3`, workflow
+/// `.github/workflows/release.yml`, run 99 attempt 1 (what `attest provenance` reads).
+pub fn release_build_env(c: &mut Command) -> &mut Command {
+    c.env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_SERVER_URL", "https://github.com")
+        .env("GITHUB_REPOSITORY", "acme/app")
+        .env("GITHUB_REF", "refs/tags/v1.2.3")
+        .env("GITHUB_SHA", "0123456789abcdef0123456789abcdef01234567")
+        .env(
+            "GITHUB_WORKFLOW_REF",
+            "acme/app/.github/workflows/release.yml@refs/tags/v1.2.3",
+        )
+        .env("GITHUB_RUN_ID", "99")
+        .env("GITHUB_RUN_ATTEMPT", "1")
+}
