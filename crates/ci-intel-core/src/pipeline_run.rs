@@ -562,3 +562,79 @@ mod tests {
         assert_eq!(v["flakiness_index"], serde_json::json!(0.2));
     }
 }
+
+/// One problem with one record of a batch: its line (1-based; the first line of a record that
+/// spans several), where in the record, and what.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RecordError {
+    pub line: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pointer: Option<String>,
+    pub message: String,
+}
+
+/// Reads a batch: one JSON record (pretty-printed or not) or NDJSON, one record per line (blank
+/// lines are skipped). Every record is checked against the schema; all problems are returned,
+/// each with its line, so a sender can fix them in one go.
+pub fn parse_batch(text: &str) -> Result<Vec<PipelineRun>, Vec<RecordError>> {
+    let mut records = Vec::new();
+    let mut errors = Vec::new();
+    let one = |line: usize, value: Value| -> Result<PipelineRun, Vec<RecordError>> {
+        let violations = validate(&value);
+        if !violations.is_empty() {
+            return Err(violations
+                .into_iter()
+                .map(|v| RecordError {
+                    line,
+                    pointer: Some(v.pointer),
+                    message: v.message,
+                })
+                .collect());
+        }
+        serde_json::from_value::<PipelineRun>(value).map_err(|e| {
+            vec![RecordError {
+                line,
+                pointer: None,
+                message: e.to_string(),
+            }]
+        })
+    };
+    let mut take = |r: Result<PipelineRun, Vec<RecordError>>| match r {
+        Ok(run) => records.push(run),
+        Err(e) => errors.extend(e),
+    };
+    let trimmed = text.trim_start();
+    let first_line = text[..text.len() - trimmed.len()].matches('\n').count() + 1;
+    // A whole-body object is one record (this also accepts pretty-printed JSON).
+    if trimmed.starts_with('{')
+        && let Ok(v) = serde_json::from_str::<Value>(trimmed)
+    {
+        take(one(first_line, v));
+    } else {
+        for (i, line) in text.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            match serde_json::from_str::<Value>(line) {
+                Ok(v) => take(one(i + 1, v)),
+                Err(e) => take(Err(vec![RecordError {
+                    line: i + 1,
+                    pointer: None,
+                    message: format!("not JSON: {e}"),
+                }])),
+            }
+        }
+    }
+    if records.is_empty() && errors.is_empty() {
+        errors.push(RecordError {
+            line: 1,
+            pointer: None,
+            message: "no record: expected a pipeline_run.v1.2 JSON object or NDJSON".into(),
+        });
+    }
+    if errors.is_empty() {
+        Ok(records)
+    } else {
+        Err(errors)
+    }
+}

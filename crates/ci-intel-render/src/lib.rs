@@ -7,4 +7,5 @@ pub mod findings;
 pub mod human;
 pub mod markdown;
 pub mod sarif;
+pub mod svg;
 mod text;

@@ -5,11 +5,18 @@
 use std::sync::Mutex;
 
 use ci_intel_core::pipeline_run::PipelineRun;
-use ci_intel_store::{RunQuery, Store, StoreError, Upsert, canonical_time};
-use postgres::{Client, NoTls};
+use std::collections::HashMap;
+
+use ci_intel_store::rollup::{Deltas, status_name};
+use ci_intel_store::{
+    Commit, Cutoffs, DayRollup, DayWindow, Deployment, Purged, Retention, RunQuery, Scope, Store,
+    StoreError, TestReport, TokenRecord, Upsert, canonical_time,
+};
+use postgres::{Client, NoTls, Transaction};
 
 /// Schema migrations, in order; `ci_intel_migrations` records which ran.
-const MIGRATIONS: &[&str] = &["CREATE TABLE runs (
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE runs (
         run_id TEXT PRIMARY KEY,
         repo TEXT NOT NULL,
         status TEXT NOT NULL,
@@ -18,7 +25,48 @@ const MIGRATIONS: &[&str] = &["CREATE TABLE runs (
     );
     CREATE INDEX runs_repo_started ON runs (repo, started_at);
     CREATE INDEX runs_started ON runs (started_at);
-    CREATE TABLE deliveries (id TEXT PRIMARY KEY, received_at TEXT NOT NULL);"];
+    CREATE TABLE deliveries (id TEXT PRIMARY KEY, received_at TEXT NOT NULL);",
+    "CREATE TABLE rollups (
+        repo TEXT NOT NULL,
+        day TEXT NOT NULL,
+        data JSONB NOT NULL,
+        PRIMARY KEY (repo, day)
+    );
+    CREATE INDEX rollups_day ON rollups (day);
+    CREATE TABLE deployments (
+        repo TEXT NOT NULL,
+        id TEXT NOT NULL,
+        environment TEXT NOT NULL,
+        commit_sha TEXT NOT NULL,
+        deployed_at TEXT NOT NULL,
+        failed BOOLEAN NOT NULL,
+        source TEXT NOT NULL,
+        PRIMARY KEY (repo, id)
+    );
+    CREATE INDEX deployments_at ON deployments (deployed_at);
+    CREATE TABLE commits (
+        repo TEXT NOT NULL,
+        sha TEXT NOT NULL,
+        committed_at TEXT NOT NULL,
+        PRIMARY KEY (repo, sha)
+    );
+    CREATE TABLE test_reports (
+        run_id TEXT PRIMARY KEY,
+        repo TEXT NOT NULL,
+        commit_sha TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        total BIGINT NOT NULL,
+        tests JSONB NOT NULL
+    );
+    CREATE INDEX test_reports_repo ON test_reports (repo, started_at);
+    CREATE TABLE tokens (
+        id TEXT PRIMARY KEY,
+        secret_sha256 TEXT NOT NULL,
+        repo_pattern TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );",
+];
 
 pub struct PostgresStore {
     client: Mutex<Client>,
@@ -96,27 +144,86 @@ impl Store for PostgresStore {
         tx.commit().map_err(backend)
     }
 
-    fn upsert_run(&self, run: &PipelineRun) -> Result<Upsert, StoreError> {
-        let record = serde_json::to_value(run).map_err(backend)?;
-        let started = canonical_time(&run.started_at)?;
-        let status = record["status"].as_str().unwrap_or_default().to_owned();
-        // `xmax = 0` tells a fresh insert from an update; an identical record updates nothing.
-        let row = self
-            .client()
-            .query_opt(
+    fn upsert_runs(&self, runs: &[PipelineRun]) -> Result<Vec<Upsert>, StoreError> {
+        let mut c = self.client();
+        let mut tx = c.transaction().map_err(backend)?;
+        let mut deltas = Deltas::default();
+        let mut out = vec![Upsert::Unchanged; runs.len()];
+        // Rows are locked in run_id order (and rollups in key order), so concurrent batches
+        // from several workers wait for each other instead of deadlocking.
+        let mut order: Vec<usize> = (0..runs.len()).collect();
+        order.sort_by(|&a, &b| runs[a].run_id.cmp(&runs[b].run_id));
+        let insert = tx
+            .prepare(
                 "INSERT INTO runs (run_id, repo, status, started_at, record) VALUES ($1, $2, $3, $4, $5)
-                 ON CONFLICT (run_id) DO UPDATE SET repo = EXCLUDED.repo, status = EXCLUDED.status,
-                     started_at = EXCLUDED.started_at, record = EXCLUDED.record
-                 WHERE runs.record IS DISTINCT FROM EXCLUDED.record
-                 RETURNING (xmax = 0) AS inserted",
-                &[&run.run_id, &run.repo, &status, &started, &record],
+                 ON CONFLICT (run_id) DO NOTHING RETURNING true",
             )
             .map_err(backend)?;
-        Ok(match row {
-            None => Upsert::Unchanged,
-            Some(r) if r.get::<_, bool>(0) => Upsert::Inserted,
-            Some(_) => Upsert::Updated,
-        })
+        let select = tx
+            .prepare("SELECT record FROM runs WHERE run_id = $1 FOR UPDATE")
+            .map_err(backend)?;
+        let update = tx
+            .prepare(
+                "UPDATE runs SET repo = $2, status = $3, started_at = $4, record = $5 WHERE run_id = $1",
+            )
+            .map_err(backend)?;
+        for i in order {
+            let run = &runs[i];
+            let record = serde_json::to_value(run).map_err(backend)?;
+            let started = canonical_time(&run.started_at)?;
+            let status = status_name(run.status);
+            let params: [&(dyn postgres::types::ToSql + Sync); 5] =
+                [&run.run_id, &run.repo, &status, &started, &record];
+            out[i] = if tx.query_opt(&insert, &params).map_err(backend)?.is_some() {
+                deltas.replace(None, run);
+                Upsert::Inserted
+            } else {
+                let row = tx.query_one(&select, &[&run.run_id]).map_err(backend)?;
+                let old = decode(&run.run_id, row.get(0))?;
+                if &old == run {
+                    Upsert::Unchanged
+                } else {
+                    tx.execute(&update, &params).map_err(backend)?;
+                    deltas.replace(Some(&old), run);
+                    Upsert::Updated
+                }
+            };
+            if let Some(d) = Deployment::from_run(run) {
+                put_deployment(&mut tx, &d)?;
+            }
+        }
+        for ((repo, day), delta) in deltas.0 {
+            tx.execute(
+                "INSERT INTO rollups (repo, day, data) VALUES ($1, $2, '{}') ON CONFLICT DO NOTHING",
+                &[&repo, &day],
+            )
+            .map_err(backend)?;
+            let row = tx
+                .query_one(
+                    "SELECT data FROM rollups WHERE repo = $1 AND day = $2 FOR UPDATE",
+                    &[&repo, &day],
+                )
+                .map_err(backend)?;
+            let mut rollup: DayRollup = serde_json::from_value(row.get(0))
+                .map_err(|e| corrupt(&format!("rollup {repo} {day}"), e))?;
+            rollup.merge(&delta);
+            if rollup.runs == 0 {
+                tx.execute(
+                    "DELETE FROM rollups WHERE repo = $1 AND day = $2",
+                    &[&repo, &day],
+                )
+                .map_err(backend)?;
+            } else {
+                let data = serde_json::to_value(&rollup).map_err(backend)?;
+                tx.execute(
+                    "UPDATE rollups SET data = $3 WHERE repo = $1 AND day = $2",
+                    &[&repo, &day, &data],
+                )
+                .map_err(backend)?;
+            }
+        }
+        tx.commit().map_err(backend)?;
+        Ok(out)
     }
 
     fn get_run(&self, run_id: &str) -> Result<Option<PipelineRun>, StoreError> {
@@ -145,12 +252,218 @@ impl Store for PostgresStore {
             .collect()
     }
 
-    fn delete_runs_before(&self, cutoff: &str) -> Result<usize, StoreError> {
-        let cutoff = canonical_time(cutoff)?;
+    fn repos(&self) -> Result<Vec<String>, StoreError> {
+        // A recursive skip scan over the (repo, started_at) index: one probe per repository.
+        let rows = self
+            .client()
+            .query(
+                "WITH RECURSIVE r(repo) AS (
+                    SELECT MIN(repo) FROM runs
+                    UNION ALL
+                    SELECT (SELECT MIN(repo) FROM runs WHERE repo > r.repo) FROM r WHERE r.repo IS NOT NULL
+                 ) SELECT repo FROM r WHERE repo IS NOT NULL",
+                &[],
+            )
+            .map_err(backend)?;
+        Ok(rows.into_iter().map(|r| r.get(0)).collect())
+    }
+
+    fn rollups(&self, w: &DayWindow) -> Result<Vec<(String, String, DayRollup)>, StoreError> {
+        let rows = self
+            .client()
+            .query(
+                "SELECT repo, day, data FROM rollups
+                 WHERE ($1::text IS NULL OR repo = $1) AND day >= $2 AND day < $3 ORDER BY repo, day",
+                &[&w.repo, &w.since, &w.until],
+            )
+            .map_err(backend)?;
+        rows.into_iter()
+            .map(|r| {
+                let (repo, day): (String, String) = (r.get(0), r.get(1));
+                let rollup = serde_json::from_value(r.get(2))
+                    .map_err(|e| corrupt(&format!("rollup {repo} {day}"), e))?;
+                Ok((repo, day, rollup))
+            })
+            .collect()
+    }
+
+    fn upsert_deployment(&self, d: &Deployment) -> Result<(), StoreError> {
+        let mut c = self.client();
+        let mut tx = c.transaction().map_err(backend)?;
+        put_deployment(&mut tx, d)?;
+        tx.commit().map_err(backend)
+    }
+
+    fn deployments(
+        &self,
+        repo: Option<&str>,
+        since: &str,
+        until: &str,
+    ) -> Result<Vec<Deployment>, StoreError> {
+        let (since, until) = (canonical_time(since)?, canonical_time(until)?);
+        let rows = self
+            .client()
+            .query(
+                "SELECT repo, id, environment, commit_sha, deployed_at, failed, source FROM deployments
+                 WHERE ($1::text IS NULL OR repo = $1) AND deployed_at >= $2 AND deployed_at < $3
+                 ORDER BY deployed_at, repo, id",
+                &[&repo, &since, &until],
+            )
+            .map_err(backend)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| Deployment {
+                repo: r.get(0),
+                id: r.get(1),
+                environment: r.get(2),
+                commit_sha: r.get(3),
+                deployed_at: r.get(4),
+                failed: r.get(5),
+                source: r.get(6),
+            })
+            .collect())
+    }
+
+    fn record_commits(&self, commits: &[Commit]) -> Result<(), StoreError> {
+        let mut c = self.client();
+        let mut tx = c.transaction().map_err(backend)?;
+        let stmt = tx
+            .prepare(
+                "INSERT INTO commits (repo, sha, committed_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (repo, sha) DO UPDATE SET committed_at = LEAST(commits.committed_at, EXCLUDED.committed_at)",
+            )
+            .map_err(backend)?;
+        for commit in commits {
+            let at = canonical_time(&commit.committed_at)?;
+            tx.execute(&stmt, &[&commit.repo, &commit.sha, &at])
+                .map_err(backend)?;
+        }
+        tx.commit().map_err(backend)
+    }
+
+    fn commit_times(
+        &self,
+        repo: &str,
+        shas: &[String],
+    ) -> Result<HashMap<String, String>, StoreError> {
+        let rows = self
+            .client()
+            .query(
+                "SELECT sha, committed_at FROM commits WHERE repo = $1 AND sha = ANY($2)",
+                &[&repo, &shas],
+            )
+            .map_err(backend)?;
+        Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    fn put_test_reports(&self, reports: &[TestReport]) -> Result<(), StoreError> {
+        let mut c = self.client();
+        let mut tx = c.transaction().map_err(backend)?;
+        let stmt = tx
+            .prepare(
+                "INSERT INTO test_reports (run_id, repo, commit_sha, started_at, total, tests)
+                 VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (run_id) DO UPDATE SET repo = EXCLUDED.repo, commit_sha = EXCLUDED.commit_sha,
+                     started_at = EXCLUDED.started_at, total = EXCLUDED.total, tests = EXCLUDED.tests",
+            )
+            .map_err(backend)?;
+        for t in reports {
+            let tests = serde_json::to_value(&t.tests).map_err(backend)?;
+            let started = canonical_time(&t.started_at)?;
+            let total = i64::try_from(t.total).unwrap_or(i64::MAX);
+            tx.execute(
+                &stmt,
+                &[&t.run_id, &t.repo, &t.commit_sha, &started, &total, &tests],
+            )
+            .map_err(backend)?;
+        }
+        tx.commit().map_err(backend)
+    }
+
+    fn test_reports(&self, repo: &str, since: &str) -> Result<Vec<TestReport>, StoreError> {
+        let since = canonical_time(since)?;
+        let rows = self
+            .client()
+            .query(
+                "SELECT run_id, commit_sha, started_at, total, tests FROM test_reports
+                 WHERE repo = $1 AND started_at >= $2 ORDER BY started_at, run_id",
+                &[&repo, &since],
+            )
+            .map_err(backend)?;
+        rows.into_iter()
+            .map(|r| {
+                let run_id: String = r.get(0);
+                let tests = serde_json::from_value(r.get(4)).map_err(|e| corrupt(&run_id, e))?;
+                Ok(TestReport {
+                    run_id,
+                    repo: repo.to_owned(),
+                    commit_sha: r.get(1),
+                    started_at: r.get(2),
+                    total: u64::try_from(r.get::<_, i64>(3)).unwrap_or(0),
+                    tests,
+                })
+            })
+            .collect()
+    }
+
+    fn create_token(&self, t: &TokenRecord) -> Result<(), StoreError> {
         self.client()
-            .execute("DELETE FROM runs WHERE started_at < $1", &[&cutoff])
-            .map(|n| n as usize)
-            .map_err(backend)
+            .execute(
+                "INSERT INTO tokens (id, secret_sha256, repo_pattern, scope, created_at) VALUES ($1, $2, $3, $4, $5)",
+                &[&t.id, &t.secret_sha256, &t.repo_pattern, &t.scope.as_str(), &t.created_at],
+            )
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    fn token(&self, id: &str) -> Result<Option<TokenRecord>, StoreError> {
+        let row = self
+            .client()
+            .query_opt(
+                "SELECT secret_sha256, repo_pattern, scope, created_at FROM tokens WHERE id = $1",
+                &[&id],
+            )
+            .map_err(backend)?;
+        row.map(|r| {
+            let scope: String = r.get(2);
+            Ok(TokenRecord {
+                id: id.to_owned(),
+                secret_sha256: r.get(0),
+                repo_pattern: r.get(1),
+                scope: Scope::parse(&scope)
+                    .ok_or_else(|| corrupt(&format!("token {id}"), scope))?,
+                created_at: r.get(3),
+            })
+        })
+        .transpose()
+    }
+
+    fn forget_delivery(&self, delivery_id: &str) -> Result<(), StoreError> {
+        self.client()
+            .execute("DELETE FROM deliveries WHERE id = $1", &[&delivery_id])
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    fn purge(&self, r: &Retention, now: &str) -> Result<Purged, StoreError> {
+        let c = Cutoffs::new(r, now)?;
+        let mut client = self.client();
+        let mut tx = client.transaction().map_err(backend)?;
+        let mut del = |sql: &str, cutoff: &str| {
+            tx.execute(sql, &[&cutoff])
+                .map(|n| n as usize)
+                .map_err(backend)
+        };
+        let purged = Purged {
+            runs: del("DELETE FROM runs WHERE started_at < $1", &c.records)?,
+            deployments: del("DELETE FROM deployments WHERE deployed_at < $1", &c.records)?,
+            test_reports: del("DELETE FROM test_reports WHERE started_at < $1", &c.raw)?,
+            deliveries: del("DELETE FROM deliveries WHERE received_at < $1", &c.raw)?,
+            rollups: del("DELETE FROM rollups WHERE day < $1", &c.aggregates_day)?,
+        };
+        del("DELETE FROM commits WHERE committed_at < $1", &c.records)?;
+        tx.commit().map_err(backend)?;
+        Ok(purged)
     }
 
     fn record_delivery(&self, delivery_id: &str, received_at: &str) -> Result<bool, StoreError> {
@@ -158,9 +471,38 @@ impl Store for PostgresStore {
             .client()
             .execute(
                 "INSERT INTO deliveries (id, received_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                &[&delivery_id, &received_at],
+                &[&delivery_id, &canonical_time(received_at)?],
             )
             .map_err(backend)?;
         Ok(n == 1)
     }
+}
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt {
+        run_id: what.to_owned(),
+        reason: e.to_string(),
+    }
+}
+
+fn put_deployment(tx: &mut Transaction<'_>, d: &Deployment) -> Result<(), StoreError> {
+    let at = canonical_time(&d.deployed_at)?;
+    tx.execute(
+        "INSERT INTO deployments (repo, id, environment, commit_sha, deployed_at, failed, source)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (repo, id) DO UPDATE SET environment = EXCLUDED.environment,
+             commit_sha = EXCLUDED.commit_sha, deployed_at = EXCLUDED.deployed_at,
+             failed = EXCLUDED.failed, source = EXCLUDED.source",
+        &[
+            &d.repo,
+            &d.id,
+            &d.environment,
+            &d.commit_sha,
+            &at,
+            &d.failed,
+            &d.source,
+        ],
+    )
+    .map_err(backend)?;
+    Ok(())
 }

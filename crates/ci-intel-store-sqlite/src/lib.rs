@@ -5,11 +5,18 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use ci_intel_core::pipeline_run::PipelineRun;
-use ci_intel_store::{RunQuery, Store, StoreError, Upsert, canonical_time};
-use rusqlite::{Connection, OptionalExtension as _, params};
+use std::collections::HashMap;
+
+use ci_intel_store::rollup::{Deltas, status_name};
+use ci_intel_store::{
+    Commit, Cutoffs, DayRollup, DayWindow, Deployment, Purged, Retention, RunQuery, Scope, Store,
+    StoreError, TestReport, TokenRecord, Upsert, canonical_time,
+};
+use rusqlite::{Connection, OptionalExtension as _, Transaction, params};
 
 /// Schema migrations, in order; `user_version` records how many ran.
-const MIGRATIONS: &[&str] = &["CREATE TABLE runs (
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE runs (
         run_id TEXT PRIMARY KEY,
         repo TEXT NOT NULL,
         status TEXT NOT NULL,
@@ -18,7 +25,48 @@ const MIGRATIONS: &[&str] = &["CREATE TABLE runs (
     );
     CREATE INDEX runs_repo_started ON runs (repo, started_at);
     CREATE INDEX runs_started ON runs (started_at);
-    CREATE TABLE deliveries (id TEXT PRIMARY KEY, received_at TEXT NOT NULL);"];
+    CREATE TABLE deliveries (id TEXT PRIMARY KEY, received_at TEXT NOT NULL);",
+    "CREATE TABLE rollups (
+        repo TEXT NOT NULL,
+        day TEXT NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (repo, day)
+    ) WITHOUT ROWID;
+    CREATE INDEX rollups_day ON rollups (day);
+    CREATE TABLE deployments (
+        repo TEXT NOT NULL,
+        id TEXT NOT NULL,
+        environment TEXT NOT NULL,
+        commit_sha TEXT NOT NULL,
+        deployed_at TEXT NOT NULL,
+        failed INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        PRIMARY KEY (repo, id)
+    );
+    CREATE INDEX deployments_at ON deployments (deployed_at);
+    CREATE TABLE commits (
+        repo TEXT NOT NULL,
+        sha TEXT NOT NULL,
+        committed_at TEXT NOT NULL,
+        PRIMARY KEY (repo, sha)
+    ) WITHOUT ROWID;
+    CREATE TABLE test_reports (
+        run_id TEXT PRIMARY KEY,
+        repo TEXT NOT NULL,
+        commit_sha TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        total INTEGER NOT NULL,
+        tests TEXT NOT NULL
+    );
+    CREATE INDEX test_reports_repo ON test_reports (repo, started_at);
+    CREATE TABLE tokens (
+        id TEXT PRIMARY KEY,
+        secret_sha256 TEXT NOT NULL,
+        repo_pattern TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );",
+];
 
 pub struct SqliteStore {
     conn: Mutex<Connection>,
@@ -65,6 +113,69 @@ fn decode(run_id: &str, text: &str) -> Result<PipelineRun, StoreError> {
     })
 }
 
+fn json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
+    serde_json::to_string(v).map_err(backend)
+}
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt {
+        run_id: what.to_owned(),
+        reason: e.to_string(),
+    }
+}
+
+/// Adds the batch's rollup deltas to the stored rollups (a day with no runs left is removed).
+fn apply_deltas(tx: &Transaction<'_>, deltas: Deltas) -> Result<(), StoreError> {
+    let mut get = tx
+        .prepare_cached("SELECT data FROM rollups WHERE repo = ?1 AND day = ?2")
+        .map_err(backend)?;
+    let mut put = tx
+        .prepare_cached("INSERT OR REPLACE INTO rollups (repo, day, data) VALUES (?1, ?2, ?3)")
+        .map_err(backend)?;
+    let mut del = tx
+        .prepare_cached("DELETE FROM rollups WHERE repo = ?1 AND day = ?2")
+        .map_err(backend)?;
+    for ((repo, day), delta) in deltas.0 {
+        let text: Option<String> = get
+            .query_row(params![repo, day], |r| r.get(0))
+            .optional()
+            .map_err(backend)?;
+        let mut rollup: DayRollup = match text {
+            Some(t) => {
+                serde_json::from_str(&t).map_err(|e| corrupt(&format!("rollup {repo} {day}"), e))?
+            }
+            None => DayRollup::default(),
+        };
+        rollup.merge(&delta);
+        if rollup.runs == 0 {
+            del.execute(params![repo, day]).map_err(backend)?;
+        } else {
+            put.execute(params![repo, day, json(&rollup)?])
+                .map_err(backend)?;
+        }
+    }
+    Ok(())
+}
+
+fn put_deployment(tx: &Connection, d: &Deployment) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO deployments (repo, id, environment, commit_sha, deployed_at, failed, source)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )
+    .map_err(backend)?
+    .execute(params![
+        d.repo,
+        d.id,
+        d.environment,
+        d.commit_sha,
+        canonical_time(&d.deployed_at)?,
+        d.failed,
+        d.source
+    ])
+    .map_err(backend)?;
+    Ok(())
+}
+
 impl Store for SqliteStore {
     fn migrate(&self) -> Result<(), StoreError> {
         let mut conn = self.conn();
@@ -81,45 +192,58 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    fn upsert_run(&self, run: &PipelineRun) -> Result<Upsert, StoreError> {
-        let record = serde_json::to_string(run).map_err(backend)?;
-        let started = canonical_time(&run.started_at)?;
-        let status = serde_json::to_value(run.status)
-            .map_err(backend)?
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
+    fn upsert_runs(&self, runs: &[PipelineRun]) -> Result<Vec<Upsert>, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(backend)?;
-        let before: Option<String> = tx
-            .query_row(
-                "SELECT record FROM runs WHERE run_id = ?1",
-                params![run.run_id],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(backend)?;
-        let outcome = match before {
-            Some(b) if b == record => Upsert::Unchanged,
-            Some(_) => {
-                tx.execute(
-                    "UPDATE runs SET repo = ?2, status = ?3, started_at = ?4, record = ?5 WHERE run_id = ?1",
-                    params![run.run_id, run.repo, status, started, record],
+        let mut deltas = Deltas::default();
+        let mut out = Vec::with_capacity(runs.len());
+        {
+            let mut select = tx
+                .prepare_cached("SELECT record FROM runs WHERE run_id = ?1")
+                .map_err(backend)?;
+            let mut write = tx
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO runs (run_id, repo, status, started_at, record) VALUES (?1, ?2, ?3, ?4, ?5)",
                 )
                 .map_err(backend)?;
-                Upsert::Updated
+            for run in runs {
+                let record = json(run)?;
+                let started = canonical_time(&run.started_at)?;
+                let before: Option<String> = select
+                    .query_row(params![run.run_id], |r| r.get(0))
+                    .optional()
+                    .map_err(backend)?;
+                let outcome = match before {
+                    Some(b) if b == record => Upsert::Unchanged,
+                    Some(b) => {
+                        deltas.replace(Some(&decode(&run.run_id, &b)?), run);
+                        Upsert::Updated
+                    }
+                    None => {
+                        deltas.replace(None, run);
+                        Upsert::Inserted
+                    }
+                };
+                if outcome != Upsert::Unchanged {
+                    write
+                        .execute(params![
+                            run.run_id,
+                            run.repo,
+                            status_name(run.status),
+                            started,
+                            record
+                        ])
+                        .map_err(backend)?;
+                }
+                if let Some(d) = Deployment::from_run(run) {
+                    put_deployment(&tx, &d)?;
+                }
+                out.push(outcome);
             }
-            None => {
-                tx.execute(
-                    "INSERT INTO runs (run_id, repo, status, started_at, record) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![run.run_id, run.repo, status, started, record],
-                )
-                .map_err(backend)?;
-                Upsert::Inserted
-            }
-        };
+        }
+        apply_deltas(&tx, deltas)?;
         tx.commit().map_err(backend)?;
-        Ok(outcome)
+        Ok(out)
     }
 
     fn get_run(&self, run_id: &str) -> Result<Option<PipelineRun>, StoreError> {
@@ -160,11 +284,216 @@ impl Store for SqliteStore {
         Ok(out)
     }
 
-    fn delete_runs_before(&self, cutoff: &str) -> Result<usize, StoreError> {
-        let cutoff = canonical_time(cutoff)?;
+    fn repos(&self) -> Result<Vec<String>, StoreError> {
+        let conn = self.conn();
+        // Skip-scan the (repo, started_at) index: one probe per repository, not one per run.
+        let mut stmt = conn
+            .prepare_cached(
+                "WITH RECURSIVE r(repo) AS (
+                    SELECT MIN(repo) FROM runs
+                    UNION ALL
+                    SELECT (SELECT MIN(repo) FROM runs WHERE repo > r.repo) FROM r WHERE r.repo IS NOT NULL
+                 ) SELECT repo FROM r WHERE repo IS NOT NULL",
+            )
+            .map_err(backend)?;
+        let rows = stmt.query_map([], |r| r.get(0)).map_err(backend)?;
+        rows.collect::<Result<_, _>>().map_err(backend)
+    }
+
+    fn rollups(&self, w: &DayWindow) -> Result<Vec<(String, String, DayRollup)>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT repo, day, data FROM rollups
+                 WHERE (?1 IS NULL OR repo = ?1) AND day >= ?2 AND day < ?3 ORDER BY repo, day",
+            )
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map(params![w.repo, w.since, w.until], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })
+            .map_err(backend)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (repo, day, data) = row.map_err(backend)?;
+            let rollup = serde_json::from_str(&data)
+                .map_err(|e| corrupt(&format!("rollup {repo} {day}"), e))?;
+            out.push((repo, day, rollup));
+        }
+        Ok(out)
+    }
+
+    fn upsert_deployment(&self, d: &Deployment) -> Result<(), StoreError> {
+        put_deployment(&self.conn(), d)
+    }
+
+    fn deployments(
+        &self,
+        repo: Option<&str>,
+        since: &str,
+        until: &str,
+    ) -> Result<Vec<Deployment>, StoreError> {
+        let (since, until) = (canonical_time(since)?, canonical_time(until)?);
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT repo, id, environment, commit_sha, deployed_at, failed, source FROM deployments
+                 WHERE (?1 IS NULL OR repo = ?1) AND deployed_at >= ?2 AND deployed_at < ?3
+                 ORDER BY deployed_at, repo, id",
+            )
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map(params![repo, since, until], |r| {
+                Ok(Deployment {
+                    repo: r.get(0)?,
+                    id: r.get(1)?,
+                    environment: r.get(2)?,
+                    commit_sha: r.get(3)?,
+                    deployed_at: r.get(4)?,
+                    failed: r.get(5)?,
+                    source: r.get(6)?,
+                })
+            })
+            .map_err(backend)?;
+        rows.collect::<Result<_, _>>().map_err(backend)
+    }
+
+    fn record_commits(&self, commits: &[Commit]) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(backend)?;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT INTO commits (repo, sha, committed_at) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (repo, sha) DO UPDATE SET committed_at = MIN(committed_at, excluded.committed_at)",
+                )
+                .map_err(backend)?;
+            for c in commits {
+                stmt.execute(params![c.repo, c.sha, canonical_time(&c.committed_at)?])
+                    .map_err(backend)?;
+            }
+        }
+        tx.commit().map_err(backend)
+    }
+
+    fn commit_times(
+        &self,
+        repo: &str,
+        shas: &[String],
+    ) -> Result<HashMap<String, String>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached("SELECT committed_at FROM commits WHERE repo = ?1 AND sha = ?2")
+            .map_err(backend)?;
+        let mut out = HashMap::new();
+        for sha in shas {
+            if let Some(t) = stmt
+                .query_row(params![repo, sha], |r| r.get::<_, String>(0))
+                .optional()
+                .map_err(backend)?
+            {
+                out.insert(sha.clone(), t);
+            }
+        }
+        Ok(out)
+    }
+
+    fn put_test_reports(&self, reports: &[TestReport]) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(backend)?;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO test_reports (run_id, repo, commit_sha, started_at, total, tests)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )
+                .map_err(backend)?;
+            for t in reports {
+                stmt.execute(params![
+                    t.run_id,
+                    t.repo,
+                    t.commit_sha,
+                    canonical_time(&t.started_at)?,
+                    i64::try_from(t.total).unwrap_or(i64::MAX),
+                    json(&t.tests)?
+                ])
+                .map_err(backend)?;
+            }
+        }
+        tx.commit().map_err(backend)
+    }
+
+    fn test_reports(&self, repo: &str, since: &str) -> Result<Vec<TestReport>, StoreError> {
+        let since = canonical_time(since)?;
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT run_id, commit_sha, started_at, total, tests FROM test_reports
+                 WHERE repo = ?1 AND started_at >= ?2 ORDER BY started_at, run_id",
+            )
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map(params![repo, since], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, String>(4)?,
+                ))
+            })
+            .map_err(backend)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (run_id, commit_sha, started_at, total, tests) = row.map_err(backend)?;
+            let tests = serde_json::from_str(&tests).map_err(|e| corrupt(&run_id, e))?;
+            out.push(TestReport {
+                run_id,
+                repo: repo.to_owned(),
+                commit_sha,
+                started_at,
+                total: u64::try_from(total).unwrap_or(0),
+                tests,
+            });
+        }
+        Ok(out)
+    }
+
+    fn create_token(&self, t: &TokenRecord) -> Result<(), StoreError> {
         self.conn()
-            .execute("DELETE FROM runs WHERE started_at < ?1", params![cutoff])
-            .map_err(backend)
+            .execute(
+                "INSERT INTO tokens (id, secret_sha256, repo_pattern, scope, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![t.id, t.secret_sha256, t.repo_pattern, t.scope.as_str(), t.created_at],
+            )
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    fn token(&self, id: &str) -> Result<Option<TokenRecord>, StoreError> {
+        let row: Option<(String, String, String, String)> = self
+            .conn()
+            .query_row(
+                "SELECT secret_sha256, repo_pattern, scope, created_at FROM tokens WHERE id = ?1",
+                params![id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()
+            .map_err(backend)?;
+        row.map(|(secret_sha256, repo_pattern, scope, created_at)| {
+            Ok(TokenRecord {
+                id: id.to_owned(),
+                secret_sha256,
+                repo_pattern,
+                scope: Scope::parse(&scope)
+                    .ok_or_else(|| corrupt(&format!("token {id}"), scope))?,
+                created_at,
+            })
+        })
+        .transpose()
     }
 
     fn record_delivery(&self, delivery_id: &str, received_at: &str) -> Result<bool, StoreError> {
@@ -172,9 +501,33 @@ impl Store for SqliteStore {
             .conn()
             .execute(
                 "INSERT OR IGNORE INTO deliveries (id, received_at) VALUES (?1, ?2)",
-                params![delivery_id, received_at],
+                params![delivery_id, canonical_time(received_at)?],
             )
             .map_err(backend)?;
         Ok(n == 1)
+    }
+
+    fn forget_delivery(&self, delivery_id: &str) -> Result<(), StoreError> {
+        self.conn()
+            .execute("DELETE FROM deliveries WHERE id = ?1", params![delivery_id])
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    fn purge(&self, r: &Retention, now: &str) -> Result<Purged, StoreError> {
+        let c = Cutoffs::new(r, now)?;
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(backend)?;
+        let del = |sql: &str, cutoff: &str| tx.execute(sql, params![cutoff]).map_err(backend);
+        let purged = Purged {
+            runs: del("DELETE FROM runs WHERE started_at < ?1", &c.records)?,
+            deployments: del("DELETE FROM deployments WHERE deployed_at < ?1", &c.records)?,
+            test_reports: del("DELETE FROM test_reports WHERE started_at < ?1", &c.raw)?,
+            deliveries: del("DELETE FROM deliveries WHERE received_at < ?1", &c.raw)?,
+            rollups: del("DELETE FROM rollups WHERE day < ?1", &c.aggregates_day)?,
+        };
+        del("DELETE FROM commits WHERE committed_at < ?1", &c.records)?;
+        tx.commit().map_err(backend)?;
+        Ok(purged)
     }
 }

@@ -10,10 +10,30 @@ fn sqlite_passes_the_store_contract() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("hub.db");
     contract::run_all(&SqliteStore::open(&path).unwrap());
-    // What was acknowledged is there after reopening.
+}
+
+#[test]
+fn what_was_acknowledged_is_there_after_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hub.db");
+    let first = SqliteStore::open(&path).unwrap();
+    first.migrate().unwrap();
+    let run = contract::run(
+        "run-1",
+        "org/app",
+        "2026-11-01T10:00:00Z",
+        ci_intel_core::pipeline_run::RunStatus::Success,
+    );
+    first.upsert_run(&run).unwrap();
+    assert!(
+        first
+            .record_delivery("d-1", "2026-11-06T00:00:00Z")
+            .unwrap()
+    );
+    drop(first);
     let again = SqliteStore::open(&path).unwrap();
     again.migrate().unwrap();
-    assert!(again.get_run("run-b").unwrap().is_some());
+    assert_eq!(again.get_run("run-1").unwrap(), Some(run));
     assert!(
         !again
             .record_delivery("d-1", "2026-11-06T00:00:00Z")

@@ -7,9 +7,12 @@
     reason = "a test suite: it reports a broken promise by panicking"
 )]
 
-use ci_intel_core::pipeline_run::{PipelineRun, RunStatus};
+use ci_intel_core::pipeline_run::{Environment, PipelineRun, RunStatus};
 
-use crate::{RunQuery, Store, Upsert};
+use crate::{
+    Commit, DayWindow, Deployment, Retention, RunQuery, Scope, Store, TestOutcome, TestReport,
+    TestResult, TokenRecord, Upsert,
+};
 
 /// A minimal valid record.
 pub fn run(run_id: &str, repo: &str, started_at: &str, status: RunStatus) -> PipelineRun {
@@ -122,10 +125,157 @@ pub fn run_all(store: &dyn Store) {
         .is_empty()
     );
 
-    // Retention.
-    assert_eq!(store.delete_runs_before("2026-11-02T10:00:00Z").unwrap(), 1);
-    assert_eq!(store.get_run("run-a").unwrap(), None);
-    assert!(store.get_run("run-b").unwrap().is_some());
+    // Rollups follow upserts: run-a was inserted as success then replaced by failed.
+    let app = |since: &str, until: &str| {
+        store
+            .rollups(&DayWindow {
+                repo: Some("org/app".into()),
+                since: since.into(),
+                until: until.into(),
+            })
+            .unwrap()
+    };
+    let days = app("2026-11-01", "2026-11-05");
+    assert_eq!(
+        days.iter().map(|(_, d, _)| d.as_str()).collect::<Vec<_>>(),
+        ["2026-11-01", "2026-11-02", "2026-11-04"]
+    );
+    assert_eq!(days[0].2.runs, 1);
+    assert_eq!(days[0].2.count("failed"), 1);
+    assert_eq!(days[0].2.count("success"), 0);
+    assert_eq!(days[2].2.count("canceled"), 1);
+    assert_eq!(app("2026-11-02", "2026-11-03").len(), 1);
+    assert_eq!(store.repos().unwrap(), ["org/app", "org/other"]);
+
+    // A batch is stored whole, with one outcome per record, and rollups add up within it.
+    let mut batch: Vec<PipelineRun> = (0..50)
+        .map(|i| {
+            let mut r = run(
+                &format!("batch-{i}"),
+                "org/batch",
+                "2026-11-06T08:00:00Z",
+                RunStatus::Success,
+            );
+            r.ended_at = "2026-11-06T08:01:40Z".into();
+            r.cost.usd = Some(0.5);
+            r
+        })
+        .collect();
+    batch.push(batch[0].clone());
+    let outcomes = store.upsert_runs(&batch).unwrap();
+    assert_eq!(outcomes.len(), 51);
+    assert_eq!(outcomes[50], Upsert::Unchanged, "a repeat within one batch");
+    let b = store
+        .rollups(&DayWindow {
+            repo: Some("org/batch".into()),
+            since: "2026-11-06".into(),
+            until: "2026-11-07".into(),
+        })
+        .unwrap();
+    assert_eq!(b[0].2.runs, 50);
+    assert!((b[0].2.cost_usd - 25.0).abs() < 1e-9);
+    let p50 = b[0].2.duration_ms.quantile(0.5).unwrap();
+    assert!((p50 - 100_000.0).abs() / 100_000.0 < 0.08, "{p50}");
+
+    // A run that names an environment is a deployment.
+    let mut deploy = run(
+        "deploy-1",
+        "org/app",
+        "2026-11-05T09:00:00Z",
+        RunStatus::Success,
+    );
+    deploy.environment = Some(Environment::Prod);
+    deploy.ended_at = "2026-11-05T09:10:00Z".into();
+    deploy.rollback_reason = Some("error budget".into());
+    store.upsert_run(&deploy).unwrap();
+    let deps = store
+        .deployments(
+            Some("org/app"),
+            "2026-11-05T00:00:00Z",
+            "2026-11-06T00:00:00Z",
+        )
+        .unwrap();
+    assert_eq!(deps.len(), 1);
+    assert_eq!(deps[0].environment, "prod");
+    assert!(deps[0].failed, "rolled back");
+    store
+        .upsert_deployment(&Deployment {
+            failed: false,
+            source: "github".into(),
+            ..deps[0].clone()
+        })
+        .unwrap();
+    let deps = store
+        .deployments(None, "2026-11-05T00:00:00Z", "2026-11-06T00:00:00Z")
+        .unwrap();
+    assert_eq!(deps.len(), 1, "same (repo, id) replaced");
+    assert!(!deps[0].failed);
+
+    // Commits keep their earliest time.
+    let sha = "0123456789abcdef0123456789abcdef01234567".to_owned();
+    let commit = |at: &str| Commit {
+        repo: "org/app".into(),
+        sha: sha.clone(),
+        committed_at: at.into(),
+    };
+    store
+        .record_commits(&[commit("2026-11-04T08:00:00Z")])
+        .unwrap();
+    store
+        .record_commits(&[commit("2026-11-05T08:00:00Z")])
+        .unwrap();
+    store
+        .record_commits(&[commit("2026-11-04T07:00:00Z")])
+        .unwrap();
+    let times = store
+        .commit_times("org/app", &[sha.clone(), "ffff".into()])
+        .unwrap();
+    assert_eq!(times.len(), 1);
+    assert_eq!(times[&sha], "2026-11-04T07:00:00Z");
+
+    // Test reports, replaced per run.
+    let report = |outcome: TestOutcome| TestReport {
+        run_id: "run-b".into(),
+        repo: "org/app".into(),
+        commit_sha: sha.clone(),
+        started_at: "2026-11-02T10:00:00Z".into(),
+        total: 12,
+        tests: vec![TestResult {
+            id: "pkg.test_x".into(),
+            outcome,
+            attempts: 2,
+            duration_ms: Some(12.5),
+        }],
+    };
+    store
+        .put_test_reports(&[report(TestOutcome::Failed)])
+        .unwrap();
+    store
+        .put_test_reports(&[report(TestOutcome::Flaky)])
+        .unwrap();
+    let got = store
+        .test_reports("org/app", "2026-11-01T00:00:00Z")
+        .unwrap();
+    assert_eq!(got, [report(TestOutcome::Flaky)]);
+    assert!(
+        store
+            .test_reports("org/app", "2026-11-03T00:00:00Z")
+            .unwrap()
+            .is_empty()
+    );
+
+    // Tokens: found by id, only the hash stored.
+    let token = TokenRecord {
+        id: "tok1".into(),
+        secret_sha256: "ab".repeat(32),
+        repo_pattern: "org/*".into(),
+        scope: Scope::Ingest,
+        created_at: "2026-11-05T00:00:00Z".into(),
+    };
+    store.create_token(&token).unwrap();
+    assert_eq!(store.token("tok1").unwrap(), Some(token.clone()));
+    assert_eq!(store.token("tok2").unwrap(), None);
+    assert!(store.create_token(&token).is_err(), "ids are unique");
 
     // Webhook deliveries: the first is new, a redelivery is not.
     assert!(
@@ -138,9 +288,34 @@ pub fn run_all(store: &dyn Store) {
             .record_delivery("d-1", "2026-11-05T00:01:00Z")
             .unwrap()
     );
+
+    store.forget_delivery("d-1").unwrap();
     assert!(
         store
-            .record_delivery("d-2", "2026-11-05T00:02:00Z")
-            .unwrap()
+            .record_delivery("d-1", "2026-11-05T00:02:00Z")
+            .unwrap(),
+        "a forgotten delivery is new again"
     );
+
+    // Retention: records older than 180 days, raw events older than 30, rollups older than
+    // 400 go; rollups outlive the records they summarise.
+    let purged = store
+        .purge(&Retention::default(), "2027-05-04T00:00:00Z")
+        .unwrap();
+    assert_eq!(
+        purged.runs, 4,
+        "run-a, run-b, run-c, run-d (older than 180 days)"
+    );
+    assert_eq!(purged.deliveries, 1);
+    assert_eq!(purged.test_reports, 1);
+    assert_eq!(purged.rollups, 0);
+    assert!(store.get_run("run-a").unwrap().is_none());
+    assert!(store.get_run("deploy-1").unwrap().is_some());
+    assert_eq!(app("2026-11-01", "2026-11-05").len(), 3, "rollups kept");
+    let purged = store
+        .purge(&Retention::default(), "2028-01-01T00:00:00Z")
+        .unwrap();
+    assert_eq!(purged.rollups, 6);
+    assert_eq!(purged.deployments, 1);
+    assert!(store.repos().unwrap().is_empty());
 }

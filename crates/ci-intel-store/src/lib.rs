@@ -7,8 +7,15 @@
 //! cluster (PostgreSQL).
 
 pub mod contract;
+pub mod model;
+pub mod rollup;
 
 use ci_intel_core::pipeline_run::PipelineRun;
+
+pub use model::{
+    Commit, Deployment, Purged, Retention, Scope, TestOutcome, TestReport, TestResult, TokenRecord,
+};
+pub use rollup::DayRollup;
 
 /// A backend failure (connection, constraint, corrupt row).
 #[derive(Debug, thiserror::Error)]
@@ -20,7 +27,8 @@ pub enum StoreError {
 }
 
 /// What storing a record did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Upsert {
     Inserted,
     /// A record with this `run_id` existed and differed: replaced.
@@ -41,18 +49,68 @@ pub struct RunQuery {
     pub limit: usize,
 }
 
-/// A storage backend.
+/// A time window of whole UTC days, `since` inclusive, `until` exclusive (`YYYY-MM-DD`), and
+/// optionally one repository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayWindow {
+    pub repo: Option<String>,
+    pub since: String,
+    pub until: String,
+}
+
+/// A storage backend. Every write is one transaction: what a call acknowledged is on disk.
 pub trait Store: Send + Sync {
-    /// Creates or upgrades the schema; safe to call on every start.
+    /// Creates or upgrades the schema; safe to call on every start, from several hubs at once.
     fn migrate(&self) -> Result<(), StoreError>;
-    /// Stores a record, keyed by its `run_id`.
-    fn upsert_run(&self, run: &PipelineRun) -> Result<Upsert, StoreError>;
+    /// Stores records keyed by `run_id`, with their rollups and deployments, in one
+    /// transaction; one outcome per record, in order.
+    fn upsert_runs(&self, runs: &[PipelineRun]) -> Result<Vec<Upsert>, StoreError>;
+    /// Stores one record.
+    fn upsert_run(&self, run: &PipelineRun) -> Result<Upsert, StoreError> {
+        let mut v = self.upsert_runs(std::slice::from_ref(run))?;
+        v.pop()
+            .ok_or_else(|| StoreError::Backend("no outcome for the record".into()))
+    }
     fn get_run(&self, run_id: &str) -> Result<Option<PipelineRun>, StoreError>;
     fn list_runs(&self, query: &RunQuery) -> Result<Vec<PipelineRun>, StoreError>;
-    /// Deletes runs that started before `cutoff` (RFC 3339); returns how many.
-    fn delete_runs_before(&self, cutoff: &str) -> Result<usize, StoreError>;
+    /// Repositories with at least one run, sorted.
+    fn repos(&self) -> Result<Vec<String>, StoreError>;
+    /// Daily rollups in a window: `(repo, day, rollup)`, by repo then day.
+    fn rollups(&self, window: &DayWindow) -> Result<Vec<(String, String, DayRollup)>, StoreError>;
+
+    /// Stores a deployment keyed by `(repo, id)` (a later report of the same one replaces it).
+    fn upsert_deployment(&self, d: &Deployment) -> Result<(), StoreError>;
+    /// Deployments finished in `[since, until)` (RFC 3339), oldest first.
+    fn deployments(
+        &self,
+        repo: Option<&str>,
+        since: &str,
+        until: &str,
+    ) -> Result<Vec<Deployment>, StoreError>;
+    /// Remembers commit times; a commit reported twice keeps the earlier time (a pull request's
+    /// opening dates its merge commit before the push that carries it).
+    fn record_commits(&self, commits: &[Commit]) -> Result<(), StoreError>;
+    /// Commit times by sha for one repository (unknown shas are left out).
+    fn commit_times(
+        &self,
+        repo: &str,
+        shas: &[String],
+    ) -> Result<std::collections::HashMap<String, String>, StoreError>;
+
+    /// Stores runs' test reports in one transaction (each replaces an earlier one for its run).
+    fn put_test_reports(&self, reports: &[TestReport]) -> Result<(), StoreError>;
+    /// Test reports of runs that started in `[since, ∞)`, oldest first.
+    fn test_reports(&self, repo: &str, since: &str) -> Result<Vec<TestReport>, StoreError>;
+
+    fn create_token(&self, token: &TokenRecord) -> Result<(), StoreError>;
+    fn token(&self, id: &str) -> Result<Option<TokenRecord>, StoreError>;
+
     /// Records a webhook delivery id; `false` when it was seen before (a duplicate).
     fn record_delivery(&self, delivery_id: &str, received_at: &str) -> Result<bool, StoreError>;
+    /// Forgets a delivery whose processing failed, so its redelivery is processed.
+    fn forget_delivery(&self, delivery_id: &str) -> Result<(), StoreError>;
+    /// Deletes what is older than the retention allows, counted from `now` (RFC 3339).
+    fn purge(&self, retention: &Retention, now: &str) -> Result<Purged, StoreError>;
 }
 
 /// Timestamps are compared as text, so every backend stores them in one canonical form:
@@ -86,6 +144,41 @@ pub fn canonical_time(t: &str) -> Result<String, StoreError> {
     match zone {
         "Z" | "z" | "+00:00" | "-00:00" => Ok(format!("{}T{}Z", &t[..10], &t[11..19])),
         _ => Err(bad()),
+    }
+}
+
+/// The oldest times a retention pass keeps, counted back from `now`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cutoffs {
+    /// Raw events (webhook deliveries, per-test reports): RFC 3339.
+    pub raw: String,
+    /// Run records and deployments: RFC 3339.
+    pub records: String,
+    /// Daily rollups: `YYYY-MM-DD`.
+    pub aggregates_day: String,
+}
+
+impl Cutoffs {
+    pub fn new(r: &Retention, now: &str) -> Result<Self, StoreError> {
+        let now = rollup::parse_time(&canonical_time(now)?)
+            .ok_or_else(|| StoreError::Backend(format!("`{now}` is not a time")))?;
+        let back = |days: u32| now - time::Duration::days(i64::from(days));
+        let fmt = |t: time::OffsetDateTime| {
+            format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+                t.year(),
+                u8::from(t.month()),
+                t.day(),
+                t.hour(),
+                t.minute(),
+                t.second()
+            )
+        };
+        Ok(Cutoffs {
+            raw: fmt(back(r.raw_days)),
+            records: fmt(back(r.records_days)),
+            aggregates_day: fmt(back(r.aggregates_days))[..10].to_owned(),
+        })
     }
 }
 

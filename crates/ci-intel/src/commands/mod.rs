@@ -7,12 +7,15 @@ mod check;
 mod config;
 mod evidence;
 mod findings;
+#[cfg(feature = "hub")]
+mod hub;
 mod rules;
 mod run;
 mod sarif;
 mod sbom;
 mod secrets;
 mod tests;
+mod upload;
 mod verify;
 mod vuln;
 
@@ -29,6 +32,8 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Secrets(cmd) => secrets::run(cmd),
         Command::Config(cmd) => config::run(cmd),
         Command::Run(cmd) => run::run(cmd),
+        #[cfg(feature = "hub")]
+        Command::Hub(cmd) => hub::run(cmd),
         Command::Rules(args) => rules::run(&args),
         Command::Baseline(cmd) => baseline::run(cmd),
         Command::Sarif(cmd) => sarif::run(cmd),

@@ -17,6 +17,8 @@ pub fn run(cmd: RunCommand) -> Result<i32> {
         RunCommand::Validate(a) => validate(&a),
         RunCommand::Emit(a) => emit(&a),
         RunCommand::Migrate(a) => migrate(&a),
+        RunCommand::Upload(a) => super::upload::upload(&a),
+        RunCommand::Flush(a) => super::upload::flush(&a),
     }
 }
 

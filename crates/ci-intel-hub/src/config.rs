@@ -1,0 +1,77 @@
+//! The hub's settings file (`--config hub.toml`): DORA band thresholds, retention, and when a
+//! flaky test is quarantined. Every key is optional; unknown keys are errors (a typo must not
+//! silently keep a default).
+
+use std::path::Path;
+
+use ci_intel_store::Retention;
+use serde::Deserialize;
+
+use crate::analytics::dora::Bands;
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HubConfig {
+    pub dora: Bands,
+    pub retention: Retention,
+    pub flaky: FlakyConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FlakyConfig {
+    /// Flaky runs in 30 days after which a test is on the quarantine list.
+    pub quarantine_after: usize,
+}
+
+impl Default for FlakyConfig {
+    fn default() -> Self {
+        FlakyConfig {
+            quarantine_after: 2,
+        }
+    }
+}
+
+impl HubConfig {
+    /// Reads a settings file; the error names the file, line and column.
+    pub fn load(path: &Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        Self::parse(&text).map_err(|e| format!("{}:{e}", path.display()))
+    }
+
+    pub fn parse(text: &str) -> Result<Self, String> {
+        toml::from_str(text).map_err(|e| {
+            let (line, col) = e
+                .span()
+                .map(|s| {
+                    let before = &text[..s.start.min(text.len())];
+                    (
+                        before.matches('\n').count() + 1,
+                        before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1,
+                    )
+                })
+                .unwrap_or((1, 1));
+            format!("{line}:{col}: {}", e.message())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_parse_and_typos_are_errors() {
+        let c = HubConfig::parse(
+            "[dora]\nchange_failure_rate = [0.1, 0.2, 0.3]\n[retention]\nrecords_days = 90\n",
+        )
+        .unwrap();
+        assert_eq!(c.dora.change_failure_rate, [0.1, 0.2, 0.3]);
+        assert_eq!(c.dora.lead_time_hours, Bands::default().lead_time_hours);
+        assert_eq!(c.retention.records_days, 90);
+        assert_eq!(c.retention.raw_days, 30);
+        let e = HubConfig::parse("[retention]\nrecord_days = 90\n").unwrap_err();
+        assert!(e.starts_with("2:1:") && e.contains("record_days"), "{e}");
+        assert!(HubConfig::parse("[[[").is_err());
+    }
+}

@@ -1,0 +1,144 @@
+//! Ingest: from a request body to acknowledged records.
+//!
+//! Embedded, records go to one writer thread that commits whatever is waiting in one
+//! transaction (group commit): a thousand concurrent single-record requests cost a handful of
+//! fsyncs, not a thousand, and each request is answered only after its records are on disk.
+//! Scaled out, records go to a JetStream stream instead and workers write them ([`crate::nats`]).
+
+use std::io::Read as _;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use ci_intel_core::pipeline_run::PipelineRun;
+use ci_intel_store::{Store, StoreError, Upsert};
+use tokio::sync::{mpsc, oneshot};
+
+/// The most records one transaction takes.
+const MAX_BATCH: usize = 4096;
+
+/// Decodes a request body (gzip when `Content-Encoding: gzip`) into text, refusing more than
+/// `limit` bytes after decompression: a small gzip bomb must not become a large allocation.
+pub fn body_text(body: &[u8], gzip: bool, limit: usize) -> Result<String, String> {
+    let bytes = if gzip {
+        let mut out = Vec::new();
+        flate2::read::MultiGzDecoder::new(body)
+            .take(limit as u64 + 1)
+            .read_to_end(&mut out)
+            .map_err(|e| format!("body is not valid gzip: {e}"))?;
+        if out.len() > limit {
+            return Err(format!(
+                "body is larger than {limit} bytes once decompressed"
+            ));
+        }
+        out
+    } else {
+        body.to_vec()
+    };
+    String::from_utf8(bytes).map_err(|e| format!("body is not UTF-8: {e}"))
+}
+
+struct Job {
+    runs: Vec<PipelineRun>,
+    done: oneshot::Sender<Result<Vec<Upsert>, StoreError>>,
+}
+
+/// The group-commit writer in front of a store.
+#[derive(Clone, Debug)]
+pub struct Writer {
+    tx: mpsc::Sender<Job>,
+    depth: Arc<AtomicI64>,
+}
+
+impl Writer {
+    /// Starts the writer thread; it ends when every `Writer` clone is dropped.
+    pub fn start(store: Arc<dyn Store>) -> Self {
+        let (tx, mut rx) = mpsc::channel::<Job>(1024);
+        let depth = Arc::new(AtomicI64::new(0));
+        let d = depth.clone();
+        std::thread::Builder::new()
+            .name("ci-intel-writer".into())
+            .spawn(move || {
+                while let Some(first) = rx.blocking_recv() {
+                    let mut jobs = vec![first];
+                    let mut n = jobs[0].runs.len();
+                    while n < MAX_BATCH {
+                        match rx.try_recv() {
+                            Ok(j) => {
+                                n += j.runs.len();
+                                jobs.push(j);
+                            }
+                            Err(_) => break,
+                        }
+                    }
+                    commit(store.as_ref(), jobs);
+                    d.fetch_sub(n as i64, Ordering::Relaxed);
+                }
+            })
+            .unwrap_or_else(|e| panic!("cannot start the writer thread: {e}"));
+        Writer { tx, depth }
+    }
+
+    /// Stores records; returns once they are committed.
+    pub async fn write(&self, runs: Vec<PipelineRun>) -> Result<Vec<Upsert>, StoreError> {
+        let (done, wait) = oneshot::channel();
+        let n = runs.len() as i64;
+        self.depth.fetch_add(n, Ordering::Relaxed);
+        if self.tx.send(Job { runs, done }).await.is_err() {
+            self.depth.fetch_sub(n, Ordering::Relaxed);
+            return Err(StoreError::Backend("the writer has stopped".into()));
+        }
+        wait.await
+            .unwrap_or_else(|_| Err(StoreError::Backend("the writer has stopped".into())))
+    }
+
+    /// Records waiting to be written.
+    pub fn queue_depth(&self) -> i64 {
+        self.depth.load(Ordering::Relaxed)
+    }
+}
+
+/// Commits several requests' records in one transaction. If it fails, each request is retried
+/// alone, so one bad request cannot fail its neighbours.
+fn commit(store: &dyn Store, jobs: Vec<Job>) {
+    if jobs.len() > 1 {
+        let all: Vec<PipelineRun> = jobs.iter().flat_map(|j| j.runs.iter().cloned()).collect();
+        if let Ok(outcomes) = store.upsert_runs(&all) {
+            let mut rest = outcomes.into_iter();
+            for j in jobs {
+                let mine: Vec<Upsert> = rest.by_ref().take(j.runs.len()).collect();
+                let _ = j.done.send(Ok(mine));
+            }
+            return;
+        }
+    }
+    for j in jobs {
+        let r = store.upsert_runs(&j.runs);
+        // The requester may have gone away (client disconnected); the records are stored anyway.
+        let _ = j.done.send(r);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write as _;
+
+    #[test]
+    fn gzip_bodies_are_bounded_after_decompression() {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(&vec![b'a'; 10_000]).unwrap();
+        let body = gz.finish().unwrap();
+        assert_eq!(body_text(&body, true, 10_000).unwrap().len(), 10_000);
+        assert!(
+            body_text(&body, true, 9_999)
+                .unwrap_err()
+                .contains("larger")
+        );
+        assert!(body_text(b"not gzip", true, 100).is_err());
+        assert!(
+            body_text(&[0xff, 0xfe], false, 100)
+                .unwrap_err()
+                .contains("UTF-8")
+        );
+    }
+}

@@ -1,0 +1,113 @@
+//! The hub: remembers every pipeline run and shows what no single run can.
+//!
+//! - [`server`]: the HTTP surface (ingest, webhooks, JSON API, dashboards, health, metrics).
+//! - [`ingest`]: request bodies to acknowledged records; the group-commit writer.
+//! - [`nats`]: the scale-out path: JetStream as the ingest queue, `hub worker` consumers.
+//! - [`webhooks`]: GitHub events, signature first.
+//! - [`analytics`]: DORA, run health, flaky tests, timings, resilience, cost and carbon.
+//! - [`pages`]: server-rendered HTML with inline SVG charts.
+//! - [`demo`]: a deterministic synthetic history for `hub --demo`.
+
+pub mod analytics;
+pub mod auth;
+pub mod config;
+pub mod demo;
+pub mod ingest;
+pub mod nats;
+pub mod pages;
+pub mod server;
+pub mod telemetry;
+pub mod webhooks;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use ci_intel_store::StoreError;
+
+/// Opens the store a `--database-url` names: `sqlite://PATH` (or a bare path) or
+/// `postgres://…` / `postgresql://…`; and brings its schema up to date.
+pub fn open_store(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    let store: Arc<dyn Store> =
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Arc::new(ci_intel_store_postgres::PostgresStore::connect(url, None)?)
+        } else {
+            let path = PathBuf::from(url.strip_prefix("sqlite://").unwrap_or(url));
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| StoreError::Backend(format!("{}: {e}", dir.display())))?;
+            }
+            Arc::new(ci_intel_store_sqlite::SqliteStore::open(&path)?)
+        };
+    store.migrate()?;
+    Ok(store)
+}
+
+/// The default database: `hub.sqlite3` in the user's data directory
+/// (`$XDG_DATA_HOME/ci-intel`, else `~/.local/share/ci-intel`).
+pub fn default_database_url() -> String {
+    let dir = std::env::var_os("XDG_DATA_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    format!("sqlite://{}", dir.join("ci-intel/hub.sqlite3").display())
+}
+
+/// Now, as the canonical RFC 3339 UTC text the store keeps.
+pub fn now_rfc3339() -> String {
+    let t = time::OffsetDateTime::now_utc();
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+pub use ci_intel_store::{Retention, Scope, Store};
+
+/// Everything `ci-intel hub` runs besides the HTTP server: in-process JetStream workers and the
+/// daily retention pass; then the server until SIGINT/SIGTERM.
+pub async fn run(
+    store: Arc<dyn Store>,
+    listener: tokio::net::TcpListener,
+    nats_url: Option<String>,
+    workers: usize,
+    retention: Retention,
+    options: server::Options,
+) -> anyhow::Result<()> {
+    let queue = match &nats_url {
+        Some(n) => Some(nats::Publisher::connect(n).await?),
+        None => None,
+    };
+    if let Some(n) = nats_url {
+        for _ in 0..workers {
+            let (st, n) = (store.clone(), n.clone());
+            tokio::spawn(async move {
+                if let Err(e) = nats::work(st, &n, 500, false, std::future::pending()).await {
+                    tracing::error!(error = %e, "in-process worker stopped");
+                }
+            });
+        }
+    }
+    let st = store.clone();
+    tokio::spawn(async move {
+        let mut daily = tokio::time::interval(std::time::Duration::from_secs(24 * 3600));
+        loop {
+            daily.tick().await;
+            let st = st.clone();
+            let now = now_rfc3339();
+            match tokio::task::spawn_blocking(move || st.purge(&retention, &now)).await {
+                Ok(Ok(p)) => tracing::info!(?p, "retention pass"),
+                Ok(Err(e)) => tracing::error!(error = %e, "retention pass failed"),
+                Err(e) => tracing::error!(error = %e, "retention task failed"),
+            }
+        }
+    });
+    let hub = server::Hub::new(store, queue, options);
+    server::serve(hub, listener).await?;
+    Ok(())
+}

@@ -1,0 +1,174 @@
+//! Scale-out ingest through NATS JetStream.
+//!
+//! A hub started with `--nats-url` publishes each accepted record to the `CI_INTEL_RUNS`
+//! stream and answers only once JetStream has stored it (the publish acknowledgement), so an
+//! acknowledged record survives the hub. Workers (`ci-intel hub worker`, any number, anywhere)
+//! pull batches from one durable consumer, write them to the store in one transaction and
+//! acknowledge them after the commit: a worker killed mid-batch leaves its messages
+//! unacknowledged and JetStream redelivers them to another. Writes are idempotent by `run_id`,
+//! so at-least-once delivery never duplicates a run. Each message carries a `Nats-Msg-Id` of
+//! the run id and the record's digest, so a re-sent identical record within the stream's
+//! duplicate window is not even queued twice, while a changed one is.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::jetstream::{self, AckKind, consumer::pull, stream};
+use ci_intel_core::pipeline_run::PipelineRun;
+use ci_intel_store::Store;
+use futures_util::StreamExt as _;
+use sha2::{Digest as _, Sha256};
+
+pub const STREAM: &str = "CI_INTEL_RUNS";
+pub const SUBJECT: &str = "ci-intel.runs";
+pub const CONSUMER: &str = "ci-intel-workers";
+
+async fn connect(url: &str) -> anyhow::Result<(async_nats::Client, jetstream::Context)> {
+    let client = async_nats::connect(url)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot connect to NATS at {url}: {e}"))?;
+    let js = jetstream::new(client.clone());
+    js.get_or_create_stream(stream::Config {
+        name: STREAM.into(),
+        subjects: vec![SUBJECT.into()],
+        storage: stream::StorageType::File,
+        duplicate_window: Duration::from_secs(120),
+        // Work queue: a message is gone once a worker acknowledged it.
+        retention: stream::RetentionPolicy::WorkQueue,
+        ..Default::default()
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("cannot create the JetStream stream {STREAM}: {e}"))?;
+    Ok((client, js))
+}
+
+/// The hub's side: publishes records and waits for JetStream to store them.
+#[derive(Debug, Clone)]
+pub struct Publisher {
+    client: async_nats::Client,
+    js: jetstream::Context,
+}
+
+impl Publisher {
+    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        let (client, js) = connect(url).await?;
+        Ok(Publisher { client, js })
+    }
+
+    /// Publishes every record, then waits for all acknowledgements.
+    pub async fn publish(&self, runs: &[PipelineRun]) -> anyhow::Result<()> {
+        let mut acks = Vec::with_capacity(runs.len());
+        for run in runs {
+            let payload = serde_json::to_vec(run)?;
+            let digest = hex::encode(&Sha256::digest(&payload)[..12]);
+            let mut headers = async_nats::HeaderMap::new();
+            headers.insert("Nats-Msg-Id", format!("{}:{digest}", run.run_id).as_str());
+            acks.push(
+                self.js
+                    .publish_with_headers(SUBJECT, headers, payload.into())
+                    .await?,
+            );
+        }
+        for ack in acks {
+            ack.await?;
+        }
+        Ok(())
+    }
+
+    pub async fn ready(&self) -> Result<(), String> {
+        match self.client.connection_state() {
+            async_nats::connection::State::Connected => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    }
+}
+
+/// What a worker did, for logs and tests.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Worked {
+    pub stored: u64,
+    pub rejected: u64,
+}
+
+/// Consumes the stream until `stop` resolves (or, with `until_idle`, until a fetch comes back
+/// empty: tests and one-shot drains).
+pub async fn work(
+    store: Arc<dyn Store>,
+    url: &str,
+    batch: usize,
+    until_idle: bool,
+    stop: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<Worked> {
+    let (_client, js) = connect(url).await?;
+    let stream = js.get_stream(STREAM).await?;
+    let consumer = stream
+        .get_or_create_consumer(
+            CONSUMER,
+            pull::Config {
+                durable_name: Some(CONSUMER.into()),
+                ack_policy: jetstream::consumer::AckPolicy::Explicit,
+                ack_wait: Duration::from_secs(30),
+                max_ack_pending: 20_000,
+                ..Default::default()
+            },
+        )
+        .await?;
+    let mut done = Worked::default();
+    tokio::pin!(stop);
+    loop {
+        let fetch = consumer
+            .batch()
+            .max_messages(batch)
+            .expires(Duration::from_millis(if until_idle { 200 } else { 2000 }))
+            .messages();
+        let mut messages = tokio::select! {
+            () = &mut stop => return Ok(done),
+            m = fetch => m?,
+        };
+        let mut got = Vec::new();
+        while let Some(m) = messages.next().await {
+            got.push(m.map_err(|e| anyhow::anyhow!("{e}"))?);
+        }
+        if got.is_empty() {
+            if until_idle {
+                return Ok(done);
+            }
+            continue;
+        }
+        let mut runs = Vec::with_capacity(got.len());
+        let mut good = Vec::with_capacity(got.len());
+        for m in got {
+            match serde_json::from_slice::<PipelineRun>(&m.payload) {
+                Ok(r) => {
+                    runs.push(r);
+                    good.push(m);
+                }
+                Err(e) => {
+                    // The hub validated it; a message that does not decode never will.
+                    tracing::error!(error = %e, "dropping an undecodable message");
+                    done.rejected += 1;
+                    m.ack_with(AckKind::Term)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                }
+            }
+        }
+        let n = runs.len() as u64;
+        let st = store.clone();
+        let written = tokio::task::spawn_blocking(move || st.upsert_runs(&runs)).await?;
+        match written {
+            Ok(_) => {
+                for m in good {
+                    m.ack().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                }
+                done.stored += n;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "store refused a batch; it will be redelivered");
+                for m in good {
+                    let _ = m.ack_with(AckKind::Nak(Some(Duration::from_secs(2)))).await;
+                }
+            }
+        }
+    }
+}

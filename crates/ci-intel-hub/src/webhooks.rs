@@ -1,0 +1,331 @@
+//! GitHub webhooks: the signature is checked (HMAC-SHA256, constant time) before a byte of the
+//! payload is parsed; then each event becomes what DORA and run health need.
+//!
+//! - `push`: commit times (lead time starts at the commit).
+//! - `pull_request` (merged): the merge commit, dated when the pull request was opened.
+//! - `deployment_status` (success, failure, error): a deployment, failed or not.
+//! - `workflow_run` (completed): a run record; `workflow_job` (completed): that run's jobs.
+//! - `deployment`, `check_run`, `ping`: acknowledged; nothing to keep.
+
+use ci_intel_core::pipeline_run::{Job, PipelineRun, RunStatus};
+use ci_intel_store::{Commit, Deployment};
+use hmac::{Hmac, Mac as _};
+use serde_json::{Value, json};
+use sha2::Sha256;
+
+/// Checks `X-Hub-Signature-256: sha256=<hex>` against the body.
+pub fn verify_signature(secret: &[u8], body: &[u8], header: Option<&str>) -> Result<(), String> {
+    let header = header.ok_or("missing X-Hub-Signature-256 header")?;
+    let hex_sig = header
+        .strip_prefix("sha256=")
+        .ok_or("X-Hub-Signature-256 must start with `sha256=`")?;
+    let sig = hex::decode(hex_sig).map_err(|_| "X-Hub-Signature-256 is not hex")?;
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret).map_err(|e| e.to_string())?;
+    mac.update(body);
+    // verify_slice compares in constant time.
+    mac.verify_slice(&sig)
+        .map_err(|_| "signature does not match the payload".to_owned())
+}
+
+/// What one event asks the hub to store.
+#[derive(Debug, Default, PartialEq)]
+pub struct Effects {
+    pub commits: Vec<Commit>,
+    pub deployments: Vec<Deployment>,
+    /// A completed workflow run (its jobs are merged with those already known).
+    pub run: Option<PipelineRun>,
+    /// A completed job of a run: `(run record as known from the job, job)`.
+    pub job: Option<(PipelineRun, Job)>,
+}
+
+fn s<'a>(v: &'a Value, ptr: &str) -> Option<&'a str> {
+    v.pointer(ptr).and_then(Value::as_str)
+}
+
+fn canonical(t: &str) -> Option<String> {
+    ci_intel_store::canonical_time(
+        &ci_intel_store::rollup::parse_time(t)?
+            .to_offset(time::UtcOffset::UTC)
+            .format(&time::format_description::well_known::Rfc3339)
+            .ok()?,
+    )
+    .ok()
+}
+
+fn millis_between(a: Option<&str>, b: Option<&str>) -> Option<u64> {
+    let a = ci_intel_store::rollup::parse_time(a?)?;
+    let b = ci_intel_store::rollup::parse_time(b?)?;
+    u64::try_from((b - a).whole_milliseconds()).ok()
+}
+
+fn conclusion(c: Option<&str>) -> RunStatus {
+    match c {
+        Some("success") => RunStatus::Success,
+        Some("cancelled") => RunStatus::Canceled,
+        Some("skipped" | "neutral") => RunStatus::Skipped,
+        _ => RunStatus::Failed,
+    }
+}
+
+/// The id under which a GitHub workflow run attempt is stored.
+pub fn run_id(repo: &str, id: u64, attempt: u64) -> String {
+    format!("github:{repo}:{id}:{attempt}")
+}
+
+fn environment(name: &str) -> String {
+    match name.to_ascii_lowercase().as_str() {
+        "production" | "prod" => "prod".into(),
+        "staging" | "stage" => "staging".into(),
+        other => other.to_owned(),
+    }
+}
+
+/// A minimal run record (no tests or costs: GitHub does not know them).
+fn record(
+    repo: &str,
+    id: String,
+    sha: &str,
+    branch: &str,
+    started: &str,
+    ended: &str,
+) -> Option<PipelineRun> {
+    serde_json::from_value(json!({
+        "schema": "pipeline_run.v1.2",
+        "run_id": id,
+        "repo": repo,
+        "commit_sha": sha,
+        "branch": branch,
+        "started_at": started,
+        "ended_at": ended,
+        "status": "success",
+        "jobs": [],
+        "tests": {"total": 0, "failed": 0, "duration_ms": 0},
+        "cost": {}
+    }))
+    .ok()
+}
+
+/// Reads one event. `Err` names what the payload lacks.
+pub fn effects(event: &str, payload: &Value) -> Result<Effects, String> {
+    let repo = || {
+        s(payload, "/repository/full_name")
+            .map(str::to_owned)
+            .ok_or_else(|| format!("{event} payload has no repository.full_name"))
+    };
+    let mut fx = Effects::default();
+    match event {
+        "push" => {
+            let repo = repo()?;
+            for c in payload
+                .get("commits")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if let (Some(sha), Some(at)) = (s(c, "/id"), s(c, "/timestamp").and_then(canonical))
+                {
+                    fx.commits.push(Commit {
+                        repo: repo.clone(),
+                        sha: sha.to_owned(),
+                        committed_at: at,
+                    });
+                }
+            }
+        }
+        "pull_request" => {
+            let merged = payload
+                .pointer("/pull_request/merged")
+                .and_then(Value::as_bool)
+                == Some(true);
+            if s(payload, "/action") == Some("closed") && merged {
+                let repo = repo()?;
+                if let (Some(sha), Some(at)) = (
+                    s(payload, "/pull_request/merge_commit_sha"),
+                    s(payload, "/pull_request/created_at").and_then(canonical),
+                ) {
+                    fx.commits.push(Commit {
+                        repo,
+                        sha: sha.to_owned(),
+                        committed_at: at,
+                    });
+                }
+            }
+        }
+        "deployment_status" => {
+            let failed = match s(payload, "/deployment_status/state") {
+                Some("success") => false,
+                Some("failure" | "error") => true,
+                _ => return Ok(fx),
+            };
+            let repo = repo()?;
+            let id = payload
+                .pointer("/deployment/id")
+                .and_then(Value::as_u64)
+                .ok_or("deployment_status payload has no deployment.id")?;
+            let at = s(payload, "/deployment_status/updated_at")
+                .or_else(|| s(payload, "/deployment_status/created_at"))
+                .and_then(canonical)
+                .ok_or("deployment_status payload has no time")?;
+            fx.deployments.push(Deployment {
+                repo,
+                id: format!("github:{id}"),
+                environment: environment(
+                    s(payload, "/deployment/environment").unwrap_or("production"),
+                ),
+                commit_sha: s(payload, "/deployment/sha").unwrap_or_default().to_owned(),
+                deployed_at: at,
+                failed,
+                source: "github".into(),
+            });
+        }
+        "workflow_run" => {
+            if s(payload, "/action") != Some("completed") {
+                return Ok(fx);
+            }
+            let repo = repo()?;
+            let w = payload
+                .get("workflow_run")
+                .ok_or("no workflow_run object")?;
+            let id = w
+                .get("id")
+                .and_then(Value::as_u64)
+                .ok_or("workflow_run has no id")?;
+            let attempt = w.get("run_attempt").and_then(Value::as_u64).unwrap_or(1);
+            let started = s(w, "/run_started_at")
+                .or_else(|| s(w, "/created_at"))
+                .and_then(canonical)
+                .ok_or("workflow_run has no start time")?;
+            let ended = s(w, "/updated_at")
+                .and_then(canonical)
+                .unwrap_or(started.clone());
+            let mut run = record(
+                &repo,
+                run_id(&repo, id, attempt),
+                s(w, "/head_sha").unwrap_or_default(),
+                s(w, "/head_branch").unwrap_or("HEAD"),
+                &started,
+                &ended,
+            )
+            .ok_or("workflow_run does not make a valid record")?;
+            run.status = conclusion(s(w, "/conclusion"));
+            run.pr = w.pointer("/pull_requests/0/number").and_then(Value::as_u64);
+            fx.run = Some(run);
+        }
+        "workflow_job" => {
+            if s(payload, "/action") != Some("completed") {
+                return Ok(fx);
+            }
+            let repo = repo()?;
+            let j = payload
+                .get("workflow_job")
+                .ok_or("no workflow_job object")?;
+            let run = j
+                .get("run_id")
+                .and_then(Value::as_u64)
+                .ok_or("workflow_job has no run_id")?;
+            let attempt = j.get("run_attempt").and_then(Value::as_u64).unwrap_or(1);
+            let started = s(j, "/started_at")
+                .and_then(canonical)
+                .ok_or("workflow_job has no started_at")?;
+            let ended = s(j, "/completed_at")
+                .and_then(canonical)
+                .unwrap_or(started.clone());
+            let job = Job {
+                id: j
+                    .get("id")
+                    .and_then(Value::as_u64)
+                    .unwrap_or_default()
+                    .to_string(),
+                name: s(j, "/name").unwrap_or("job").to_owned(),
+                status: conclusion(s(j, "/conclusion")),
+                attempt: Some(attempt),
+                duration_ms: millis_between(Some(&started), Some(&ended)).unwrap_or(0),
+                queue_ms: millis_between(s(j, "/created_at"), Some(&started)),
+                cache: None,
+                machine: None,
+                matrix: None,
+                logs_uri: s(j, "/html_url").map(str::to_owned),
+            };
+            let shell = record(
+                &repo,
+                run_id(&repo, run, attempt),
+                s(j, "/head_sha").unwrap_or_default(),
+                s(j, "/head_branch").unwrap_or("HEAD"),
+                &started,
+                &ended,
+            )
+            .ok_or("workflow_job does not make a valid record")?;
+            fx.job = Some((shell, job));
+        }
+        _ => {}
+    }
+    Ok(fx)
+}
+
+/// Merges a completed job into the run it belongs to (`known`, if the hub has it): the job
+/// replaces an earlier report of the same job id, the run's window grows to cover it.
+pub fn merge_job(known: Option<PipelineRun>, shell: PipelineRun, job: Job) -> PipelineRun {
+    let mut run = known.unwrap_or(shell.clone());
+    run.jobs.retain(|j| j.id != job.id);
+    run.jobs.push(job);
+    run.jobs.sort_by(|a, b| a.id.cmp(&b.id));
+    if shell.started_at < run.started_at {
+        run.started_at = shell.started_at;
+    }
+    if shell.ended_at > run.ended_at {
+        run.ended_at = shell.ended_at;
+    }
+    run
+}
+
+/// Merges a completed workflow run with what job events already told (their jobs are kept).
+pub fn merge_run(known: Option<PipelineRun>, mut run: PipelineRun) -> PipelineRun {
+    if let Some(k) = known {
+        run.jobs = k.jobs;
+    }
+    run
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sign(secret: &[u8], body: &[u8]) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret).unwrap();
+        mac.update(body);
+        format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+    }
+
+    #[test]
+    fn signatures() {
+        let body = br#"{"zen":"hi"}"#;
+        let good = sign(b"s3cret", body);
+        assert!(verify_signature(b"s3cret", body, Some(&good)).is_ok());
+        assert!(verify_signature(b"other", body, Some(&good)).is_err());
+        assert!(verify_signature(b"s3cret", b"{}", Some(&good)).is_err());
+        assert!(verify_signature(b"s3cret", body, None).is_err());
+        assert!(verify_signature(b"s3cret", body, Some("sha1=00")).is_err());
+        assert!(verify_signature(b"s3cret", body, Some("sha256=zz")).is_err());
+    }
+
+    #[test]
+    fn deployment_status_becomes_a_deployment() {
+        let p = json!({
+            "deployment_status": {"state": "failure", "updated_at": "2026-11-20T10:00:00+01:00"},
+            "deployment": {"id": 7, "sha": "abc", "environment": "production"},
+            "repository": {"full_name": "org/app"}
+        });
+        let fx = effects("deployment_status", &p).unwrap();
+        assert_eq!(fx.deployments.len(), 1);
+        let d = &fx.deployments[0];
+        assert!(d.failed);
+        assert_eq!(d.environment, "prod");
+        assert_eq!(d.deployed_at, "2026-11-20T09:00:00Z");
+        let pending = json!({"deployment_status": {"state": "pending"}});
+        assert_eq!(
+            effects("deployment_status", &pending).unwrap(),
+            Effects::default()
+        );
+        assert!(effects("push", &json!({})).is_err());
+    }
+}
