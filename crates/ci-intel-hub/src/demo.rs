@@ -388,6 +388,7 @@ pub fn fill_if_empty(store: &dyn Store, seed: u64) -> Result<Option<Filled>, Sto
 /// Used by tests and benchmarks: a record shaped like the demo's, for ingest load.
 pub fn sample_record(i: u64, repo: &str, day: Date) -> Value {
     let start = day.midnight().assume_utc() + Duration::seconds((i % 86_000) as i64);
+    let failed = i.is_multiple_of(17);
     json!({
         "schema": "pipeline_run.v1.2",
         "run_id": run_uuid(&format!("load-{repo}-{}-{i}", ymd(day))),
@@ -396,13 +397,13 @@ pub fn sample_record(i: u64, repo: &str, day: Date) -> Value {
         "branch": "main",
         "started_at": at(start),
         "ended_at": at(start + Duration::seconds(300 + (i % 600) as i64)),
-        "status": if i % 17 == 0 { "failed" } else { "success" },
+        "status": if failed { "failed" } else { "success" },
         "queue_ms": 1000 + i % 30_000,
         "jobs": [
-            {"id": "build", "name": "build", "status": "success", "duration_ms": 120_000 + i % 60_000, "cache": {"hit": i % 9 != 0}},
-            {"id": "test", "name": "test", "status": if i % 17 == 0 { "failed" } else { "success" }, "duration_ms": 180_000 + i % 90_000}
+            {"id": "build", "name": "build", "status": "success", "duration_ms": 120_000 + i % 60_000, "cache": {"hit": !i.is_multiple_of(9)}},
+            {"id": "test", "name": "test", "status": if failed { "failed" } else { "success" }, "duration_ms": 180_000 + i % 90_000}
         ],
-        "tests": {"total": 1200, "failed": u64::from(i % 17 == 0), "duration_ms": 170_000},
+        "tests": {"total": 1200, "failed": u64::from(failed), "duration_ms": 170_000},
         "cost": {"usd": 0.12, "cpu_seconds": 600.0},
         "carbon_g_co2e": 27.0
     })

@@ -74,7 +74,7 @@ impl Frame {
         if zero_based {
             lo = lo.min(0.0);
         }
-        if hi - lo < f64::EPSILON {
+        if (hi - lo).abs() < f64::EPSILON {
             hi = lo + 1.0;
         }
         Frame { lo, hi, n }
