@@ -74,20 +74,21 @@ pub use ci_intel_store::{Retention, Scope, Store};
 pub async fn run(
     store: Arc<dyn Store>,
     listener: tokio::net::TcpListener,
-    nats_url: Option<String>,
+    nats: Option<(String, nats::Names)>,
     workers: usize,
     retention: Retention,
     options: server::Options,
 ) -> anyhow::Result<()> {
-    let queue = match &nats_url {
-        Some(n) => Some(nats::Publisher::connect(n).await?),
+    let queue = match &nats {
+        Some((url, names)) => Some(nats::Publisher::connect(url, names).await?),
         None => None,
     };
-    if let Some(n) = nats_url {
+    if let Some((url, names)) = nats {
         for _ in 0..workers {
-            let (st, n) = (store.clone(), n.clone());
+            let (st, url, names) = (store.clone(), url.clone(), names.clone());
             tokio::spawn(async move {
-                if let Err(e) = nats::work(st, &n, 500, false, std::future::pending()).await {
+                let never = std::future::pending();
+                if let Err(e) = nats::work(st, &url, &names, 500, false, never).await {
                     tracing::error!(error = %e, "in-process worker stopped");
                 }
             });

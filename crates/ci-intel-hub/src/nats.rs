@@ -23,14 +23,57 @@ pub const STREAM: &str = "CI_INTEL_RUNS";
 pub const SUBJECT: &str = "ci-intel.runs";
 pub const CONSUMER: &str = "ci-intel-workers";
 
-async fn connect(url: &str) -> anyhow::Result<(async_nats::Client, jetstream::Context)> {
+/// Where the queue lives on the NATS server: the defaults above, or a prefixed set so that
+/// several hubs (or test runs) can share one server without taking each other's messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Names {
+    pub stream: String,
+    pub subject: String,
+    pub consumer: String,
+}
+
+impl Default for Names {
+    fn default() -> Self {
+        Names {
+            stream: STREAM.into(),
+            subject: SUBJECT.into(),
+            consumer: CONSUMER.into(),
+        }
+    }
+}
+
+impl Names {
+    /// `PREFIX_CI_INTEL_RUNS`, `PREFIX.ci-intel.runs`, `PREFIX-ci-intel-workers`. The prefix
+    /// keeps to letters, digits, `-` and `_` (what stream names allow).
+    pub fn prefixed(prefix: &str) -> Result<Self, String> {
+        if prefix.is_empty()
+            || !prefix
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(format!(
+                "NATS prefix `{prefix}`: expected letters, digits, `-` or `_`"
+            ));
+        }
+        Ok(Names {
+            stream: format!("{prefix}_{STREAM}"),
+            subject: format!("{prefix}.{SUBJECT}"),
+            consumer: format!("{prefix}-{CONSUMER}"),
+        })
+    }
+}
+
+async fn connect(
+    url: &str,
+    names: &Names,
+) -> anyhow::Result<(async_nats::Client, jetstream::Context)> {
     let client = async_nats::connect(url)
         .await
         .map_err(|e| anyhow::anyhow!("cannot connect to NATS at {url}: {e}"))?;
     let js = jetstream::new(client.clone());
     js.get_or_create_stream(stream::Config {
-        name: STREAM.into(),
-        subjects: vec![SUBJECT.into()],
+        name: names.stream.clone(),
+        subjects: vec![names.subject.clone()],
         storage: stream::StorageType::File,
         duplicate_window: Duration::from_secs(120),
         // Work queue: a message is gone once a worker acknowledged it.
@@ -38,7 +81,7 @@ async fn connect(url: &str) -> anyhow::Result<(async_nats::Client, jetstream::Co
         ..Default::default()
     })
     .await
-    .map_err(|e| anyhow::anyhow!("cannot create the JetStream stream {STREAM}: {e}"))?;
+    .map_err(|e| anyhow::anyhow!("cannot create the JetStream stream {}: {e}", names.stream))?;
     Ok((client, js))
 }
 
@@ -47,12 +90,17 @@ async fn connect(url: &str) -> anyhow::Result<(async_nats::Client, jetstream::Co
 pub struct Publisher {
     client: async_nats::Client,
     js: jetstream::Context,
+    subject: String,
 }
 
 impl Publisher {
-    pub async fn connect(url: &str) -> anyhow::Result<Self> {
-        let (client, js) = connect(url).await?;
-        Ok(Publisher { client, js })
+    pub async fn connect(url: &str, names: &Names) -> anyhow::Result<Self> {
+        let (client, js) = connect(url, names).await?;
+        Ok(Publisher {
+            client,
+            js,
+            subject: names.subject.clone(),
+        })
     }
 
     /// Publishes every record, then waits for all acknowledgements.
@@ -65,7 +113,7 @@ impl Publisher {
             headers.insert("Nats-Msg-Id", format!("{}:{digest}", run.run_id).as_str());
             acks.push(
                 self.js
-                    .publish_with_headers(SUBJECT, headers, payload.into())
+                    .publish_with_headers(self.subject.clone(), headers, payload.into())
                     .await?,
             );
         }
@@ -95,17 +143,18 @@ pub struct Worked {
 pub async fn work(
     store: Arc<dyn Store>,
     url: &str,
+    names: &Names,
     batch: usize,
     until_idle: bool,
     stop: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<Worked> {
-    let (_client, js) = connect(url).await?;
-    let stream = js.get_stream(STREAM).await?;
+    let (_client, js) = connect(url, names).await?;
+    let stream = js.get_stream(&names.stream).await?;
     let consumer = stream
         .get_or_create_consumer(
-            CONSUMER,
+            &names.consumer,
             pull::Config {
-                durable_name: Some(CONSUMER.into()),
+                durable_name: Some(names.consumer.clone()),
                 ack_policy: jetstream::consumer::AckPolicy::Explicit,
                 ack_wait: Duration::from_secs(30),
                 max_ack_pending: 20_000,

@@ -645,6 +645,38 @@ async fn flaky_page(State(hub): State<Arc<Hub>>, Query(p): Query<ChartParams>) -
         f.quarantine_after,
         q = q(Some(&repo))
     );
+    if !f.tests.is_empty() {
+        let top: Vec<_> = f.tests.iter().take(15).collect();
+        let labels: Vec<String> = top
+            .iter()
+            .map(|t| t.id.rsplit("::").next().unwrap_or(&t.id).to_owned())
+            .collect();
+        let _ = write!(
+            body,
+            "<div class=\"card\">{}</div>",
+            bar_chart(
+                "Flaky runs per test",
+                &labels,
+                &[
+                    Series {
+                        name: "passed on retry",
+                        color: BLUE,
+                        values: top.iter().map(|t| Some(t.passed_on_retry as f64)).collect(),
+                        dashed: false
+                    },
+                    Series {
+                        name: "failed and passed on one commit",
+                        color: RED,
+                        values: top
+                            .iter()
+                            .map(|t| Some(t.failed_and_passed_same_commit as f64))
+                            .collect(),
+                        dashed: false
+                    },
+                ],
+            )
+        );
+    }
     flaky_table(&mut body, &f.tests, f.runs);
     layout("Flaky tests", Some(&repo), &body)
 }

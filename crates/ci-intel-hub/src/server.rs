@@ -723,6 +723,19 @@ async fn apply_webhook(hub: &Arc<Hub>, fx: webhooks::Effects) -> ApiResult<()> {
         None
     };
     if let Some(r) = merged {
+        // What GitHub sent must make a record our own readers accept.
+        let violations = serde_json::to_value(&r)
+            .map(|v| ci_intel_core::pipeline_run::validate(&v))
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+        if let Some(v) = violations.first() {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!(
+                    "the event does not make a valid run record: {} {}",
+                    v.pointer, v.message
+                ),
+            ));
+        }
         hub.writer.write(vec![r]).await?;
     }
     Ok(())

@@ -68,8 +68,12 @@ fn conclusion(c: Option<&str>) -> RunStatus {
 }
 
 /// The id under which a GitHub workflow run attempt is stored.
+/// The record's `run_id` for a GitHub workflow run attempt: a UUID (as the schema requires)
+/// derived from the repository, run id and attempt, so every event of one attempt lands on the
+/// same record.
 pub fn run_id(repo: &str, id: u64, attempt: u64) -> String {
-    format!("github:{repo}:{id}:{attempt}")
+    let name = format!("github:{repo}:{id}:{attempt}");
+    uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, name.as_bytes()).to_string()
 }
 
 fn environment(name: &str) -> String {
@@ -81,6 +85,9 @@ fn environment(name: &str) -> String {
 }
 
 /// A minimal run record (no tests or costs: GitHub does not know them).
+/// The job id that stands for a whole workflow run until its jobs are known.
+pub const WORKFLOW_JOB: &str = "workflow";
+
 fn record(
     repo: &str,
     id: String,
@@ -209,6 +216,20 @@ pub fn effects(event: &str, payload: &Value) -> Result<Effects, String> {
             .ok_or("workflow_run does not make a valid record")?;
             run.status = conclusion(s(w, "/conclusion"));
             run.pr = w.pointer("/pull_requests/0/number").and_then(Value::as_u64);
+            // A record has at least one job; until `workflow_job` events tell the real ones,
+            // the workflow stands for itself.
+            run.jobs = vec![Job {
+                id: WORKFLOW_JOB.into(),
+                name: s(w, "/name").unwrap_or("workflow").to_owned(),
+                status: run.status,
+                attempt: Some(attempt),
+                duration_ms: millis_between(Some(&started), Some(&ended)).unwrap_or(0),
+                queue_ms: millis_between(s(w, "/created_at"), Some(&started)),
+                cache: None,
+                machine: None,
+                matrix: None,
+                logs_uri: s(w, "/html_url").map(str::to_owned),
+            }];
             fx.run = Some(run);
         }
         "workflow_job" => {
@@ -266,7 +287,7 @@ pub fn effects(event: &str, payload: &Value) -> Result<Effects, String> {
 /// replaces an earlier report of the same job id, the run's window grows to cover it.
 pub fn merge_job(known: Option<PipelineRun>, shell: PipelineRun, job: Job) -> PipelineRun {
     let mut run = known.unwrap_or(shell.clone());
-    run.jobs.retain(|j| j.id != job.id);
+    run.jobs.retain(|j| j.id != job.id && j.id != WORKFLOW_JOB);
     run.jobs.push(job);
     run.jobs.sort_by(|a, b| a.id.cmp(&b.id));
     if shell.started_at < run.started_at {
@@ -281,7 +302,14 @@ pub fn merge_job(known: Option<PipelineRun>, shell: PipelineRun, job: Job) -> Pi
 /// Merges a completed workflow run with what job events already told (their jobs are kept).
 pub fn merge_run(known: Option<PipelineRun>, mut run: PipelineRun) -> PipelineRun {
     if let Some(k) = known {
-        run.jobs = k.jobs;
+        let real: Vec<Job> = k
+            .jobs
+            .into_iter()
+            .filter(|j| j.id != WORKFLOW_JOB)
+            .collect();
+        if !real.is_empty() {
+            run.jobs = real;
+        }
     }
     run
 }

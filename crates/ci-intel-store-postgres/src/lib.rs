@@ -2,7 +2,7 @@
 //! Records are `jsonb` beside the columns queries filter on; an upsert is one statement, so
 //! concurrent writers of the same `run_id` never duplicate it.
 
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 
 use ci_intel_core::pipeline_run::PipelineRun;
 use std::collections::HashMap;
@@ -68,8 +68,60 @@ const MIGRATIONS: &[&str] = &[
     );",
 ];
 
+/// One connection, reopened on the next call once it is lost (PostgreSQL restarted, the network
+/// dropped): a hub outlives its database's restarts without being restarted itself.
 pub struct PostgresStore {
-    client: Mutex<Client>,
+    url: String,
+    schema: Option<String>,
+    client: Mutex<Option<Client>>,
+}
+
+/// The locked, open connection.
+struct Conn<'a>(MutexGuard<'a, Option<Client>>);
+
+impl std::ops::Deref for Conn<'_> {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        self.0
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("a Conn is only made around an open client"))
+    }
+}
+
+impl std::ops::DerefMut for Conn<'_> {
+    fn deref_mut(&mut self) -> &mut Client {
+        self.0
+            .as_mut()
+            .unwrap_or_else(|| unreachable!("a Conn is only made around an open client"))
+    }
+}
+
+impl Drop for PostgresStore {
+    fn drop(&mut self) {
+        // `postgres::Client` closes by blocking on a runtime of its own, which panics on a
+        // thread that drives an async runtime (a hub shutting down): close it on a plain thread.
+        let client = self
+            .client
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(c) = client {
+            let _ = std::thread::spawn(move || drop(c)).join();
+        }
+    }
+}
+
+fn open(url: &str, schema: Option<&str>) -> Result<Client, StoreError> {
+    let mut client = Client::connect(url, NoTls)
+        .map_err(|e| StoreError::Backend(format!("cannot connect to PostgreSQL: {e}")))?;
+    if let Some(s) = schema {
+        client
+            .batch_execute(&format!(
+                "CREATE SCHEMA IF NOT EXISTS {s}; SET search_path TO {s}"
+            ))
+            .map_err(backend)?;
+    }
+    Ok(client)
 }
 
 fn backend(e: impl std::fmt::Display) -> StoreError {
@@ -86,32 +138,34 @@ impl PostgresStore {
     /// Connects with a libpq-style URL (`postgres://user@host:5432/db`). `schema`, when given,
     /// is created and used (isolates tests and tenants).
     pub fn connect(url: &str, schema: Option<&str>) -> Result<Self, StoreError> {
-        let mut client = Client::connect(url, NoTls)
-            .map_err(|e| StoreError::Backend(format!("cannot connect to PostgreSQL: {e}")))?;
-        if let Some(s) = schema {
-            if !s
+        if let Some(s) = schema
+            && !s
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-            {
-                return Err(StoreError::Backend(format!(
-                    "schema name `{s}`: only a-z, 0-9 and _"
-                )));
-            }
-            client
-                .batch_execute(&format!(
-                    "CREATE SCHEMA IF NOT EXISTS {s}; SET search_path TO {s}"
-                ))
-                .map_err(backend)?;
+        {
+            return Err(StoreError::Backend(format!(
+                "schema name `{s}`: only a-z, 0-9 and _"
+            )));
         }
+        let client = open(url, schema)?;
         Ok(Self {
-            client: Mutex::new(client),
+            url: url.to_owned(),
+            schema: schema.map(str::to_owned),
+            client: Mutex::new(Some(client)),
         })
     }
 
-    fn client(&self) -> std::sync::MutexGuard<'_, Client> {
-        self.client
+    /// The connection, reopened first if the last one was lost.
+    fn client(&self) -> Result<Conn<'_>, StoreError> {
+        let mut guard = self
+            .client
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if guard.as_ref().is_none_or(Client::is_closed) {
+            *guard = None;
+            *guard = Some(open(&self.url, self.schema.as_deref())?);
+        }
+        Ok(Conn(guard))
     }
 }
 
@@ -124,7 +178,7 @@ fn decode(run_id: &str, v: serde_json::Value) -> Result<PipelineRun, StoreError>
 
 impl Store for PostgresStore {
     fn migrate(&self) -> Result<(), StoreError> {
-        let mut c = self.client();
+        let mut c = self.client()?;
         let mut tx = c.transaction().map_err(backend)?;
         // One migrator at a time across replicas.
         tx.batch_execute("SELECT pg_advisory_xact_lock(7248213); CREATE TABLE IF NOT EXISTS ci_intel_migrations (n INT PRIMARY KEY)")
@@ -145,7 +199,7 @@ impl Store for PostgresStore {
     }
 
     fn upsert_runs(&self, runs: &[PipelineRun]) -> Result<Vec<Upsert>, StoreError> {
-        let mut c = self.client();
+        let mut c = self.client()?;
         let mut tx = c.transaction().map_err(backend)?;
         let mut deltas = Deltas::default();
         let mut out = vec![Upsert::Unchanged; runs.len()];
@@ -228,7 +282,7 @@ impl Store for PostgresStore {
 
     fn get_run(&self, run_id: &str) -> Result<Option<PipelineRun>, StoreError> {
         let row = self
-            .client()
+            .client()?
             .query_opt("SELECT record FROM runs WHERE run_id = $1", &[&run_id])
             .map_err(backend)?;
         row.map(|r| decode(run_id, r.get(0))).transpose()
@@ -239,7 +293,7 @@ impl Store for PostgresStore {
         let until = q.until.as_deref().map(canonical_time).transpose()?;
         let limit = if q.limit == 0 { 100 } else { q.limit } as i64;
         let rows = self
-            .client()
+            .client()?
             .query(
                 "SELECT run_id, record FROM runs
                  WHERE ($1::text IS NULL OR repo = $1) AND ($2::text IS NULL OR started_at >= $2) AND ($3::text IS NULL OR started_at < $3)
@@ -255,7 +309,7 @@ impl Store for PostgresStore {
     fn repos(&self) -> Result<Vec<String>, StoreError> {
         // A recursive skip scan over the (repo, started_at) index: one probe per repository.
         let rows = self
-            .client()
+            .client()?
             .query(
                 "WITH RECURSIVE r(repo) AS (
                     SELECT MIN(repo) FROM runs
@@ -270,7 +324,7 @@ impl Store for PostgresStore {
 
     fn rollups(&self, w: &DayWindow) -> Result<Vec<(String, String, DayRollup)>, StoreError> {
         let rows = self
-            .client()
+            .client()?
             .query(
                 "SELECT repo, day, data FROM rollups
                  WHERE ($1::text IS NULL OR repo = $1) AND day >= $2 AND day < $3 ORDER BY repo, day",
@@ -288,7 +342,7 @@ impl Store for PostgresStore {
     }
 
     fn upsert_deployment(&self, d: &Deployment) -> Result<(), StoreError> {
-        let mut c = self.client();
+        let mut c = self.client()?;
         let mut tx = c.transaction().map_err(backend)?;
         put_deployment(&mut tx, d)?;
         tx.commit().map_err(backend)
@@ -302,7 +356,7 @@ impl Store for PostgresStore {
     ) -> Result<Vec<Deployment>, StoreError> {
         let (since, until) = (canonical_time(since)?, canonical_time(until)?);
         let rows = self
-            .client()
+            .client()?
             .query(
                 "SELECT repo, id, environment, commit_sha, deployed_at, failed, source FROM deployments
                  WHERE ($1::text IS NULL OR repo = $1) AND deployed_at >= $2 AND deployed_at < $3
@@ -325,7 +379,7 @@ impl Store for PostgresStore {
     }
 
     fn record_commits(&self, commits: &[Commit]) -> Result<(), StoreError> {
-        let mut c = self.client();
+        let mut c = self.client()?;
         let mut tx = c.transaction().map_err(backend)?;
         let stmt = tx
             .prepare(
@@ -347,7 +401,7 @@ impl Store for PostgresStore {
         shas: &[String],
     ) -> Result<HashMap<String, String>, StoreError> {
         let rows = self
-            .client()
+            .client()?
             .query(
                 "SELECT sha, committed_at FROM commits WHERE repo = $1 AND sha = ANY($2)",
                 &[&repo, &shas],
@@ -357,7 +411,7 @@ impl Store for PostgresStore {
     }
 
     fn put_test_reports(&self, reports: &[TestReport]) -> Result<(), StoreError> {
-        let mut c = self.client();
+        let mut c = self.client()?;
         let mut tx = c.transaction().map_err(backend)?;
         let stmt = tx
             .prepare(
@@ -383,7 +437,7 @@ impl Store for PostgresStore {
     fn test_reports(&self, repo: &str, since: &str) -> Result<Vec<TestReport>, StoreError> {
         let since = canonical_time(since)?;
         let rows = self
-            .client()
+            .client()?
             .query(
                 "SELECT run_id, commit_sha, started_at, total, tests FROM test_reports
                  WHERE repo = $1 AND started_at >= $2 ORDER BY started_at, run_id",
@@ -407,7 +461,7 @@ impl Store for PostgresStore {
     }
 
     fn create_token(&self, t: &TokenRecord) -> Result<(), StoreError> {
-        self.client()
+        self.client()?
             .execute(
                 "INSERT INTO tokens (id, secret_sha256, repo_pattern, scope, created_at) VALUES ($1, $2, $3, $4, $5)",
                 &[&t.id, &t.secret_sha256, &t.repo_pattern, &t.scope.as_str(), &t.created_at],
@@ -418,7 +472,7 @@ impl Store for PostgresStore {
 
     fn token(&self, id: &str) -> Result<Option<TokenRecord>, StoreError> {
         let row = self
-            .client()
+            .client()?
             .query_opt(
                 "SELECT secret_sha256, repo_pattern, scope, created_at FROM tokens WHERE id = $1",
                 &[&id],
@@ -439,7 +493,7 @@ impl Store for PostgresStore {
     }
 
     fn forget_delivery(&self, delivery_id: &str) -> Result<(), StoreError> {
-        self.client()
+        self.client()?
             .execute("DELETE FROM deliveries WHERE id = $1", &[&delivery_id])
             .map_err(backend)?;
         Ok(())
@@ -447,7 +501,7 @@ impl Store for PostgresStore {
 
     fn purge(&self, r: &Retention, now: &str) -> Result<Purged, StoreError> {
         let c = Cutoffs::new(r, now)?;
-        let mut client = self.client();
+        let mut client = self.client()?;
         let mut tx = client.transaction().map_err(backend)?;
         let mut del = |sql: &str, cutoff: &str| {
             tx.execute(sql, &[&cutoff])
@@ -468,7 +522,7 @@ impl Store for PostgresStore {
 
     fn record_delivery(&self, delivery_id: &str, received_at: &str) -> Result<bool, StoreError> {
         let n = self
-            .client()
+            .client()?
             .execute(
                 "INSERT INTO deliveries (id, received_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
                 &[&delivery_id, &canonical_time(received_at)?],

@@ -634,6 +634,10 @@ pub struct HubServeArgs {
     /// Publish ingested records to NATS JetStream (workers write them).
     #[arg(long, env = "CI_INTEL_NATS_URL", value_name = "URL")]
     pub nats_url: Option<String>,
+    /// Prefix for the JetStream stream, subject and consumer names, so several hubs can share
+    /// one NATS server.
+    #[arg(long, env = "CI_INTEL_NATS_PREFIX", value_name = "PREFIX")]
+    pub nats_prefix: Option<String>,
     /// With `--nats-url`: how many workers this process runs itself (0: only separate
     /// `hub worker` processes write).
     #[arg(long, default_value_t = 1)]
@@ -664,6 +668,10 @@ pub struct WorkerArgs {
     pub database: DatabaseArgs,
     #[arg(long, env = "CI_INTEL_NATS_URL", value_name = "URL")]
     pub nats_url: String,
+    /// Prefix for the JetStream stream, subject and consumer names, so several hubs can share
+    /// one NATS server.
+    #[arg(long, env = "CI_INTEL_NATS_PREFIX", value_name = "PREFIX")]
+    pub nats_prefix: Option<String>,
     /// Records per transaction.
     #[arg(long, default_value_t = 500)]
     pub batch: usize,

@@ -85,6 +85,10 @@ fn serve(a: &HubServeArgs) -> Result<i32> {
         dora_bands: cfg.dora.clone(),
         quarantine_after: cfg.flaky.quarantine_after,
     };
+    let nats = match &a.nats_url {
+        Some(url) => Some((url.clone(), nats_names(a.nats_prefix.as_deref())?)),
+        None => None,
+    };
     let rt = runtime()?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&a.listen)
@@ -96,17 +100,16 @@ fn serve(a: &HubServeArgs) -> Result<i32> {
             listener.local_addr()?,
             redact_url(&url)
         );
-        ci_intel_hub::run(
-            store,
-            listener,
-            a.nats_url.clone(),
-            a.workers,
-            cfg.retention,
-            options,
-        )
-        .await
+        ci_intel_hub::run(store, listener, nats, a.workers, cfg.retention, options).await
     })?;
     Ok(exit::PASS)
+}
+
+fn nats_names(prefix: Option<&str>) -> Result<nats::Names> {
+    match prefix {
+        Some(p) => nats::Names::prefixed(p).map_err(|e| anyhow!(e)),
+        None => Ok(nats::Names::default()),
+    }
 }
 
 fn token_create(a: &TokenCreateArgs) -> Result<i32> {
@@ -128,12 +131,21 @@ fn token_create(a: &TokenCreateArgs) -> Result<i32> {
 fn worker(a: &WorkerArgs) -> Result<i32> {
     telemetry::init_logs(!std::io::stderr().is_terminal());
     let store = store(&a.database)?;
+    let names = nats_names(a.nats_prefix.as_deref())?;
     let rt = runtime()?;
     let done = rt.block_on(async {
         let stop = async {
             let _ = tokio::signal::ctrl_c().await;
         };
-        nats::work(store, &a.nats_url, a.batch.max(1), a.until_idle, stop).await
+        nats::work(
+            store,
+            &a.nats_url,
+            &names,
+            a.batch.max(1),
+            a.until_idle,
+            stop,
+        )
+        .await
     })?;
     eprintln!(
         "worker: stored {} record(s), dropped {} undecodable",
