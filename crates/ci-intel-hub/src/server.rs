@@ -255,6 +255,22 @@ async fn may_read(hub: &Arc<Hub>, headers: &HeaderMap, repo: Option<&str>) -> Ap
     }
 }
 
+/// The request body as text, gunzipped when `Content-Encoding: gzip` (bounded after
+/// decompression too).
+fn request_text(hub: &Hub, headers: &HeaderMap, body: &[u8]) -> ApiResult<String> {
+    let gzip = headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("gzip"));
+    body_text(body, gzip, hub.options.max_body).map_err(|e| {
+        if e.contains("larger") {
+            too_large(hub.options.max_body)
+        } else {
+            ApiError::bad_request(e)
+        }
+    })
+}
+
 fn too_large(limit: usize) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
@@ -276,17 +292,7 @@ async fn ingest(
             "this token may read, not ingest (scope `read`)",
         ));
     }
-    let gzip = headers
-        .get(header::CONTENT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.eq_ignore_ascii_case("gzip"));
-    let text = body_text(&body, gzip, hub.options.max_body).map_err(|e| {
-        if e.contains("larger") {
-            too_large(hub.options.max_body)
-        } else {
-            ApiError::bad_request(e)
-        }
-    })?;
+    let text = request_text(&hub, &headers, &body)?;
     let runs = parse_batch(&text).map_err(|errors| {
         hub.telemetry.count("rejected", 1);
         ApiError {
@@ -394,17 +400,17 @@ async fn ingest_tests(
             "this token may read, not ingest (scope `read`)",
         ));
     }
-    let report: ci_intel_tests::report::TestsReport =
-        serde_json::from_slice(&body).map_err(|e| {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                format!(
-                    "not a ci-intel.tests/v1 report (line {}, column {}): {e}",
-                    e.line(),
-                    e.column()
-                ),
-            )
-        })?;
+    let text = request_text(&hub, &headers, &body)?;
+    let report: ci_intel_tests::report::TestsReport = serde_json::from_str(&text).map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!(
+                "not a ci-intel.tests/v1 report (line {}, column {}): {e}",
+                e.line(),
+                e.column()
+            ),
+        )
+    })?;
     let id = run_id.clone();
     let Some(run) = hub.with_store(move |s| s.get_run(&id)).await? else {
         return Err(ApiError::new(

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{ci_intel, fixture, json, schema_file, stderr, stdout};
+use common::{ci_intel, fixture, github_env, json, schema_file, stderr, stdout};
 
 #[test]
 fn validate_accepts_the_canonical_example() {
@@ -137,23 +137,6 @@ fn migrate_moves_flakiness_index_and_the_result_validates() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("bad.ndjson:2:"), "{}", stderr(&o));
     assert!(!dir.path().join("bad-out.ndjson").exists());
-}
-
-fn github_env(c: &mut assert_cmd::Command) -> &mut assert_cmd::Command {
-    c.env("GITHUB_ACTIONS", "true")
-        .env("GITHUB_REPOSITORY", "org/app")
-        .env("GITHUB_SHA", "0123456789abcdef0123456789abcdef01234567")
-        .env("GITHUB_REF", "refs/pull/42/merge")
-        .env("GITHUB_REF_NAME", "42/merge")
-        .env("GITHUB_HEAD_REF", "feature/x")
-        .env("GITHUB_BASE_REF", "main")
-        .env("GITHUB_RUN_ID", "123456789")
-        .env("GITHUB_RUN_ATTEMPT", "2")
-        .env("GITHUB_JOB", "test")
-        .env("GITHUB_SERVER_URL", "https://github.com")
-        .env("RUNNER_OS", "Linux")
-        .env("RUNNER_ENVIRONMENT", "github-hosted")
-        .env("CI_INTEL_STARTED_AT", "2026-11-23T10:00:00Z")
 }
 
 #[test]

@@ -141,3 +141,21 @@ pub fn release_build_env(c: &mut Command) -> &mut Command {
         .env("GITHUB_RUN_ID", "99")
         .env("GITHUB_RUN_ATTEMPT", "1")
 }
+
+/// The environment of a GitHub Actions job (run 123456789, attempt 2, of `org/app`).
+pub fn github_env(c: &mut assert_cmd::Command) -> &mut assert_cmd::Command {
+    c.env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_REPOSITORY", "org/app")
+        .env("GITHUB_SHA", "0123456789abcdef0123456789abcdef01234567")
+        .env("GITHUB_REF", "refs/pull/42/merge")
+        .env("GITHUB_REF_NAME", "42/merge")
+        .env("GITHUB_HEAD_REF", "feature/x")
+        .env("GITHUB_BASE_REF", "main")
+        .env("GITHUB_RUN_ID", "123456789")
+        .env("GITHUB_RUN_ATTEMPT", "2")
+        .env("GITHUB_JOB", "test")
+        .env("GITHUB_SERVER_URL", "https://github.com")
+        .env("RUNNER_OS", "Linux")
+        .env("RUNNER_ENVIRONMENT", "github-hosted")
+        .env("CI_INTEL_STARTED_AT", "2026-11-23T10:00:00Z")
+}
