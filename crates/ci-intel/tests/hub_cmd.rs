@@ -324,3 +324,88 @@ fn token_create_refuses_a_bad_pattern() {
     assert!(stderr(&o).contains("owner/name"), "{}", stderr(&o));
     assert!(stdout(&o).is_empty());
 }
+
+/// Deletes a test's JetStream stream; `Err` when NATS is not there.
+fn delete_stream(name: &str) -> Result<(), String> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let client = async_nats::connect("nats://127.0.0.1:4222")
+            .await
+            .map_err(|e| e.to_string())?;
+        let js = async_nats::jetstream::new(client);
+        match js.delete_stream(name).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.to_string().contains("not found") => Ok(()),
+            Err(e) => Err(e.to_string()),
+        }
+    })
+}
+
+#[test]
+fn with_nats_the_hub_queues_and_a_separate_worker_writes() {
+    let prefix = format!("e2e{}", std::process::id());
+    let stream = format!("{prefix}_CI_INTEL_RUNS");
+    if let Err(e) = delete_stream(&stream) {
+        assert!(
+            std::env::var("CI_INTEL_REQUIRE_SERVICES").as_deref() != Ok("1"),
+            "CI_INTEL_REQUIRE_SERVICES=1 but NATS is not reachable: {e}"
+        );
+        eprintln!("SKIPPED: NATS not reachable: {e}");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let db = format!("sqlite://{}", d.join("hub.sqlite3").display());
+    let nats = [
+        "--nats-url",
+        "nats://127.0.0.1:4222",
+        "--nats-prefix",
+        &prefix,
+    ];
+    let mut args = nats.to_vec();
+    args.extend(["--workers", "0"]);
+    let hub = Hub::start(d, &db, &args);
+    assert_eq!(hub.get("/health/ready").0, 200);
+    let ingest = token(d, &db, "org/*", "ingest");
+    let mut c = ci_intel(d);
+    github_env(&mut c)
+        .args(["run", "emit", "--no-analyzers", "--output", "run.json"])
+        .assert()
+        .success();
+    let o = ci_intel(d)
+        .env("CI_INTEL_TOKEN", &ingest)
+        .args([
+            "run", "upload", "run.json", "--hub", &hub.url, "--spool", "spool",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("\"queued\":1"), "{}", stderr(&o));
+    assert_eq!(
+        hub.get("/api/v1/runs?repo=org/app")
+            .1
+            .matches("\"run_id\"")
+            .count(),
+        0
+    );
+
+    let o = ci_intel(d)
+        .args(["hub", "worker", "--database-url", &db, "--until-idle"])
+        .args(nats)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("stored 1 record"), "{}", stderr(&o));
+    assert_eq!(
+        hub.get("/api/v1/runs?repo=org/app")
+            .1
+            .matches("\"run_id\"")
+            .count(),
+        1
+    );
+    assert!(hub.stop().success());
+    delete_stream(&stream).unwrap();
+}
