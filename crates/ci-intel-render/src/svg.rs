@@ -127,6 +127,13 @@ fn open(out: &mut String, title: &str, series: &[Series<'_>]) {
         escape(title),
         escape(title)
     );
+    // The title, visible, at the top right; the legend at the top left.
+    let _ = write!(
+        out,
+        r##"<text x="{:.0}" y="15" font-size="12" font-weight="600" text-anchor="end" fill="#111827">{}</text>"##,
+        W - RIGHT,
+        escape(title)
+    );
     let mut x = LEFT;
     for s in series {
         let _ = write!(
