@@ -289,18 +289,14 @@ impl Store for PostgresStore {
     }
 
     fn list_runs(&self, q: &RunQuery) -> Result<Vec<PipelineRun>, StoreError> {
-        let since = q.since.as_deref().map(canonical_time).transpose()?;
-        let until = q.until.as_deref().map(canonical_time).transpose()?;
-        let limit = if q.limit == 0 { 100 } else { q.limit } as i64;
-        let rows = self
-            .client()?
-            .query(
-                "SELECT run_id, record FROM runs
-                 WHERE ($1::text IS NULL OR repo = $1) AND ($2::text IS NULL OR started_at >= $2) AND ($3::text IS NULL OR started_at < $3)
-                 ORDER BY started_at DESC, run_id DESC LIMIT $4",
-                &[&q.repo, &since, &until, &limit],
-            )
-            .map_err(backend)?;
+        let (sql, values) = q.select_sql('$')?;
+        let limit = q.effective_limit();
+        let mut bind: Vec<&(dyn postgres::types::ToSql + Sync)> = values
+            .iter()
+            .map(|v| v as &(dyn postgres::types::ToSql + Sync))
+            .collect();
+        bind.push(&limit);
+        let rows = self.client()?.query(&sql, &bind).map_err(backend)?;
         rows.into_iter()
             .map(|r| decode(&r.get::<_, String>(0), r.get(1)))
             .collect()

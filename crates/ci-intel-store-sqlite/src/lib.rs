@@ -260,19 +260,15 @@ impl Store for SqliteStore {
     }
 
     fn list_runs(&self, q: &RunQuery) -> Result<Vec<PipelineRun>, StoreError> {
-        let since = q.since.as_deref().map(canonical_time).transpose()?;
-        let until = q.until.as_deref().map(canonical_time).transpose()?;
-        let limit = if q.limit == 0 { 100 } else { q.limit } as i64;
+        let (sql, values) = q.select_sql('?')?;
+        let mut bind: Vec<&dyn rusqlite::ToSql> =
+            values.iter().map(|v| v as &dyn rusqlite::ToSql).collect();
+        let limit = q.effective_limit();
+        bind.push(&limit);
         let conn = self.conn();
-        let mut stmt = conn
-            .prepare_cached(
-                "SELECT run_id, record FROM runs
-                 WHERE (?1 IS NULL OR repo = ?1) AND (?2 IS NULL OR started_at >= ?2) AND (?3 IS NULL OR started_at < ?3)
-                 ORDER BY started_at DESC, run_id DESC LIMIT ?4",
-            )
-            .map_err(backend)?;
+        let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
         let rows = stmt
-            .query_map(params![q.repo, since, until, limit], |r| {
+            .query_map(bind.as_slice(), |r| {
                 Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
             })
             .map_err(backend)?;

@@ -49,6 +49,50 @@ pub struct RunQuery {
     pub limit: usize,
 }
 
+impl RunQuery {
+    /// The `SELECT run_id, record FROM runs …` statement for this query, with only the
+    /// conditions it has (a `repo IS NULL OR …` form would keep planners off the
+    /// `(repo, started_at)` index), placeholders `{mark}1`, `{mark}2`…, and the values to bind
+    /// in order; the limit is the last placeholder (bind it as an integer).
+    pub fn select_sql(&self, mark: char) -> Result<(String, Vec<String>), StoreError> {
+        let mut conditions = Vec::new();
+        let mut values = Vec::new();
+        if let Some(r) = &self.repo {
+            values.push(r.clone());
+            conditions.push(format!("repo = {mark}{}", values.len()));
+        }
+        if let Some(t) = &self.since {
+            values.push(canonical_time(t)?);
+            conditions.push(format!("started_at >= {mark}{}", values.len()));
+        }
+        if let Some(t) = &self.until {
+            values.push(canonical_time(t)?);
+            conditions.push(format!("started_at < {mark}{}", values.len()));
+        }
+        let filter = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", conditions.join(" AND "))
+        };
+        Ok((
+            format!(
+                "SELECT run_id, record FROM runs{filter} ORDER BY started_at DESC, run_id DESC LIMIT {mark}{}",
+                values.len() + 1
+            ),
+            values,
+        ))
+    }
+
+    /// The limit to bind (0 means the default of 100).
+    pub fn effective_limit(&self) -> i64 {
+        if self.limit == 0 {
+            100
+        } else {
+            self.limit as i64
+        }
+    }
+}
+
 /// A time window of whole UTC days, `since` inclusive, `until` exclusive (`YYYY-MM-DD`), and
 /// optionally one repository.
 #[derive(Debug, Clone, PartialEq, Eq)]
