@@ -20,6 +20,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use ci_intel_core::pipeline_run::PipelineRun;
+use ci_intel_store::{TestOutcome, TestReport, TestResult};
 use clap::{Parser, Subcommand};
 use serde_json::{Value, json};
 
@@ -228,11 +229,21 @@ fn fill(database_url: &str, runs: u64, days: u64, repos: u64) {
     let start = Instant::now();
     let chunk = 5_000;
     let mut i = 0;
+    let reports_from = (today() - time::Duration::days(30)).to_string();
     while i < runs {
         let batch: Vec<PipelineRun> = (i..(i + chunk).min(runs))
             .map(|j| serde_json::from_value(record(j, repos, days)).unwrap())
             .collect();
         store.upsert_runs(&batch).unwrap();
+        // Per-test results for the last 30 days (the raw-event retention): 25 tests per run,
+        // one of them flaky now and then.
+        let reports: Vec<TestReport> = batch
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.started_at[..10] >= *reports_from)
+            .map(|(k, r)| test_report(i + k as u64, r))
+            .collect();
+        store.put_test_reports(&reports).unwrap();
         i += chunk;
         if i % 100_000 == 0 {
             eprintln!("{i} runs, {:.0} s", start.elapsed().as_secs_f64());
@@ -243,6 +254,32 @@ fn fill(database_url: &str, runs: u64, days: u64, repos: u64) {
         start.elapsed().as_secs_f64(),
         runs as f64 / start.elapsed().as_secs_f64()
     );
+}
+
+fn test_report(i: u64, run: &PipelineRun) -> TestReport {
+    let tests = (0..25u64)
+        .map(|t| {
+            let flaky = t == i % 25 && i % 7 == 0;
+            TestResult {
+                id: format!("suite{}::test_{t:02}", t % 5),
+                outcome: if flaky {
+                    TestOutcome::Flaky
+                } else {
+                    TestOutcome::Passed
+                },
+                attempts: if flaky { 2 } else { 1 },
+                duration_ms: Some((50 + (i * 31 + t * 97) % 4000) as f64),
+            }
+        })
+        .collect();
+    TestReport {
+        run_id: run.run_id.clone(),
+        repo: run.repo.clone(),
+        commit_sha: run.commit_sha.clone(),
+        started_at: run.started_at.clone(),
+        total: 25,
+        tests,
+    }
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {

@@ -199,83 +199,94 @@ impl Store for PostgresStore {
     }
 
     fn upsert_runs(&self, runs: &[PipelineRun]) -> Result<Vec<Upsert>, StoreError> {
+        // Set-based: a handful of statements per batch, not a round trip per run; a batch of
+        // 500 spends its time in PostgreSQL, not on the wire.
         let mut c = self.client()?;
         let mut tx = c.transaction().map_err(backend)?;
-        let mut deltas = Deltas::default();
         let mut out = vec![Upsert::Unchanged; runs.len()];
+        // The last record of a run id in the batch wins; earlier ones count as replaced by it.
+        let mut last: HashMap<&str, usize> = HashMap::new();
+        for (i, r) in runs.iter().enumerate() {
+            last.insert(r.run_id.as_str(), i);
+        }
         // Rows are locked in run_id order (and rollups in key order), so concurrent batches
         // from several workers wait for each other instead of deadlocking.
-        let mut order: Vec<usize> = (0..runs.len()).collect();
-        order.sort_by(|&a, &b| runs[a].run_id.cmp(&runs[b].run_id));
-        let insert = tx
-            .prepare(
-                "INSERT INTO runs (run_id, repo, status, started_at, record) VALUES ($1, $2, $3, $4, $5)
-                 ON CONFLICT (run_id) DO NOTHING RETURNING true",
+        let mut ids: Vec<&str> = last.keys().copied().collect();
+        ids.sort_unstable();
+        let mut known: HashMap<String, PipelineRun> = HashMap::new();
+        for row in tx
+            .query(
+                "SELECT run_id, record FROM runs WHERE run_id = ANY($1) ORDER BY run_id FOR UPDATE",
+                &[&ids],
             )
-            .map_err(backend)?;
-        let select = tx
-            .prepare("SELECT record FROM runs WHERE run_id = $1 FOR UPDATE")
-            .map_err(backend)?;
-        let update = tx
-            .prepare(
-                "UPDATE runs SET repo = $2, status = $3, started_at = $4, record = $5 WHERE run_id = $1",
-            )
-            .map_err(backend)?;
-        for i in order {
-            let run = &runs[i];
-            let record = serde_json::to_value(run).map_err(backend)?;
-            let started = canonical_time(&run.started_at)?;
-            let status = status_name(run.status);
-            let params: [&(dyn postgres::types::ToSql + Sync); 5] =
-                [&run.run_id, &run.repo, &status, &started, &record];
-            out[i] = if tx.query_opt(&insert, &params).map_err(backend)?.is_some() {
-                deltas.replace(None, run);
-                Upsert::Inserted
-            } else {
-                let row = tx.query_one(&select, &[&run.run_id]).map_err(backend)?;
-                let old = decode(&run.run_id, row.get(0))?;
-                if &old == run {
-                    Upsert::Unchanged
-                } else {
-                    tx.execute(&update, &params).map_err(backend)?;
-                    deltas.replace(Some(&old), run);
-                    Upsert::Updated
-                }
+            .map_err(backend)?
+        {
+            let id: String = row.get(0);
+            let run = decode(&id, row.get(1))?;
+            known.insert(id, run);
+        }
+        // Outcomes as if the records were applied one after another (a repeat within the
+        // batch is unchanged, a later different one an update); the rows get the final state.
+        let mut current: HashMap<&str, &PipelineRun> =
+            known.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        for (i, run) in runs.iter().enumerate() {
+            out[i] = match current.get(run.run_id.as_str()) {
+                None => Upsert::Inserted,
+                Some(old) if *old == run => Upsert::Unchanged,
+                Some(_) => Upsert::Updated,
             };
+            current.insert(run.run_id.as_str(), run);
+        }
+        let mut deltas = Deltas::default();
+        let mut fresh = Rows::default();
+        let mut changed = Rows::default();
+        for id in &ids {
+            let run = &runs[last[id]];
+            match known.get(*id) {
+                None => {
+                    fresh.push(run)?;
+                    deltas.replace(None, run);
+                }
+                Some(old) if old == run => {}
+                Some(old) => {
+                    changed.push(run)?;
+                    deltas.replace(Some(old), run);
+                }
+            }
+        }
+        if !fresh.ids.is_empty() {
+            let inserted = tx
+                .query(
+                    "INSERT INTO runs (run_id, repo, status, started_at, record)
+                     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[])
+                     ON CONFLICT (run_id) DO NOTHING RETURNING run_id",
+                    &fresh.params(),
+                )
+                .map_err(backend)?;
+            if inserted.len() != fresh.ids.len() {
+                // Another writer inserted some of these since the lock above: roll back, and
+                // the caller's retry sees them as known rows.
+                return Err(StoreError::Backend(
+                    "concurrent insert of the same runs; retry the batch".into(),
+                ));
+            }
+        }
+        if !changed.ids.is_empty() {
+            tx.execute(
+                "UPDATE runs SET repo = t.repo, status = t.status, started_at = t.started_at, record = t.record
+                 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[])
+                     AS t(run_id, repo, status, started_at, record)
+                 WHERE runs.run_id = t.run_id",
+                &changed.params(),
+            )
+            .map_err(backend)?;
+        }
+        for run in fresh.runs.iter().chain(&changed.runs) {
             if let Some(d) = Deployment::from_run(run) {
                 put_deployment(&mut tx, &d)?;
             }
         }
-        for ((repo, day), delta) in deltas.0 {
-            tx.execute(
-                "INSERT INTO rollups (repo, day, data) VALUES ($1, $2, '{}') ON CONFLICT DO NOTHING",
-                &[&repo, &day],
-            )
-            .map_err(backend)?;
-            let row = tx
-                .query_one(
-                    "SELECT data FROM rollups WHERE repo = $1 AND day = $2 FOR UPDATE",
-                    &[&repo, &day],
-                )
-                .map_err(backend)?;
-            let mut rollup: DayRollup = serde_json::from_value(row.get(0))
-                .map_err(|e| corrupt(&format!("rollup {repo} {day}"), e))?;
-            rollup.merge(&delta);
-            if rollup.runs == 0 {
-                tx.execute(
-                    "DELETE FROM rollups WHERE repo = $1 AND day = $2",
-                    &[&repo, &day],
-                )
-                .map_err(backend)?;
-            } else {
-                let data = serde_json::to_value(&rollup).map_err(backend)?;
-                tx.execute(
-                    "UPDATE rollups SET data = $3 WHERE repo = $1 AND day = $2",
-                    &[&repo, &day, &data],
-                )
-                .map_err(backend)?;
-            }
-        }
+        merge_rollups(&mut tx, deltas)?;
         tx.commit().map_err(backend)?;
         Ok(out)
     }
@@ -533,6 +544,104 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
         run_id: what.to_owned(),
         reason: e.to_string(),
     }
+}
+
+/// Run rows for one `unnest` statement, column by column.
+#[derive(Default)]
+struct Rows<'a> {
+    runs: Vec<&'a PipelineRun>,
+    ids: Vec<String>,
+    repos: Vec<String>,
+    statuses: Vec<String>,
+    started: Vec<String>,
+    records: Vec<serde_json::Value>,
+}
+
+impl<'a> Rows<'a> {
+    fn push(&mut self, run: &'a PipelineRun) -> Result<(), StoreError> {
+        self.runs.push(run);
+        self.ids.push(run.run_id.clone());
+        self.repos.push(run.repo.clone());
+        self.statuses.push(status_name(run.status).to_owned());
+        self.started.push(canonical_time(&run.started_at)?);
+        self.records
+            .push(serde_json::to_value(run).map_err(backend)?);
+        Ok(())
+    }
+
+    fn params(&self) -> [&(dyn postgres::types::ToSql + Sync); 5] {
+        [
+            &self.ids,
+            &self.repos,
+            &self.statuses,
+            &self.started,
+            &self.records,
+        ]
+    }
+}
+
+/// Adds a batch's rollup deltas: the touched day rows are created, locked in key order, merged
+/// in memory, and written back in one statement.
+fn merge_rollups(tx: &mut Transaction<'_>, deltas: Deltas) -> Result<(), StoreError> {
+    if deltas.0.is_empty() {
+        return Ok(());
+    }
+    let (repos, days): (Vec<&str>, Vec<&str>) = deltas
+        .0
+        .keys()
+        .map(|(r, d)| (r.as_str(), d.as_str()))
+        .unzip();
+    tx.execute(
+        "INSERT INTO rollups (repo, day, data)
+         SELECT repo, day, '{}'::jsonb FROM unnest($1::text[], $2::text[]) AS t(repo, day)
+         ON CONFLICT DO NOTHING",
+        &[&repos, &days],
+    )
+    .map_err(backend)?;
+    let rows = tx
+        .query(
+            "SELECT r.repo, r.day, r.data FROM rollups r
+             JOIN unnest($1::text[], $2::text[]) AS t(repo, day) ON r.repo = t.repo AND r.day = t.day
+             ORDER BY r.repo, r.day FOR UPDATE OF r",
+            &[&repos, &days],
+        )
+        .map_err(backend)?;
+    let (mut keep_repo, mut keep_day, mut keep_data) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut drop_repo, mut drop_day) = (Vec::new(), Vec::new());
+    for row in rows {
+        let (repo, day): (String, String) = (row.get(0), row.get(1));
+        let mut rollup: DayRollup = serde_json::from_value(row.get(2))
+            .map_err(|e| corrupt(&format!("rollup {repo} {day}"), e))?;
+        if let Some(delta) = deltas.0.get(&(repo.clone(), day.clone())) {
+            rollup.merge(delta);
+        }
+        if rollup.runs == 0 {
+            drop_repo.push(repo);
+            drop_day.push(day);
+        } else {
+            keep_data.push(serde_json::to_value(&rollup).map_err(backend)?);
+            keep_repo.push(repo);
+            keep_day.push(day);
+        }
+    }
+    if !keep_repo.is_empty() {
+        tx.execute(
+            "UPDATE rollups SET data = t.data
+             FROM unnest($1::text[], $2::text[], $3::jsonb[]) AS t(repo, day, data)
+             WHERE rollups.repo = t.repo AND rollups.day = t.day",
+            &[&keep_repo, &keep_day, &keep_data],
+        )
+        .map_err(backend)?;
+    }
+    if !drop_repo.is_empty() {
+        tx.execute(
+            "DELETE FROM rollups USING unnest($1::text[], $2::text[]) AS t(repo, day)
+             WHERE rollups.repo = t.repo AND rollups.day = t.day",
+            &[&drop_repo, &drop_day],
+        )
+        .map_err(backend)?;
+    }
+    Ok(())
 }
 
 fn put_deployment(tx: &mut Transaction<'_>, d: &Deployment) -> Result<(), StoreError> {
