@@ -41,11 +41,15 @@ stop_hub() { kill -TERM "$HUB_PID" 2>/dev/null || true; wait "$HUB_PID" 2>/dev/n
 
 token() { "$B/ci-intel" hub token create --database-url "$1" --repo '*' --scope ingest 2>/dev/null; }
 
-# ingest_runs DATABASE_URL: three runs of 100,000 records (median reported by the reader).
+# ingest_runs DATABASE_URL: three runs of 100,000 records of live traffic (today's runs), then
+# three of a backfill spread over 90 days.
 ingest_runs() {
     local t; t=$(token "$1")
-    for k in 1 2 3; do
-        "$B/hub-load" ingest --url "$URL" --token "$t" --records 100000 --batch 500 --concurrency 8 --offset $((k * 1000000))
+    for days in 1 90; do
+        for k in 1 2 3; do
+            "$B/hub-load" ingest --url "$URL" --token "$t" --records 100000 --batch 500 --concurrency 8 \
+                --days "$days" --offset $((days * 10000000 + k * 1000000))
+        done
     done
 }
 
@@ -72,7 +76,7 @@ ingest() {
     "$B/ci-intel" hub worker --database-url "$PG" --nats-url "$NATS" --nats-prefix bench --batch 1000 --until-idle 2>&1 | tail -1 &
     "$B/ci-intel" hub worker --database-url "$PG" --nats-url "$NATS" --nats-prefix bench --batch 1000 --until-idle 2>&1 | tail -1
     wait
-    python3 -c "import sys,time; t=time.time()-float(sys.argv[1]); print(f'drained 300000 records in {t:.1f} s: {300000/t:.0f} records/s')" "$t0"
+    python3 -c "import sys,time; t=time.time()-float(sys.argv[1]); print(f'drained 600000 records in {t:.1f} s: {600000/t:.0f} records/s')" "$t0"
 }
 
 dashboard() {

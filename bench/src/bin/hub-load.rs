@@ -49,6 +49,10 @@ enum Cmd {
         offset: u64,
         #[arg(long)]
         acked: Option<std::path::PathBuf>,
+        /// Spread the runs over this many days back from today (1: live traffic; 90: a
+        /// backfill touching every day's rollup in every batch).
+        #[arg(long, default_value_t = 1)]
+        days: u64,
     },
     Fill {
         #[arg(long)]
@@ -87,7 +91,7 @@ fn today() -> time::Date {
 fn record(i: u64, repos: u64, days: u64) -> Value {
     let day = today() - time::Duration::days((i % days) as i64);
     let mut r = ci_intel_hub::demo::sample_record(i, &repo(i, repos), day);
-    if i % 40 == 0 {
+    if i.is_multiple_of(40) {
         r["environment"] = json!("prod");
         r["deployment_id"] = json!(format!("dep-{i}"));
     }
@@ -104,7 +108,16 @@ fn main() {
             concurrency,
             offset,
             acked,
-        } => ingest(&url, &token, records, batch, concurrency, offset, acked),
+            days,
+        } => ingest(
+            &url,
+            &token,
+            records,
+            (batch, concurrency),
+            offset,
+            acked,
+            days,
+        ),
         Cmd::Fill {
             database_url,
             runs,
@@ -123,10 +136,10 @@ fn ingest(
     url: &str,
     token: &str,
     records: u64,
-    batch: u64,
-    concurrency: u64,
+    (batch, concurrency): (u64, u64),
     offset: u64,
     acked: Option<std::path::PathBuf>,
+    days: u64,
 ) {
     // Bodies are built before the clock starts: the hub is measured, not this tool.
     let batches = if records == 0 {
@@ -139,7 +152,7 @@ fn ingest(
             let mut body = String::new();
             let mut ids = Vec::new();
             for i in 0..batch {
-                let r = record(offset + b * batch + i, 40, 90);
+                let r = record(offset + b * batch + i, 40, days);
                 ids.push(r["run_id"].as_str().unwrap().to_owned());
                 body.push_str(&serde_json::to_string(&r).unwrap());
                 body.push('\n');
@@ -219,7 +232,7 @@ fn ingest(
     let secs = start.elapsed().as_secs_f64();
     let n = done.load(Ordering::Relaxed);
     println!(
-        "acknowledged {n} records in {secs:.2} s: {:.0} records/s (batch {batch}, {concurrency} connections)",
+        "acknowledged {n} records in {secs:.2} s: {:.0} records/s (batch {batch}, {concurrency} connections, {days} day(s))",
         n as f64 / secs
     );
 }
@@ -259,7 +272,7 @@ fn fill(database_url: &str, runs: u64, days: u64, repos: u64) {
 fn test_report(i: u64, run: &PipelineRun) -> TestReport {
     let tests = (0..25u64)
         .map(|t| {
-            let flaky = t == i % 25 && i % 7 == 0;
+            let flaky = t == i % 25 && i.is_multiple_of(7);
             TestResult {
                 id: format!("suite{}::test_{t:02}", t % 5),
                 outcome: if flaky {

@@ -94,6 +94,12 @@ impl SqliteStore {
             .map_err(backend)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(backend)?;
+        // The default 2 MB page cache makes every index probe of a large store a `pread`
+        // copy; a 64 MB cache and a memory map keep the hot indexes in memory.
+        conn.pragma_update(None, "cache_size", -65_536)
+            .map_err(backend)?;
+        conn.pragma_update(None, "mmap_size", 1_i64 << 30)
+            .map_err(backend)?;
         Ok(Self {
             conn: Mutex::new(conn),
         })
