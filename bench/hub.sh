@@ -21,6 +21,9 @@ PG=postgres://postgres@127.0.0.1:5432/ci_intel_bench
 NATS=nats://127.0.0.1:4222
 PORT=18390
 HUB_PID=
+# JetStream drops a record identical to one it took in the last two minutes (Nats-Msg-Id), even
+# if that one went to another database: every run of this script uses streams of its own.
+RUN=$(date +%s)
 
 fresh_pg() {
     psql -q "$PG_ADMIN" -c "DROP DATABASE IF EXISTS ci_intel_bench" -c "CREATE DATABASE ci_intel_bench"
@@ -68,13 +71,13 @@ ingest() {
 
     echo "== ingest: PostgreSQL + NATS JetStream (the hub answers once JetStream stored the records)"
     fresh_pg
-    start_hub "$PG" --nats-url "$NATS" --nats-prefix bench --workers 0
+    start_hub "$PG" --nats-url "$NATS" --nats-prefix "bench$RUN" --workers 0
     ingest_runs "$PG"
     stop_hub
     echo "-- two workers drain the queue into PostgreSQL"
     local t0; t0=$(date +%s.%N)
-    "$B/ci-intel" hub worker --database-url "$PG" --nats-url "$NATS" --nats-prefix bench --batch 1000 --until-idle 2>&1 | tail -1 &
-    "$B/ci-intel" hub worker --database-url "$PG" --nats-url "$NATS" --nats-prefix bench --batch 1000 --until-idle 2>&1 | tail -1
+    "$B/ci-intel" hub worker --database-url "$PG" --nats-url "$NATS" --nats-prefix "bench$RUN" --batch 1000 --until-idle 2>&1 | tail -1 &
+    "$B/ci-intel" hub worker --database-url "$PG" --nats-url "$NATS" --nats-prefix "bench$RUN" --batch 1000 --until-idle 2>&1 | tail -1
     wait
     python3 -c "import sys,time; t=time.time()-float(sys.argv[1]); print(f'drained 600000 records in {t:.1f} s: {600000/t:.0f} records/s')" "$t0"
 }
@@ -115,15 +118,15 @@ sigkill() {
 
     echo "== SIGKILL: PostgreSQL + NATS (hub with one in-process worker)"
     fresh_pg
-    kill_test nats "$PG" --nats-url "$NATS" --nats-prefix benchkill --workers 1
+    kill_test nats "$PG" --nats-url "$NATS" --nats-prefix "benchkill$RUN" --workers 1
     echo "-- a worker is SIGKILLed mid-drain"
-    "$B/ci-intel" hub worker --database-url "$PG" --nats-url "$NATS" --nats-prefix benchkill --batch 500 2>/dev/null &
+    "$B/ci-intel" hub worker --database-url "$PG" --nats-url "$NATS" --nats-prefix "benchkill$RUN" --batch 500 2>/dev/null &
     local w=$!
     sleep 1
     kill -KILL "$w"; wait "$w" 2>/dev/null || true
     echo "-- JetStream redelivers what the killed worker had not acknowledged (ack wait 30 s)"
     sleep 31
-    "$B/ci-intel" hub worker --database-url "$PG" --nats-url "$NATS" --nats-prefix benchkill --batch 1000 --until-idle 2>&1 | tail -1
+    "$B/ci-intel" hub worker --database-url "$PG" --nats-url "$NATS" --nats-prefix "benchkill$RUN" --batch 1000 --until-idle 2>&1 | tail -1
     "$B/hub-load" verify --database-url "$PG" --acked "$OUT/acked-nats.txt"
 }
 

@@ -141,25 +141,21 @@ fn ingest(
     acked: Option<std::path::PathBuf>,
     days: u64,
 ) {
-    // Bodies are built before the clock starts: the hub is measured, not this tool.
-    let batches = if records == 0 {
-        4_000
-    } else {
-        records.div_ceil(batch)
+    let make = move |b: u64| {
+        let mut body = String::new();
+        let mut ids = Vec::new();
+        for i in 0..batch {
+            let r = record(offset + b * batch + i, 40, days);
+            ids.push(r["run_id"].as_str().unwrap().to_owned());
+            body.push_str(&serde_json::to_string(&r).unwrap());
+            body.push('\n');
+        }
+        (body, ids)
     };
-    let bodies: Vec<(String, Vec<String>)> = (0..batches.min(2_000))
-        .map(|b| {
-            let mut body = String::new();
-            let mut ids = Vec::new();
-            for i in 0..batch {
-                let r = record(offset + b * batch + i, 40, days);
-                ids.push(r["run_id"].as_str().unwrap().to_owned());
-                body.push_str(&serde_json::to_string(&r).unwrap());
-                body.push('\n');
-            }
-            (body, ids)
-        })
-        .collect();
+    // Bounded runs build their bodies before the clock starts (the hub is measured, not this
+    // tool); unbounded runs (crash tests) build each one as they go, every record a new run.
+    let batches = records.div_ceil(batch);
+    let bodies: Vec<(String, Vec<String>)> = (0..batches).map(make).collect();
     let bodies = Arc::new(bodies);
     let next = Arc::new(AtomicU64::new(0));
     let done = Arc::new(AtomicU64::new(0));
@@ -195,8 +191,13 @@ fn ingest(
                     if stop.load(Ordering::Relaxed) || (records > 0 && b >= batches) {
                         return;
                     }
-                    let (body, ids) = &bodies[(b as usize) % bodies.len()];
-                    // Beyond the prepared bodies (unbounded runs), ids repeat: updates.
+                    let fresh;
+                    let (body, ids) = if records == 0 {
+                        fresh = make(b);
+                        (&fresh.0, &fresh.1)
+                    } else {
+                        (&bodies[b as usize].0, &bodies[b as usize].1)
+                    };
                     match agent
                         .post(&url)
                         .header("authorization", &token)

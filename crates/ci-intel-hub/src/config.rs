@@ -74,4 +74,16 @@ mod tests {
         assert!(e.starts_with("2:1:") && e.contains("record_days"), "{e}");
         assert!(HubConfig::parse("[[[").is_err());
     }
+
+    /// `docs/hub.md` shows the defaults; they must be the defaults.
+    #[test]
+    fn the_documented_defaults_are_the_defaults() {
+        let doc = include_str!("../../../docs/hub.md");
+        let block = doc
+            .split("```toml\n")
+            .nth(1)
+            .and_then(|rest| rest.split("```").next())
+            .unwrap();
+        assert_eq!(HubConfig::parse(block).unwrap(), HubConfig::default());
+    }
 }

@@ -155,6 +155,26 @@ impl PostgresStore {
         })
     }
 
+    /// Runs one store operation; when it fails, the connection is checked and dropped if it
+    /// is gone (`is_closed` only notices a dead socket on a later use), so the next operation
+    /// reconnects.
+    fn checked<T>(&self, op: impl FnOnce() -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let result = op();
+        if result.is_err() {
+            let mut guard = self
+                .client
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if guard
+                .as_mut()
+                .is_some_and(|c| c.is_valid(std::time::Duration::from_secs(2)).is_err())
+            {
+                *guard = None;
+            }
+        }
+        result
+    }
+
     /// The connection, reopened first if the last one was lost.
     fn client(&self) -> Result<Conn<'_>, StoreError> {
         let mut guard = self
@@ -178,181 +198,195 @@ fn decode(run_id: &str, v: serde_json::Value) -> Result<PipelineRun, StoreError>
 
 impl Store for PostgresStore {
     fn migrate(&self) -> Result<(), StoreError> {
-        let mut c = self.client()?;
-        let mut tx = c.transaction().map_err(backend)?;
-        // One migrator at a time across replicas.
-        tx.batch_execute("SELECT pg_advisory_xact_lock(7248213); CREATE TABLE IF NOT EXISTS ci_intel_migrations (n INT PRIMARY KEY)")
-            .map_err(backend)?;
-        let done: i64 = tx
-            .query_one("SELECT count(*) FROM ci_intel_migrations", &[])
-            .map_err(backend)?
-            .get(0);
-        for (i, m) in MIGRATIONS.iter().enumerate().skip(done as usize) {
-            tx.batch_execute(m).map_err(backend)?;
-            tx.execute(
-                "INSERT INTO ci_intel_migrations (n) VALUES ($1)",
-                &[&(i as i32 + 1)],
-            )
-            .map_err(backend)?;
-        }
-        tx.commit().map_err(backend)
+        self.checked(|| {
+            let mut c = self.client()?;
+            let mut tx = c.transaction().map_err(backend)?;
+            // One migrator at a time across replicas.
+            tx.batch_execute("SELECT pg_advisory_xact_lock(7248213); CREATE TABLE IF NOT EXISTS ci_intel_migrations (n INT PRIMARY KEY)")
+                .map_err(backend)?;
+            let done: i64 = tx
+                .query_one("SELECT count(*) FROM ci_intel_migrations", &[])
+                .map_err(backend)?
+                .get(0);
+            for (i, m) in MIGRATIONS.iter().enumerate().skip(done as usize) {
+                tx.batch_execute(m).map_err(backend)?;
+                tx.execute(
+                    "INSERT INTO ci_intel_migrations (n) VALUES ($1)",
+                    &[&(i as i32 + 1)],
+                )
+                .map_err(backend)?;
+            }
+            tx.commit().map_err(backend)
+        })
     }
 
     fn upsert_runs(&self, runs: &[PipelineRun]) -> Result<Vec<Upsert>, StoreError> {
-        // Set-based: a handful of statements per batch, not a round trip per run; a batch of
-        // 500 spends its time in PostgreSQL, not on the wire.
-        let mut c = self.client()?;
-        let mut tx = c.transaction().map_err(backend)?;
-        let mut out = vec![Upsert::Unchanged; runs.len()];
-        // The last record of a run id in the batch wins; earlier ones count as replaced by it.
-        let mut last: HashMap<&str, usize> = HashMap::new();
-        for (i, r) in runs.iter().enumerate() {
-            last.insert(r.run_id.as_str(), i);
-        }
-        // Rows are locked in run_id order (and rollups in key order), so concurrent batches
-        // from several workers wait for each other instead of deadlocking.
-        let mut ids: Vec<&str> = last.keys().copied().collect();
-        ids.sort_unstable();
-        let mut known: HashMap<String, PipelineRun> = HashMap::new();
-        for row in tx
-            .query(
-                "SELECT run_id, record FROM runs WHERE run_id = ANY($1) ORDER BY run_id FOR UPDATE",
-                &[&ids],
-            )
-            .map_err(backend)?
-        {
-            let id: String = row.get(0);
-            let run = decode(&id, row.get(1))?;
-            known.insert(id, run);
-        }
-        // Outcomes as if the records were applied one after another (a repeat within the
-        // batch is unchanged, a later different one an update); the rows get the final state.
-        let mut current: HashMap<&str, &PipelineRun> =
-            known.iter().map(|(k, v)| (k.as_str(), v)).collect();
-        for (i, run) in runs.iter().enumerate() {
-            out[i] = match current.get(run.run_id.as_str()) {
-                None => Upsert::Inserted,
-                Some(old) if *old == run => Upsert::Unchanged,
-                Some(_) => Upsert::Updated,
-            };
-            current.insert(run.run_id.as_str(), run);
-        }
-        let mut deltas = Deltas::default();
-        let mut fresh = Rows::default();
-        let mut changed = Rows::default();
-        for id in &ids {
-            let run = &runs[last[id]];
-            match known.get(*id) {
-                None => {
-                    fresh.push(run)?;
-                    deltas.replace(None, run);
-                }
-                Some(old) if old == run => {}
-                Some(old) => {
-                    changed.push(run)?;
-                    deltas.replace(Some(old), run);
+        self.checked(|| {
+            // Set-based: a handful of statements per batch, not a round trip per run; a batch of
+            // 500 spends its time in PostgreSQL, not on the wire.
+            let mut c = self.client()?;
+            let mut tx = c.transaction().map_err(backend)?;
+            let mut out = vec![Upsert::Unchanged; runs.len()];
+            // The last record of a run id in the batch wins; earlier ones count as replaced by it.
+            let mut last: HashMap<&str, usize> = HashMap::new();
+            for (i, r) in runs.iter().enumerate() {
+                last.insert(r.run_id.as_str(), i);
+            }
+            // Rows are locked in run_id order (and rollups in key order), so concurrent batches
+            // from several workers wait for each other instead of deadlocking.
+            let mut ids: Vec<&str> = last.keys().copied().collect();
+            ids.sort_unstable();
+            let mut known: HashMap<String, PipelineRun> = HashMap::new();
+            for row in tx
+                .query(
+                    "SELECT run_id, record FROM runs WHERE run_id = ANY($1) ORDER BY run_id FOR UPDATE",
+                    &[&ids],
+                )
+                .map_err(backend)?
+            {
+                let id: String = row.get(0);
+                let run = decode(&id, row.get(1))?;
+                known.insert(id, run);
+            }
+            // Outcomes as if the records were applied one after another (a repeat within the
+            // batch is unchanged, a later different one an update); the rows get the final state.
+            let mut current: HashMap<&str, &PipelineRun> =
+                known.iter().map(|(k, v)| (k.as_str(), v)).collect();
+            for (i, run) in runs.iter().enumerate() {
+                out[i] = match current.get(run.run_id.as_str()) {
+                    None => Upsert::Inserted,
+                    Some(old) if *old == run => Upsert::Unchanged,
+                    Some(_) => Upsert::Updated,
+                };
+                current.insert(run.run_id.as_str(), run);
+            }
+            let mut deltas = Deltas::default();
+            let mut fresh = Rows::default();
+            let mut changed = Rows::default();
+            for id in &ids {
+                let run = &runs[last[id]];
+                match known.get(*id) {
+                    None => {
+                        fresh.push(run)?;
+                        deltas.replace(None, run);
+                    }
+                    Some(old) if old == run => {}
+                    Some(old) => {
+                        changed.push(run)?;
+                        deltas.replace(Some(old), run);
+                    }
                 }
             }
-        }
-        if !fresh.ids.is_empty() {
-            let inserted = tx
-                .query(
-                    "INSERT INTO runs (run_id, repo, status, started_at, record)
-                     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[])
-                     ON CONFLICT (run_id) DO NOTHING RETURNING run_id",
-                    &fresh.params(),
+            if !fresh.ids.is_empty() {
+                let inserted = tx
+                    .query(
+                        "INSERT INTO runs (run_id, repo, status, started_at, record)
+                         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[])
+                         ON CONFLICT (run_id) DO NOTHING RETURNING run_id",
+                        &fresh.params(),
+                    )
+                    .map_err(backend)?;
+                if inserted.len() != fresh.ids.len() {
+                    // Another writer inserted some of these since the lock above: roll back, and
+                    // the caller's retry sees them as known rows.
+                    return Err(StoreError::Backend(
+                        "concurrent insert of the same runs; retry the batch".into(),
+                    ));
+                }
+            }
+            if !changed.ids.is_empty() {
+                tx.execute(
+                    "UPDATE runs SET repo = t.repo, status = t.status, started_at = t.started_at, record = t.record
+                     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[])
+                         AS t(run_id, repo, status, started_at, record)
+                     WHERE runs.run_id = t.run_id",
+                    &changed.params(),
                 )
                 .map_err(backend)?;
-            if inserted.len() != fresh.ids.len() {
-                // Another writer inserted some of these since the lock above: roll back, and
-                // the caller's retry sees them as known rows.
-                return Err(StoreError::Backend(
-                    "concurrent insert of the same runs; retry the batch".into(),
-                ));
             }
-        }
-        if !changed.ids.is_empty() {
-            tx.execute(
-                "UPDATE runs SET repo = t.repo, status = t.status, started_at = t.started_at, record = t.record
-                 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[])
-                     AS t(run_id, repo, status, started_at, record)
-                 WHERE runs.run_id = t.run_id",
-                &changed.params(),
-            )
-            .map_err(backend)?;
-        }
-        for run in fresh.runs.iter().chain(&changed.runs) {
-            if let Some(d) = Deployment::from_run(run) {
-                put_deployment(&mut tx, &d)?;
+            for run in fresh.runs.iter().chain(&changed.runs) {
+                if let Some(d) = Deployment::from_run(run) {
+                    put_deployment(&mut tx, &d)?;
+                }
             }
-        }
-        merge_rollups(&mut tx, deltas)?;
-        tx.commit().map_err(backend)?;
-        Ok(out)
+            merge_rollups(&mut tx, deltas)?;
+            tx.commit().map_err(backend)?;
+            Ok(out)
+        })
     }
 
     fn get_run(&self, run_id: &str) -> Result<Option<PipelineRun>, StoreError> {
-        let row = self
-            .client()?
-            .query_opt("SELECT record FROM runs WHERE run_id = $1", &[&run_id])
-            .map_err(backend)?;
-        row.map(|r| decode(run_id, r.get(0))).transpose()
+        self.checked(|| {
+            let row = self
+                .client()?
+                .query_opt("SELECT record FROM runs WHERE run_id = $1", &[&run_id])
+                .map_err(backend)?;
+            row.map(|r| decode(run_id, r.get(0))).transpose()
+        })
     }
 
     fn list_runs(&self, q: &RunQuery) -> Result<Vec<PipelineRun>, StoreError> {
-        let (sql, values) = q.select_sql('$')?;
-        let limit = q.effective_limit();
-        let mut bind: Vec<&(dyn postgres::types::ToSql + Sync)> = values
-            .iter()
-            .map(|v| v as &(dyn postgres::types::ToSql + Sync))
-            .collect();
-        bind.push(&limit);
-        let rows = self.client()?.query(&sql, &bind).map_err(backend)?;
-        rows.into_iter()
-            .map(|r| decode(&r.get::<_, String>(0), r.get(1)))
-            .collect()
+        self.checked(|| {
+            let (sql, values) = q.select_sql('$')?;
+            let limit = q.effective_limit();
+            let mut bind: Vec<&(dyn postgres::types::ToSql + Sync)> = values
+                .iter()
+                .map(|v| v as &(dyn postgres::types::ToSql + Sync))
+                .collect();
+            bind.push(&limit);
+            let rows = self.client()?.query(&sql, &bind).map_err(backend)?;
+            rows.into_iter()
+                .map(|r| decode(&r.get::<_, String>(0), r.get(1)))
+                .collect()
+        })
     }
 
     fn repos(&self) -> Result<Vec<String>, StoreError> {
-        // A recursive skip scan over the (repo, started_at) index: one probe per repository.
-        let rows = self
-            .client()?
-            .query(
-                "WITH RECURSIVE r(repo) AS (
-                    SELECT MIN(repo) FROM runs
-                    UNION ALL
-                    SELECT (SELECT MIN(repo) FROM runs WHERE repo > r.repo) FROM r WHERE r.repo IS NOT NULL
-                 ) SELECT repo FROM r WHERE repo IS NOT NULL",
-                &[],
-            )
-            .map_err(backend)?;
-        Ok(rows.into_iter().map(|r| r.get(0)).collect())
+        self.checked(|| {
+            // A recursive skip scan over the (repo, started_at) index: one probe per repository.
+            let rows = self
+                .client()?
+                .query(
+                    "WITH RECURSIVE r(repo) AS (
+                        SELECT MIN(repo) FROM runs
+                        UNION ALL
+                        SELECT (SELECT MIN(repo) FROM runs WHERE repo > r.repo) FROM r WHERE r.repo IS NOT NULL
+                     ) SELECT repo FROM r WHERE repo IS NOT NULL",
+                    &[],
+                )
+                .map_err(backend)?;
+            Ok(rows.into_iter().map(|r| r.get(0)).collect())
+        })
     }
 
     fn rollups(&self, w: &DayWindow) -> Result<Vec<(String, String, DayRollup)>, StoreError> {
-        let rows = self
-            .client()?
-            .query(
-                "SELECT repo, day, data FROM rollups
-                 WHERE ($1::text IS NULL OR repo = $1) AND day >= $2 AND day < $3 ORDER BY repo, day",
-                &[&w.repo, &w.since, &w.until],
-            )
-            .map_err(backend)?;
-        rows.into_iter()
-            .map(|r| {
-                let (repo, day): (String, String) = (r.get(0), r.get(1));
-                let rollup = serde_json::from_value(r.get(2))
-                    .map_err(|e| corrupt(&format!("rollup {repo} {day}"), e))?;
-                Ok((repo, day, rollup))
-            })
-            .collect()
+        self.checked(|| {
+            let rows = self
+                .client()?
+                .query(
+                    "SELECT repo, day, data FROM rollups
+                     WHERE ($1::text IS NULL OR repo = $1) AND day >= $2 AND day < $3 ORDER BY repo, day",
+                    &[&w.repo, &w.since, &w.until],
+                )
+                .map_err(backend)?;
+            rows.into_iter()
+                .map(|r| {
+                    let (repo, day): (String, String) = (r.get(0), r.get(1));
+                    let rollup = serde_json::from_value(r.get(2))
+                        .map_err(|e| corrupt(&format!("rollup {repo} {day}"), e))?;
+                    Ok((repo, day, rollup))
+                })
+                .collect()
+        })
     }
 
     fn upsert_deployment(&self, d: &Deployment) -> Result<(), StoreError> {
-        let mut c = self.client()?;
-        let mut tx = c.transaction().map_err(backend)?;
-        put_deployment(&mut tx, d)?;
-        tx.commit().map_err(backend)
+        self.checked(|| {
+            let mut c = self.client()?;
+            let mut tx = c.transaction().map_err(backend)?;
+            put_deployment(&mut tx, d)?;
+            tx.commit().map_err(backend)
+        })
     }
 
     fn deployments(
@@ -361,45 +395,49 @@ impl Store for PostgresStore {
         since: &str,
         until: &str,
     ) -> Result<Vec<Deployment>, StoreError> {
-        let (since, until) = (canonical_time(since)?, canonical_time(until)?);
-        let rows = self
-            .client()?
-            .query(
-                "SELECT repo, id, environment, commit_sha, deployed_at, failed, source FROM deployments
-                 WHERE ($1::text IS NULL OR repo = $1) AND deployed_at >= $2 AND deployed_at < $3
-                 ORDER BY deployed_at, repo, id",
-                &[&repo, &since, &until],
-            )
-            .map_err(backend)?;
-        Ok(rows
-            .into_iter()
-            .map(|r| Deployment {
-                repo: r.get(0),
-                id: r.get(1),
-                environment: r.get(2),
-                commit_sha: r.get(3),
-                deployed_at: r.get(4),
-                failed: r.get(5),
-                source: r.get(6),
-            })
-            .collect())
+        self.checked(|| {
+            let (since, until) = (canonical_time(since)?, canonical_time(until)?);
+            let rows = self
+                .client()?
+                .query(
+                    "SELECT repo, id, environment, commit_sha, deployed_at, failed, source FROM deployments
+                     WHERE ($1::text IS NULL OR repo = $1) AND deployed_at >= $2 AND deployed_at < $3
+                     ORDER BY deployed_at, repo, id",
+                    &[&repo, &since, &until],
+                )
+                .map_err(backend)?;
+            Ok(rows
+                .into_iter()
+                .map(|r| Deployment {
+                    repo: r.get(0),
+                    id: r.get(1),
+                    environment: r.get(2),
+                    commit_sha: r.get(3),
+                    deployed_at: r.get(4),
+                    failed: r.get(5),
+                    source: r.get(6),
+                })
+                .collect())
+        })
     }
 
     fn record_commits(&self, commits: &[Commit]) -> Result<(), StoreError> {
-        let mut c = self.client()?;
-        let mut tx = c.transaction().map_err(backend)?;
-        let stmt = tx
-            .prepare(
-                "INSERT INTO commits (repo, sha, committed_at) VALUES ($1, $2, $3)
-                 ON CONFLICT (repo, sha) DO UPDATE SET committed_at = LEAST(commits.committed_at, EXCLUDED.committed_at)",
-            )
-            .map_err(backend)?;
-        for commit in commits {
-            let at = canonical_time(&commit.committed_at)?;
-            tx.execute(&stmt, &[&commit.repo, &commit.sha, &at])
+        self.checked(|| {
+            let mut c = self.client()?;
+            let mut tx = c.transaction().map_err(backend)?;
+            let stmt = tx
+                .prepare(
+                    "INSERT INTO commits (repo, sha, committed_at) VALUES ($1, $2, $3)
+                     ON CONFLICT (repo, sha) DO UPDATE SET committed_at = LEAST(commits.committed_at, EXCLUDED.committed_at)",
+                )
                 .map_err(backend)?;
-        }
-        tx.commit().map_err(backend)
+            for commit in commits {
+                let at = canonical_time(&commit.committed_at)?;
+                tx.execute(&stmt, &[&commit.repo, &commit.sha, &at])
+                    .map_err(backend)?;
+            }
+            tx.commit().map_err(backend)
+        })
     }
 
     fn commit_times(
@@ -407,135 +445,152 @@ impl Store for PostgresStore {
         repo: &str,
         shas: &[String],
     ) -> Result<HashMap<String, String>, StoreError> {
-        let rows = self
-            .client()?
-            .query(
-                "SELECT sha, committed_at FROM commits WHERE repo = $1 AND sha = ANY($2)",
-                &[&repo, &shas],
-            )
-            .map_err(backend)?;
-        Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
+        self.checked(|| {
+            let rows = self
+                .client()?
+                .query(
+                    "SELECT sha, committed_at FROM commits WHERE repo = $1 AND sha = ANY($2)",
+                    &[&repo, &shas],
+                )
+                .map_err(backend)?;
+            Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
+        })
     }
 
     fn put_test_reports(&self, reports: &[TestReport]) -> Result<(), StoreError> {
-        let mut c = self.client()?;
-        let mut tx = c.transaction().map_err(backend)?;
-        let stmt = tx
-            .prepare(
-                "INSERT INTO test_reports (run_id, repo, commit_sha, started_at, total, tests)
-                 VALUES ($1, $2, $3, $4, $5, $6)
-                 ON CONFLICT (run_id) DO UPDATE SET repo = EXCLUDED.repo, commit_sha = EXCLUDED.commit_sha,
-                     started_at = EXCLUDED.started_at, total = EXCLUDED.total, tests = EXCLUDED.tests",
-            )
-            .map_err(backend)?;
-        for t in reports {
-            let tests = serde_json::to_value(&t.tests).map_err(backend)?;
-            let started = canonical_time(&t.started_at)?;
-            let total = i64::try_from(t.total).unwrap_or(i64::MAX);
-            tx.execute(
-                &stmt,
-                &[&t.run_id, &t.repo, &t.commit_sha, &started, &total, &tests],
-            )
-            .map_err(backend)?;
-        }
-        tx.commit().map_err(backend)
+        self.checked(|| {
+            let mut c = self.client()?;
+            let mut tx = c.transaction().map_err(backend)?;
+            let stmt = tx
+                .prepare(
+                    "INSERT INTO test_reports (run_id, repo, commit_sha, started_at, total, tests)
+                     VALUES ($1, $2, $3, $4, $5, $6)
+                     ON CONFLICT (run_id) DO UPDATE SET repo = EXCLUDED.repo, commit_sha = EXCLUDED.commit_sha,
+                         started_at = EXCLUDED.started_at, total = EXCLUDED.total, tests = EXCLUDED.tests",
+                )
+                .map_err(backend)?;
+            for t in reports {
+                let tests = serde_json::to_value(&t.tests).map_err(backend)?;
+                let started = canonical_time(&t.started_at)?;
+                let total = i64::try_from(t.total).unwrap_or(i64::MAX);
+                tx.execute(
+                    &stmt,
+                    &[&t.run_id, &t.repo, &t.commit_sha, &started, &total, &tests],
+                )
+                .map_err(backend)?;
+            }
+            tx.commit().map_err(backend)
+        })
     }
 
     fn test_reports(&self, repo: &str, since: &str) -> Result<Vec<TestReport>, StoreError> {
-        let since = canonical_time(since)?;
-        let rows = self
-            .client()?
-            .query(
-                "SELECT run_id, commit_sha, started_at, total, tests FROM test_reports
-                 WHERE repo = $1 AND started_at >= $2 ORDER BY started_at, run_id",
-                &[&repo, &since],
-            )
-            .map_err(backend)?;
-        rows.into_iter()
-            .map(|r| {
-                let run_id: String = r.get(0);
-                let tests = serde_json::from_value(r.get(4)).map_err(|e| corrupt(&run_id, e))?;
-                Ok(TestReport {
-                    run_id,
-                    repo: repo.to_owned(),
-                    commit_sha: r.get(1),
-                    started_at: r.get(2),
-                    total: u64::try_from(r.get::<_, i64>(3)).unwrap_or(0),
-                    tests,
+        self.checked(|| {
+            let since = canonical_time(since)?;
+            let rows = self
+                .client()?
+                .query(
+                    "SELECT run_id, commit_sha, started_at, total, tests FROM test_reports
+                     WHERE repo = $1 AND started_at >= $2 ORDER BY started_at, run_id",
+                    &[&repo, &since],
+                )
+                .map_err(backend)?;
+            rows.into_iter()
+                .map(|r| {
+                    let run_id: String = r.get(0);
+                    let tests =
+                        serde_json::from_value(r.get(4)).map_err(|e| corrupt(&run_id, e))?;
+                    Ok(TestReport {
+                        run_id,
+                        repo: repo.to_owned(),
+                        commit_sha: r.get(1),
+                        started_at: r.get(2),
+                        total: u64::try_from(r.get::<_, i64>(3)).unwrap_or(0),
+                        tests,
+                    })
                 })
-            })
-            .collect()
+                .collect()
+        })
     }
 
     fn create_token(&self, t: &TokenRecord) -> Result<(), StoreError> {
-        self.client()?
-            .execute(
-                "INSERT INTO tokens (id, secret_sha256, repo_pattern, scope, created_at) VALUES ($1, $2, $3, $4, $5)",
-                &[&t.id, &t.secret_sha256, &t.repo_pattern, &t.scope.as_str(), &t.created_at],
-            )
-            .map_err(backend)?;
-        Ok(())
+        self.checked(|| {
+            self.client()?
+                .execute(
+                    "INSERT INTO tokens (id, secret_sha256, repo_pattern, scope, created_at) VALUES ($1, $2, $3, $4, $5)",
+                    &[&t.id, &t.secret_sha256, &t.repo_pattern, &t.scope.as_str(), &t.created_at],
+                )
+                .map_err(backend)?;
+            Ok(())
+        })
     }
 
     fn token(&self, id: &str) -> Result<Option<TokenRecord>, StoreError> {
-        let row = self
-            .client()?
-            .query_opt(
-                "SELECT secret_sha256, repo_pattern, scope, created_at FROM tokens WHERE id = $1",
-                &[&id],
-            )
-            .map_err(backend)?;
-        row.map(|r| {
-            let scope: String = r.get(2);
-            Ok(TokenRecord {
-                id: id.to_owned(),
-                secret_sha256: r.get(0),
-                repo_pattern: r.get(1),
-                scope: Scope::parse(&scope)
-                    .ok_or_else(|| corrupt(&format!("token {id}"), scope))?,
-                created_at: r.get(3),
+        self.checked(|| {
+            let row = self
+                .client()?
+                .query_opt(
+                    "SELECT secret_sha256, repo_pattern, scope, created_at FROM tokens WHERE id = $1",
+                    &[&id],
+                )
+                .map_err(backend)?;
+            row.map(|r| {
+                let scope: String = r.get(2);
+                Ok(TokenRecord {
+                    id: id.to_owned(),
+                    secret_sha256: r.get(0),
+                    repo_pattern: r.get(1),
+                    scope: Scope::parse(&scope)
+                        .ok_or_else(|| corrupt(&format!("token {id}"), scope))?,
+                    created_at: r.get(3),
+                })
             })
+            .transpose()
         })
-        .transpose()
     }
 
     fn forget_delivery(&self, delivery_id: &str) -> Result<(), StoreError> {
-        self.client()?
-            .execute("DELETE FROM deliveries WHERE id = $1", &[&delivery_id])
-            .map_err(backend)?;
-        Ok(())
+        self.checked(|| {
+            self.client()?
+                .execute("DELETE FROM deliveries WHERE id = $1", &[&delivery_id])
+                .map_err(backend)?;
+            Ok(())
+        })
     }
 
     fn purge(&self, r: &Retention, now: &str) -> Result<Purged, StoreError> {
-        let c = Cutoffs::new(r, now)?;
-        let mut client = self.client()?;
-        let mut tx = client.transaction().map_err(backend)?;
-        let mut del = |sql: &str, cutoff: &str| {
-            tx.execute(sql, &[&cutoff])
-                .map(|n| n as usize)
-                .map_err(backend)
-        };
-        let purged = Purged {
-            runs: del("DELETE FROM runs WHERE started_at < $1", &c.records)?,
-            deployments: del("DELETE FROM deployments WHERE deployed_at < $1", &c.records)?,
-            test_reports: del("DELETE FROM test_reports WHERE started_at < $1", &c.raw)?,
-            deliveries: del("DELETE FROM deliveries WHERE received_at < $1", &c.raw)?,
-            rollups: del("DELETE FROM rollups WHERE day < $1", &c.aggregates_day)?,
-        };
-        del("DELETE FROM commits WHERE committed_at < $1", &c.records)?;
-        tx.commit().map_err(backend)?;
-        Ok(purged)
+        self.checked(|| {
+            let c = Cutoffs::new(r, now)?;
+            let mut client = self.client()?;
+            let mut tx = client.transaction().map_err(backend)?;
+            let mut del = |sql: &str, cutoff: &str| {
+                tx.execute(sql, &[&cutoff])
+                    .map(|n| n as usize)
+                    .map_err(backend)
+            };
+            let purged = Purged {
+                runs: del("DELETE FROM runs WHERE started_at < $1", &c.records)?,
+                deployments: del("DELETE FROM deployments WHERE deployed_at < $1", &c.records)?,
+                test_reports: del("DELETE FROM test_reports WHERE started_at < $1", &c.raw)?,
+                deliveries: del("DELETE FROM deliveries WHERE received_at < $1", &c.raw)?,
+                rollups: del("DELETE FROM rollups WHERE day < $1", &c.aggregates_day)?,
+            };
+            del("DELETE FROM commits WHERE committed_at < $1", &c.records)?;
+            tx.commit().map_err(backend)?;
+            Ok(purged)
+        })
     }
 
     fn record_delivery(&self, delivery_id: &str, received_at: &str) -> Result<bool, StoreError> {
-        let n = self
-            .client()?
-            .execute(
-                "INSERT INTO deliveries (id, received_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                &[&delivery_id, &canonical_time(received_at)?],
-            )
-            .map_err(backend)?;
-        Ok(n == 1)
+        self.checked(|| {
+            let n = self
+                .client()?
+                .execute(
+                    "INSERT INTO deliveries (id, received_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                    &[&delivery_id, &canonical_time(received_at)?],
+                )
+                .map_err(backend)?;
+            Ok(n == 1)
+        })
     }
 }
 

@@ -28,3 +28,49 @@ fn postgres_passes_the_store_contract() {
     c.batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
         .unwrap();
 }
+
+/// A lost connection (PostgreSQL restarted, or an administrator killed the session) costs at
+/// most the request that found it lost: the next one reconnects.
+#[test]
+fn the_store_reconnects_after_its_connection_is_killed() {
+    let app = format!("ci_intel_reconnect_{}", std::process::id());
+    let url = format!("{URL}?application_name={app}");
+    let schema = format!("ci_intel_reconnect_{}", std::process::id());
+    let store = match PostgresStore::connect(&url, Some(&schema)) {
+        Ok(s) => s,
+        Err(e) => {
+            assert!(
+                std::env::var("CI_INTEL_REQUIRE_SERVICES").as_deref() != Ok("1"),
+                "CI_INTEL_REQUIRE_SERVICES=1 but PostgreSQL is not reachable: {e}"
+            );
+            eprintln!("SKIPPED: PostgreSQL not reachable at {URL}: {e}");
+            return;
+        }
+    };
+    use ci_intel_store::Store as _;
+    store.migrate().unwrap();
+    let run = contract::run(
+        "reconnect-1",
+        "org/app",
+        "2026-11-05T09:00:00Z",
+        ci_intel_core::pipeline_run::RunStatus::Success,
+    );
+    store.upsert_runs(std::slice::from_ref(&run)).unwrap();
+
+    let mut admin = postgres::Client::connect(URL, postgres::NoTls).unwrap();
+    let killed = admin
+        .execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+            &[&app],
+        )
+        .unwrap();
+    assert_eq!(killed, 1);
+    // The first call may find the connection dead; then the store reconnects, within the
+    // same call or the next.
+    let first = store.get_run("reconnect-1");
+    let again = store.get_run("reconnect-1").unwrap();
+    assert_eq!(again.as_ref(), Some(&run), "after {first:?}");
+    admin
+        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+        .unwrap();
+}
