@@ -130,15 +130,7 @@ fn run_uuid(name: &str) -> String {
     .to_string()
 }
 
-fn at(t: OffsetDateTime) -> String {
-    format!(
-        "{}T{:02}:{:02}:{:02}Z",
-        ymd(t.date()),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
-}
+use ci_intel_store::rollup::format_time as at;
 
 /// The synthetic history of `days` days ending with `last_day`.
 /// Runs that would start after `now` are left out; test reports are kept for the last 30 days

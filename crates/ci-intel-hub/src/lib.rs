@@ -55,16 +55,7 @@ pub fn default_database_url() -> String {
 
 /// Now, as the canonical RFC 3339 UTC text the store keeps.
 pub fn now_rfc3339() -> String {
-    let t = time::OffsetDateTime::now_utc();
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    ci_intel_store::rollup::format_time(time::OffsetDateTime::now_utc())
 }
 
 pub use ci_intel_store::{Retention, Scope, Store};

@@ -554,17 +554,35 @@ impl ChartParams {
     }
 }
 
+/// A chart's JSON: read access to the repository asked for, the window, then `f` on the store
+/// (off the async threads).
+async fn chart_json<T: serde::Serialize + Send + 'static>(
+    hub: &Arc<Hub>,
+    headers: &HeaderMap,
+    q: &ChartParams,
+    repo_required: bool,
+    f: impl FnOnce(&dyn Store, &Window) -> Result<T, StoreError> + Send + 'static,
+) -> ApiResult<Response> {
+    if repo_required && q.repo.as_deref().is_none_or(str::is_empty) {
+        return Err(ApiError::bad_request("`repo=OWNER/NAME` is required"));
+    }
+    may_read(hub, headers, q.repo.as_deref()).await?;
+    let w = q.window()?;
+    let v = hub.with_store(move |s| f(s, &w)).await?;
+    Ok(axum::Json(v).into_response())
+}
+
+/// The repository of a window whose repository is required.
+fn repo_of(w: &Window) -> &str {
+    w.repo.as_deref().unwrap_or_default()
+}
+
 async fn api_overview(
     State(hub): State<Arc<Hub>>,
     headers: HeaderMap,
     Query(q): Query<ChartParams>,
 ) -> ApiResult<Response> {
-    may_read(&hub, &headers, q.repo.as_deref()).await?;
-    let w = q.window()?;
-    let v = hub
-        .with_store(move |s| analytics::runs::health(s, &w))
-        .await?;
-    Ok(axum::Json(v).into_response())
+    chart_json(&hub, &headers, &q, false, analytics::runs::health).await
 }
 
 async fn api_dora(
@@ -572,21 +590,12 @@ async fn api_dora(
     headers: HeaderMap,
     Query(q): Query<ChartParams>,
 ) -> ApiResult<Response> {
-    may_read(&hub, &headers, q.repo.as_deref()).await?;
-    let w = q.window()?;
     let env = q.environment.clone().unwrap_or_else(|| "prod".into());
     let bands = hub.options.dora_bands.clone();
-    let v = hub
-        .with_store(move |s| analytics::dora::dora(s, &w, &env, &bands))
-        .await?;
-    Ok(axum::Json(v).into_response())
-}
-
-fn required_repo(q: &ChartParams) -> ApiResult<String> {
-    q.repo
-        .clone()
-        .filter(|r| !r.is_empty())
-        .ok_or_else(|| ApiError::bad_request("`repo=OWNER/NAME` is required"))
+    chart_json(&hub, &headers, &q, false, move |s, w| {
+        analytics::dora::dora(s, w, &env, &bands)
+    })
+    .await
 }
 
 async fn api_flaky(
@@ -594,14 +603,11 @@ async fn api_flaky(
     headers: HeaderMap,
     Query(q): Query<ChartParams>,
 ) -> ApiResult<Response> {
-    let repo = required_repo(&q)?;
-    may_read(&hub, &headers, Some(&repo)).await?;
-    let w = q.window()?;
     let after = hub.options.quarantine_after;
-    let v = hub
-        .with_store(move |s| analytics::flaky::flaky(s, &repo, &w, after))
-        .await?;
-    Ok(axum::Json(v).into_response())
+    chart_json(&hub, &headers, &q, true, move |s, w| {
+        analytics::flaky::flaky(s, repo_of(w), w, after)
+    })
+    .await
 }
 
 async fn api_timings(
@@ -609,13 +615,10 @@ async fn api_timings(
     headers: HeaderMap,
     Query(q): Query<ChartParams>,
 ) -> ApiResult<Response> {
-    let repo = required_repo(&q)?;
-    may_read(&hub, &headers, Some(&repo)).await?;
-    let w = q.window()?;
-    let v = hub
-        .with_store(move |s| analytics::flaky::timings(s, &repo, &w))
-        .await?;
-    Ok(axum::Json(v).into_response())
+    chart_json(&hub, &headers, &q, true, |s, w| {
+        analytics::flaky::timings(s, repo_of(w), w)
+    })
+    .await
 }
 
 async fn api_resilience(
@@ -623,12 +626,7 @@ async fn api_resilience(
     headers: HeaderMap,
     Query(q): Query<ChartParams>,
 ) -> ApiResult<Response> {
-    may_read(&hub, &headers, q.repo.as_deref()).await?;
-    let w = q.window()?;
-    let v = hub
-        .with_store(move |s| analytics::trends::resilience(s, &w))
-        .await?;
-    Ok(axum::Json(v).into_response())
+    chart_json(&hub, &headers, &q, false, analytics::trends::resilience).await
 }
 
 async fn api_cost(
@@ -636,12 +634,7 @@ async fn api_cost(
     headers: HeaderMap,
     Query(q): Query<ChartParams>,
 ) -> ApiResult<Response> {
-    may_read(&hub, &headers, q.repo.as_deref()).await?;
-    let w = q.window()?;
-    let v = hub
-        .with_store(move |s| analytics::trends::costs(s, &w))
-        .await?;
-    Ok(axum::Json(v).into_response())
+    chart_json(&hub, &headers, &q, false, analytics::trends::costs).await
 }
 
 /// `POST /webhooks/github`.

@@ -207,17 +207,7 @@ impl Cutoffs {
         let now = rollup::parse_time(&canonical_time(now)?)
             .ok_or_else(|| StoreError::Backend(format!("`{now}` is not a time")))?;
         let back = |days: u32| now - time::Duration::days(i64::from(days));
-        let fmt = |t: time::OffsetDateTime| {
-            format!(
-                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-                t.year(),
-                u8::from(t.month()),
-                t.day(),
-                t.hour(),
-                t.minute(),
-                t.second()
-            )
-        };
+        let fmt = rollup::format_time;
         Ok(Cutoffs {
             raw: fmt(back(r.raw_days)),
             records: fmt(back(r.records_days)),

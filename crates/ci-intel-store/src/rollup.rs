@@ -217,6 +217,21 @@ pub fn parse_time(t: &str) -> Option<time::OffsetDateTime> {
     time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
 }
 
+/// The canonical text the stores keep for a time: UTC, whole seconds, `YYYY-MM-DDTHH:MM:SSZ`
+/// (so text order is time order).
+pub fn format_time(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
 /// The UTC day (`YYYY-MM-DD`) a run is counted on: the day it started.
 pub fn day_of(run: &PipelineRun) -> Option<String> {
     let t = parse_time(&run.started_at)?.to_offset(time::UtcOffset::UTC);

@@ -8,9 +8,10 @@
 
 mod common;
 
-use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
+
+use common::hub::Hub;
 
 fn chromium() -> Option<PathBuf> {
     [
@@ -21,15 +22,6 @@ fn chromium() -> Option<PathBuf> {
     .into_iter()
     .map(PathBuf::from)
     .find(|p| p.exists())
-}
-
-struct Hub(Child);
-
-impl Drop for Hub {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 /// Runs headless Chromium on `url` with `what` (`--dump-dom` or `--screenshot=…`).
@@ -89,32 +81,8 @@ fn the_dashboards_render_their_charts_in_headless_chromium() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let db = format!("sqlite://{}", d.join("demo.sqlite3").display());
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("ci-intel"))
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", d)
-        .args([
-            "hub",
-            "--demo",
-            "--listen",
-            "127.0.0.1:0",
-            "--database-url",
-            &db,
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let _hub = Hub(child);
-    let base = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap()
-        .to_owned();
+    let hub = Hub::start(d, &db, &["--demo"]);
+    let base = hub.url.clone();
 
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hub-screenshots");
     std::fs::create_dir_all(&shots).unwrap();
