@@ -9,19 +9,27 @@ use ci_intel_store_postgres::PostgresStore;
 
 const URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
-#[test]
-fn postgres_passes_the_store_contract() {
-    let schema = format!("ci_intel_contract_{}", std::process::id());
-    let store = match PostgresStore::connect(URL, Some(&schema)) {
-        Ok(s) => s,
+/// The store in a schema of its own; `None` (the test skips) without PostgreSQL, unless
+/// `CI_INTEL_REQUIRE_SERVICES=1`.
+fn connect(url: &str, schema: &str) -> Option<PostgresStore> {
+    match PostgresStore::connect(url, Some(schema)) {
+        Ok(s) => Some(s),
         Err(e) => {
             assert!(
                 std::env::var("CI_INTEL_REQUIRE_SERVICES").as_deref() != Ok("1"),
                 "CI_INTEL_REQUIRE_SERVICES=1 but PostgreSQL is not reachable: {e}"
             );
             eprintln!("SKIPPED: PostgreSQL not reachable at {URL}: {e}");
-            return;
+            None
         }
+    }
+}
+
+#[test]
+fn postgres_passes_the_store_contract() {
+    let schema = format!("ci_intel_contract_{}", std::process::id());
+    let Some(store) = connect(URL, &schema) else {
+        return;
     };
     contract::run_all(&store);
     let mut c = postgres::Client::connect(URL, postgres::NoTls).unwrap();
@@ -36,16 +44,8 @@ fn the_store_reconnects_after_its_connection_is_killed() {
     let app = format!("ci_intel_reconnect_{}", std::process::id());
     let url = format!("{URL}?application_name={app}");
     let schema = format!("ci_intel_reconnect_{}", std::process::id());
-    let store = match PostgresStore::connect(&url, Some(&schema)) {
-        Ok(s) => s,
-        Err(e) => {
-            assert!(
-                std::env::var("CI_INTEL_REQUIRE_SERVICES").as_deref() != Ok("1"),
-                "CI_INTEL_REQUIRE_SERVICES=1 but PostgreSQL is not reachable: {e}"
-            );
-            eprintln!("SKIPPED: PostgreSQL not reachable at {URL}: {e}");
-            return;
-        }
+    let Some(store) = connect(&url, &schema) else {
+        return;
     };
     use ci_intel_store::Store as _;
     store.migrate().unwrap();
