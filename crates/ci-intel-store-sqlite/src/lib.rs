@@ -68,8 +68,27 @@ const MIGRATIONS: &[&str] = &[
     );",
 ];
 
+/// One writer connection, and a few read-only ones: in WAL mode readers see the last commit
+/// without waiting for the writer, so dashboards stay fast during a sustained ingest.
 pub struct SqliteStore {
     conn: Mutex<Connection>,
+    readers: Vec<Mutex<Connection>>,
+    next_reader: std::sync::atomic::AtomicUsize,
+}
+
+/// How many read-only connections a store keeps.
+const READERS: usize = 4;
+
+/// Settings every connection gets.
+fn tune(conn: &Connection) -> Result<(), StoreError> {
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(backend)?;
+    // The default 2 MB page cache makes every index probe of a large store a `pread` copy; a
+    // 64 MB cache and a memory map keep the hot indexes in memory.
+    conn.pragma_update(None, "cache_size", -65_536)
+        .map_err(backend)?;
+    conn.pragma_update(None, "mmap_size", 1_i64 << 30)
+        .map_err(backend)
 }
 
 fn backend(e: impl std::fmt::Display) -> StoreError {
@@ -92,17 +111,40 @@ impl SqliteStore {
         // Acknowledged means on disk: a crash right after an ingest loses nothing.
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(backend)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(backend)?;
-        // The default 2 MB page cache makes every index probe of a large store a `pread`
-        // copy; a 64 MB cache and a memory map keep the hot indexes in memory.
-        conn.pragma_update(None, "cache_size", -65_536)
-            .map_err(backend)?;
-        conn.pragma_update(None, "mmap_size", 1_i64 << 30)
-            .map_err(backend)?;
+        tune(&conn)?;
+        let readers = (0..READERS)
+            .map(|_| {
+                let r = Connection::open_with_flags(
+                    path,
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                        | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )
+                .map_err(|e| StoreError::Backend(format!("{}: {e}", path.display())))?;
+                tune(&r)?;
+                Ok(Mutex::new(r))
+            })
+            .collect::<Result<_, StoreError>>()?;
         Ok(Self {
             conn: Mutex::new(conn),
+            readers,
+            next_reader: std::sync::atomic::AtomicUsize::new(0),
         })
+    }
+
+    /// A free read-only connection (or, when all are busy, the next in turn).
+    fn reader(&self) -> std::sync::MutexGuard<'_, Connection> {
+        for r in &self.readers {
+            if let Ok(guard) = r.try_lock() {
+                return guard;
+            }
+        }
+        let i = self
+            .next_reader
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            % self.readers.len();
+        self.readers[i]
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -254,7 +296,7 @@ impl Store for SqliteStore {
 
     fn get_run(&self, run_id: &str) -> Result<Option<PipelineRun>, StoreError> {
         let text: Option<String> = self
-            .conn()
+            .reader()
             .query_row(
                 "SELECT record FROM runs WHERE run_id = ?1",
                 params![run_id],
@@ -271,7 +313,7 @@ impl Store for SqliteStore {
             values.iter().map(|v| v as &dyn rusqlite::ToSql).collect();
         let limit = q.effective_limit();
         bind.push(&limit);
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
         let rows = stmt
             .query_map(bind.as_slice(), |r| {
@@ -287,7 +329,7 @@ impl Store for SqliteStore {
     }
 
     fn repos(&self) -> Result<Vec<String>, StoreError> {
-        let conn = self.conn();
+        let conn = self.reader();
         // Skip-scan the (repo, started_at) index: one probe per repository, not one per run.
         let mut stmt = conn
             .prepare_cached(
@@ -303,7 +345,7 @@ impl Store for SqliteStore {
     }
 
     fn rollups(&self, w: &DayWindow) -> Result<Vec<(String, String, DayRollup)>, StoreError> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn
             .prepare_cached(
                 "SELECT repo, day, data FROM rollups
@@ -340,7 +382,7 @@ impl Store for SqliteStore {
         until: &str,
     ) -> Result<Vec<Deployment>, StoreError> {
         let (since, until) = (canonical_time(since)?, canonical_time(until)?);
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn
             .prepare_cached(
                 "SELECT repo, id, environment, commit_sha, deployed_at, failed, source FROM deployments
@@ -387,7 +429,7 @@ impl Store for SqliteStore {
         repo: &str,
         shas: &[String],
     ) -> Result<HashMap<String, String>, StoreError> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn
             .prepare_cached("SELECT committed_at FROM commits WHERE repo = ?1 AND sha = ?2")
             .map_err(backend)?;
@@ -431,7 +473,7 @@ impl Store for SqliteStore {
 
     fn test_reports(&self, repo: &str, since: &str) -> Result<Vec<TestReport>, StoreError> {
         let since = canonical_time(since)?;
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn
             .prepare_cached(
                 "SELECT run_id, commit_sha, started_at, total, tests FROM test_reports
@@ -477,7 +519,7 @@ impl Store for SqliteStore {
 
     fn token(&self, id: &str) -> Result<Option<TokenRecord>, StoreError> {
         let row: Option<(String, String, String, String)> = self
-            .conn()
+            .reader()
             .query_row(
                 "SELECT secret_sha256, repo_pattern, scope, created_at FROM tokens WHERE id = ?1",
                 params![id],
