@@ -88,12 +88,19 @@ dashboard() {
         "$B/hub-load" fill --database-url "sqlite://$OUT/million.db" --runs 1000000 --days 90
     fi
     start_hub "sqlite://$OUT/million.db"
-    "$B/hub-load" query --url "$URL" --rounds 40 \
-        / /api/v1/overview "/api/v1/overview?repo=bench/repo-07" /dora /api/v1/dora \
-        "/repos/bench/repo-07" "/api/v1/runs?repo=bench/repo-07&limit=100" \
-        "/flaky?repo=bench/repo-07" "/api/v1/flaky?repo=bench/repo-07" "/api/v1/timings?repo=bench/repo-07" \
-        /resilience /cost /api/v1/cost
+    local paths=(/ /api/v1/overview "/api/v1/overview?repo=bench/repo-07" /dora /api/v1/dora
+        "/repos/bench/repo-07" "/api/v1/runs?repo=bench/repo-07&limit=100"
+        "/flaky?repo=bench/repo-07" "/api/v1/flaky?repo=bench/repo-07" "/api/v1/timings?repo=bench/repo-07"
+        /resilience /cost /api/v1/cost)
+    "$B/hub-load" query --url "$URL" --rounds 40 "${paths[@]}"
+    echo "-- the same while 8 connections ingest live traffic (load generator on the same 2 cores)"
+    local t; t=$(token "sqlite://$OUT/million.db")
+    "$B/hub-load" ingest --url "$URL" --token "$t" --records 0 --batch 500 --concurrency 8 --offset $((RUN * 1000000)) &
+    local load=$!
+    sleep 2
+    "$B/hub-load" query --url "$URL" --rounds 40 "${paths[@]}"
     stop_hub
+    wait "$load" || true
 }
 
 # kill_test LABEL DATABASE_URL [hub options…]: 4 s of sustained ingest, then SIGKILL.

@@ -430,7 +430,9 @@ impl Store for SqliteStore {
         shas: &[String],
     ) -> Result<HashMap<String, String>, StoreError> {
         let conn = self.reader();
-        let mut stmt = conn
+        // One read transaction for all the lookups: one shared lock, not one per commit.
+        let tx = conn.unchecked_transaction().map_err(backend)?;
+        let mut stmt = tx
             .prepare_cached("SELECT committed_at FROM commits WHERE repo = ?1 AND sha = ?2")
             .map_err(backend)?;
         let mut out = HashMap::new();
@@ -443,6 +445,8 @@ impl Store for SqliteStore {
                 out.insert(sha.clone(), t);
             }
         }
+        drop(stmt);
+        tx.finish().map_err(backend)?;
         Ok(out)
     }
 
