@@ -11,11 +11,6 @@ use std::process::ExitCode;
 use ci_intel_core::exit;
 use clap::Parser;
 
-/// The hub decodes and frees many small strings per request (records, per-test results);
-/// mimalloc keeps that off glibc's slower free lists.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let code = match commands::run(cli) {
