@@ -93,14 +93,19 @@ dashboard() {
         "/flaky?repo=bench/repo-07" "/api/v1/flaky?repo=bench/repo-07" "/api/v1/timings?repo=bench/repo-07"
         /resilience /cost /api/v1/cost)
     "$B/hub-load" query --url "$URL" --rounds 40 "${paths[@]}"
-    echo "-- the same while 8 connections ingest live traffic (load generator on the same 2 cores)"
-    local t; t=$(token "sqlite://$OUT/million.db")
+    stop_hub
+    echo "-- the same while 8 connections ingest live traffic (load generator on the same 2 cores),"
+    echo "   on a copy, so the 1,000,000-run database stays as it is for the next run"
+    for f in "$OUT"/million.db*; do cp "$f" "${f/million.db/million-load.db}"; done
+    start_hub "sqlite://$OUT/million-load.db"
+    local t; t=$(token "sqlite://$OUT/million-load.db")
     "$B/hub-load" ingest --url "$URL" --token "$t" --records 0 --batch 500 --concurrency 8 --offset $((RUN * 1000000)) &
     local load=$!
     sleep 2
     "$B/hub-load" query --url "$URL" --rounds 40 "${paths[@]}"
     stop_hub
     wait "$load" || true
+    rm -f "$OUT"/million-load.db*
 }
 
 # kill_test LABEL DATABASE_URL [hub options…]: 4 s of sustained ingest, then SIGKILL.
