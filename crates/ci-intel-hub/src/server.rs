@@ -56,8 +56,6 @@ pub struct Hub {
     pub queue: Option<crate::nats::Publisher>,
     pub telemetry: Telemetry,
     pub options: Options,
-    /// Webhook events that read-modify-write a run are applied one at a time.
-    webhook_lock: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for Hub {
@@ -81,7 +79,6 @@ impl Hub {
             queue,
             telemetry: Telemetry::default(),
             options,
-            webhook_lock: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -675,7 +672,6 @@ async fn github_webhook(
         hub.telemetry.webhook(&event, "invalid");
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e)
     })?;
-    let _one_at_a_time = hub.webhook_lock.lock().await;
     let (id, now) = (delivery.clone(), crate::now_rfc3339());
     if !hub
         .with_store(move |s| s.record_delivery(&id, &now))
@@ -696,6 +692,9 @@ async fn github_webhook(
     Ok(axum::Json(json!({"delivery": delivery, "duplicate": false})).into_response())
 }
 
+/// How an event changes the run it belongs to (`None`: the hub does not know the run yet).
+type Merge = Box<dyn FnMut(Option<PipelineRun>) -> PipelineRun + Send>;
+
 async fn apply_webhook(hub: &Arc<Hub>, fx: webhooks::Effects) -> ApiResult<()> {
     let webhooks::Effects {
         commits,
@@ -710,34 +709,42 @@ async fn apply_webhook(hub: &Arc<Hub>, fx: webhooks::Effects) -> ApiResult<()> {
         deployments.iter().try_for_each(|d| s.upsert_deployment(d))
     })
     .await?;
-    let merged = if let Some(run) = run {
-        let id = run.run_id.clone();
-        let known = hub.with_store(move |s| s.get_run(&id)).await?;
-        Some(webhooks::merge_run(known, run))
+    let (id, mut merge): (String, Merge) = if let Some(run) = run {
+        (
+            run.run_id.clone(),
+            Box::new(move |known| webhooks::merge_run(known, run.clone())),
+        )
     } else if let Some((shell, job)) = job {
-        let id = shell.run_id.clone();
-        let known = hub.with_store(move |s| s.get_run(&id)).await?;
-        Some(webhooks::merge_job(known, shell, job))
+        (
+            shell.run_id.clone(),
+            Box::new(move |known| webhooks::merge_job(known, shell.clone(), job.clone())),
+        )
     } else {
-        None
+        return Ok(());
     };
-    if let Some(r) = merged {
-        // What GitHub sent must make a record our own readers accept.
-        let violations = serde_json::to_value(&r)
-            .map(|v| ci_intel_core::pipeline_run::validate(&v))
-            .map_err(|e| ApiError::internal(e.to_string()))?;
-        if let Some(v) = violations.first() {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                format!(
-                    "the event does not make a valid run record: {} {}",
-                    v.pointer, v.message
-                ),
-            ));
-        }
-        hub.writer.write(vec![r]).await?;
-    }
-    Ok(())
+    // Read, merge and write in one store transaction: job events of one run arriving at
+    // several hubs at once do not lose each other.
+    let merged = hub
+        .with_store(move |s| {
+            s.merge_run(&id, &mut |known| {
+                let r = merge(known);
+                // What GitHub sent must make a record our own readers accept.
+                let violations = serde_json::to_value(&r)
+                    .map(|v| ci_intel_core::pipeline_run::validate(&v))
+                    .map_err(|e| e.to_string())?;
+                match violations.first() {
+                    Some(v) => Err(format!(
+                        "the event does not make a valid run record: {} {}",
+                        v.pointer, v.message
+                    )),
+                    None => Ok(r),
+                }
+            })
+        })
+        .await?;
+    merged
+        .map(|_| ())
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e))
 }
 
 /// Serves until SIGINT or SIGTERM, then stops accepting and drains in-flight requests.

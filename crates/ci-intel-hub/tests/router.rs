@@ -421,6 +421,29 @@ async fn webhooks(hub: &Arc<Hub>, store: &dyn Store) {
     let violations = ci_intel_core::pipeline_run::validate(&run);
     assert!(violations.is_empty(), "{violations:?}");
 
+    // A job of that run replaces the workflow's stand-in job.
+    let wj = json!({
+        "action": "completed",
+        "repository": repo,
+        "workflow_job": {
+            "id": 77001, "run_id": 9001, "run_attempt": 1, "name": "test",
+            "head_sha": "b".repeat(40), "head_branch": "main", "conclusion": "failure",
+            "created_at": "2026-11-20T09:00:00Z", "started_at": "2026-11-20T09:00:30Z",
+            "completed_at": "2026-11-20T09:06:00Z"
+        }
+    });
+    let a = webhook(hub, "workflow_job", "d-3b", &wj, None).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    let run = get(hub, &format!("/api/v1/runs/{id}")).await.json();
+    let jobs = run["jobs"].as_array().unwrap();
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
+    assert_eq!(jobs[0]["name"], "test");
+    assert_eq!(jobs[0]["queue_ms"], 30_000);
+    assert_eq!(
+        run["status"], "failed",
+        "the workflow's own conclusion stays"
+    );
+
     let a = webhook(
         hub,
         "deployment_status",

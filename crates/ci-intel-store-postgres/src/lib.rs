@@ -222,96 +222,38 @@ impl Store for PostgresStore {
 
     fn upsert_runs(&self, runs: &[PipelineRun]) -> Result<Vec<Upsert>, StoreError> {
         self.checked(|| {
-            // Set-based: a handful of statements per batch, not a round trip per run; a batch of
-            // 500 spends its time in PostgreSQL, not on the wire.
             let mut c = self.client()?;
             let mut tx = c.transaction().map_err(backend)?;
-            let mut out = vec![Upsert::Unchanged; runs.len()];
-            // The last record of a run id in the batch wins; earlier ones count as replaced by it.
-            let mut last: HashMap<&str, usize> = HashMap::new();
-            for (i, r) in runs.iter().enumerate() {
-                last.insert(r.run_id.as_str(), i);
-            }
-            // Rows are locked in run_id order (and rollups in key order), so concurrent batches
-            // from several workers wait for each other instead of deadlocking.
-            let mut ids: Vec<&str> = last.keys().copied().collect();
-            ids.sort_unstable();
-            let mut known: HashMap<String, PipelineRun> = HashMap::new();
-            for row in tx
-                .query(
-                    "SELECT run_id, record FROM runs WHERE run_id = ANY($1) ORDER BY run_id FOR UPDATE",
-                    &[&ids],
-                )
-                .map_err(backend)?
-            {
-                let id: String = row.get(0);
-                let run = decode(&id, row.get(1))?;
-                known.insert(id, run);
-            }
-            // Outcomes as if the records were applied one after another (a repeat within the
-            // batch is unchanged, a later different one an update); the rows get the final state.
-            let mut current: HashMap<&str, &PipelineRun> =
-                known.iter().map(|(k, v)| (k.as_str(), v)).collect();
-            for (i, run) in runs.iter().enumerate() {
-                out[i] = match current.get(run.run_id.as_str()) {
-                    None => Upsert::Inserted,
-                    Some(old) if *old == run => Upsert::Unchanged,
-                    Some(_) => Upsert::Updated,
-                };
-                current.insert(run.run_id.as_str(), run);
-            }
-            let mut deltas = Deltas::default();
-            let mut fresh = Rows::default();
-            let mut changed = Rows::default();
-            for id in &ids {
-                let run = &runs[last[id]];
-                match known.get(*id) {
-                    None => {
-                        fresh.push(run)?;
-                        deltas.replace(None, run);
-                    }
-                    Some(old) if old == run => {}
-                    Some(old) => {
-                        changed.push(run)?;
-                        deltas.replace(Some(old), run);
-                    }
-                }
-            }
-            if !fresh.ids.is_empty() {
-                let inserted = tx
-                    .query(
-                        "INSERT INTO runs (run_id, repo, status, started_at, record)
-                         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[])
-                         ON CONFLICT (run_id) DO NOTHING RETURNING run_id",
-                        &fresh.params(),
-                    )
-                    .map_err(backend)?;
-                if inserted.len() != fresh.ids.len() {
-                    // Another writer inserted some of these since the lock above: roll back, and
-                    // the caller's retry sees them as known rows.
-                    return Err(StoreError::Backend(
-                        "concurrent insert of the same runs; retry the batch".into(),
-                    ));
-                }
-            }
-            if !changed.ids.is_empty() {
-                tx.execute(
-                    "UPDATE runs SET repo = t.repo, status = t.status, started_at = t.started_at, record = t.record
-                     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[])
-                         AS t(run_id, repo, status, started_at, record)
-                     WHERE runs.run_id = t.run_id",
-                    &changed.params(),
-                )
-                .map_err(backend)?;
-            }
-            for run in fresh.runs.iter().chain(&changed.runs) {
-                if let Some(d) = Deployment::from_run(run) {
-                    put_deployment(&mut tx, &d)?;
-                }
-            }
-            merge_rollups(&mut tx, deltas)?;
+            let out = upsert_in(&mut tx, runs)?;
             tx.commit().map_err(backend)?;
             Ok(out)
+        })
+    }
+
+    fn merge_run(
+        &self,
+        run_id: &str,
+        merge: &mut dyn FnMut(Option<PipelineRun>) -> Result<PipelineRun, String>,
+    ) -> Result<Result<Upsert, String>, StoreError> {
+        self.checked(|| {
+            let mut c = self.client()?;
+            let mut tx = c.transaction().map_err(backend)?;
+            // A lock on the run id, held to the commit: it serialises merges across hubs even
+            // while the row does not exist yet (a row lock could not).
+            tx.execute("SELECT pg_advisory_xact_lock(hashtext($1))", &[&run_id])
+                .map_err(backend)?;
+            let known = tx
+                .query_opt("SELECT record FROM runs WHERE run_id = $1", &[&run_id])
+                .map_err(backend)?
+                .map(|r| decode(run_id, r.get(0)))
+                .transpose()?;
+            let merged = match merge(known) {
+                Ok(m) => m,
+                Err(why) => return Ok(Err(why)),
+            };
+            let out = upsert_in(&mut tx, std::slice::from_ref(&merged))?;
+            tx.commit().map_err(backend)?;
+            Ok(Ok(out.first().copied().unwrap_or(Upsert::Unchanged)))
         })
     }
 
@@ -599,6 +541,96 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
         run_id: what.to_owned(),
         reason: e.to_string(),
     }
+}
+
+/// Stores records in an open transaction, set-based: a handful of statements per batch, not a
+/// round trip per run; a batch of 500 spends its time in PostgreSQL, not on the wire.
+fn upsert_in(tx: &mut Transaction<'_>, runs: &[PipelineRun]) -> Result<Vec<Upsert>, StoreError> {
+    let mut out = vec![Upsert::Unchanged; runs.len()];
+    // The last record of a run id in the batch wins; earlier ones count as replaced by it.
+    let mut last: HashMap<&str, usize> = HashMap::new();
+    for (i, r) in runs.iter().enumerate() {
+        last.insert(r.run_id.as_str(), i);
+    }
+    // Rows are locked in run_id order (and rollups in key order), so concurrent batches
+    // from several workers wait for each other instead of deadlocking.
+    let mut ids: Vec<&str> = last.keys().copied().collect();
+    ids.sort_unstable();
+    let mut known: HashMap<String, PipelineRun> = HashMap::new();
+    for row in tx
+        .query(
+            "SELECT run_id, record FROM runs WHERE run_id = ANY($1) ORDER BY run_id FOR UPDATE",
+            &[&ids],
+        )
+        .map_err(backend)?
+    {
+        let id: String = row.get(0);
+        let run = decode(&id, row.get(1))?;
+        known.insert(id, run);
+    }
+    // Outcomes as if the records were applied one after another (a repeat within the
+    // batch is unchanged, a later different one an update); the rows get the final state.
+    let mut current: HashMap<&str, &PipelineRun> =
+        known.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    for (i, run) in runs.iter().enumerate() {
+        out[i] = match current.get(run.run_id.as_str()) {
+            None => Upsert::Inserted,
+            Some(old) if *old == run => Upsert::Unchanged,
+            Some(_) => Upsert::Updated,
+        };
+        current.insert(run.run_id.as_str(), run);
+    }
+    let mut deltas = Deltas::default();
+    let mut fresh = Rows::default();
+    let mut changed = Rows::default();
+    for id in &ids {
+        let run = &runs[last[id]];
+        match known.get(*id) {
+            None => {
+                fresh.push(run)?;
+                deltas.replace(None, run);
+            }
+            Some(old) if old == run => {}
+            Some(old) => {
+                changed.push(run)?;
+                deltas.replace(Some(old), run);
+            }
+        }
+    }
+    if !fresh.ids.is_empty() {
+        let inserted = tx
+            .query(
+                "INSERT INTO runs (run_id, repo, status, started_at, record)
+                 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[])
+                 ON CONFLICT (run_id) DO NOTHING RETURNING run_id",
+                &fresh.params(),
+            )
+            .map_err(backend)?;
+        if inserted.len() != fresh.ids.len() {
+            // Another writer inserted some of these since the lock above: roll back, and
+            // the caller's retry sees them as known rows.
+            return Err(StoreError::Backend(
+                "concurrent insert of the same runs; retry the batch".into(),
+            ));
+        }
+    }
+    if !changed.ids.is_empty() {
+        tx.execute(
+            "UPDATE runs SET repo = t.repo, status = t.status, started_at = t.started_at, record = t.record
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[])
+                 AS t(run_id, repo, status, started_at, record)
+             WHERE runs.run_id = t.run_id",
+            &changed.params(),
+        )
+        .map_err(backend)?;
+    }
+    for run in fresh.runs.iter().chain(&changed.runs) {
+        if let Some(d) = Deployment::from_run(run) {
+            put_deployment(tx, &d)?;
+        }
+    }
+    merge_rollups(tx, deltas)?;
+    Ok(out)
 }
 
 /// Run rows for one `unnest` statement, column by column.

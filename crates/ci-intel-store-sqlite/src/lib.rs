@@ -173,6 +173,58 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
 }
 
 /// Adds the batch's rollup deltas to the stored rollups (a day with no runs left is removed).
+/// Stores records in an open transaction: one outcome per record, rollups and deployments.
+fn upsert_in(tx: &Transaction<'_>, runs: &[PipelineRun]) -> Result<Vec<Upsert>, StoreError> {
+    let mut deltas = Deltas::default();
+    let mut out = Vec::with_capacity(runs.len());
+    {
+        let mut select = tx
+            .prepare_cached("SELECT record FROM runs WHERE run_id = ?1")
+            .map_err(backend)?;
+        let mut write = tx
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO runs (run_id, repo, status, started_at, record) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .map_err(backend)?;
+        for run in runs {
+            let record = json(run)?;
+            let started = canonical_time(&run.started_at)?;
+            let before: Option<String> = select
+                .query_row(params![run.run_id], |r| r.get(0))
+                .optional()
+                .map_err(backend)?;
+            let outcome = match before {
+                Some(b) if b == record => Upsert::Unchanged,
+                Some(b) => {
+                    deltas.replace(Some(&decode(&run.run_id, &b)?), run);
+                    Upsert::Updated
+                }
+                None => {
+                    deltas.replace(None, run);
+                    Upsert::Inserted
+                }
+            };
+            if outcome != Upsert::Unchanged {
+                write
+                    .execute(params![
+                        run.run_id,
+                        run.repo,
+                        status_name(run.status),
+                        started,
+                        record
+                    ])
+                    .map_err(backend)?;
+            }
+            if let Some(d) = Deployment::from_run(run) {
+                put_deployment(tx, &d)?;
+            }
+            out.push(outcome);
+        }
+    }
+    apply_deltas(tx, deltas)?;
+    Ok(out)
+}
+
 fn apply_deltas(tx: &Transaction<'_>, deltas: Deltas) -> Result<(), StoreError> {
     let mut get = tx
         .prepare_cached("SELECT data FROM rollups WHERE repo = ?1 AND day = ?2")
@@ -243,55 +295,35 @@ impl Store for SqliteStore {
     fn upsert_runs(&self, runs: &[PipelineRun]) -> Result<Vec<Upsert>, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(backend)?;
-        let mut deltas = Deltas::default();
-        let mut out = Vec::with_capacity(runs.len());
-        {
-            let mut select = tx
-                .prepare_cached("SELECT record FROM runs WHERE run_id = ?1")
-                .map_err(backend)?;
-            let mut write = tx
-                .prepare_cached(
-                    "INSERT OR REPLACE INTO runs (run_id, repo, status, started_at, record) VALUES (?1, ?2, ?3, ?4, ?5)",
-                )
-                .map_err(backend)?;
-            for run in runs {
-                let record = json(run)?;
-                let started = canonical_time(&run.started_at)?;
-                let before: Option<String> = select
-                    .query_row(params![run.run_id], |r| r.get(0))
-                    .optional()
-                    .map_err(backend)?;
-                let outcome = match before {
-                    Some(b) if b == record => Upsert::Unchanged,
-                    Some(b) => {
-                        deltas.replace(Some(&decode(&run.run_id, &b)?), run);
-                        Upsert::Updated
-                    }
-                    None => {
-                        deltas.replace(None, run);
-                        Upsert::Inserted
-                    }
-                };
-                if outcome != Upsert::Unchanged {
-                    write
-                        .execute(params![
-                            run.run_id,
-                            run.repo,
-                            status_name(run.status),
-                            started,
-                            record
-                        ])
-                        .map_err(backend)?;
-                }
-                if let Some(d) = Deployment::from_run(run) {
-                    put_deployment(&tx, &d)?;
-                }
-                out.push(outcome);
-            }
-        }
-        apply_deltas(&tx, deltas)?;
+        let out = upsert_in(&tx, runs)?;
         tx.commit().map_err(backend)?;
         Ok(out)
+    }
+
+    fn merge_run(
+        &self,
+        run_id: &str,
+        merge: &mut dyn FnMut(Option<PipelineRun>) -> Result<PipelineRun, String>,
+    ) -> Result<Result<Upsert, String>, StoreError> {
+        // The one writer connection is held throughout: merges are serialised.
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(backend)?;
+        let known: Option<String> = tx
+            .query_row(
+                "SELECT record FROM runs WHERE run_id = ?1",
+                params![run_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(backend)?;
+        let known = known.map(|t| decode(run_id, &t)).transpose()?;
+        let merged = match merge(known) {
+            Ok(m) => m,
+            Err(why) => return Ok(Err(why)),
+        };
+        let out = upsert_in(&tx, std::slice::from_ref(&merged))?;
+        tx.commit().map_err(backend)?;
+        Ok(Ok(out.first().copied().unwrap_or(Upsert::Unchanged)))
     }
 
     fn get_run(&self, run_id: &str) -> Result<Option<PipelineRun>, StoreError> {

@@ -318,4 +318,65 @@ pub fn run_all(store: &dyn Store) {
     assert_eq!(purged.rollups, 6);
     assert_eq!(purged.deployments, 1);
     assert!(store.repos().unwrap().is_empty());
+
+    merges(store);
+}
+
+/// `merge_run`: read-modify-write in one transaction, including from many threads at once.
+fn merges(store: &dyn Store) {
+    let job = |id: &str| -> ci_intel_core::pipeline_run::Job {
+        serde_json::from_value(serde_json::json!({
+            "id": id, "name": id, "status": "success", "duration_ms": 1000
+        }))
+        .unwrap_or_else(|e| panic!("contract fixture: {e}"))
+    };
+    let shell = run(
+        "merge-1",
+        "org/merge",
+        "2026-11-10T10:00:00Z",
+        RunStatus::Success,
+    );
+    let add = |name: String| {
+        let shell = shell.clone();
+        move |known: Option<PipelineRun>| -> Result<PipelineRun, String> {
+            let mut r = known.unwrap_or_else(|| shell.clone());
+            r.jobs.push(job(&name));
+            Ok(r)
+        }
+    };
+    let first = store.merge_run("merge-1", &mut add("j0".into())).unwrap();
+    assert_eq!(first, Ok(Upsert::Inserted));
+    let refused = store
+        .merge_run("merge-1", &mut |_| Err("not valid".into()))
+        .unwrap();
+    assert_eq!(refused, Err("not valid".to_owned()));
+    assert_eq!(
+        store.get_run("merge-1").unwrap().unwrap().jobs.len(),
+        1,
+        "a refused merge stores nothing"
+    );
+    // Eight writers, five merges each, into one run: no job is lost.
+    std::thread::scope(|s| {
+        for t in 0..8 {
+            let add = &add;
+            s.spawn(move || {
+                for k in 0..5 {
+                    let outcome = store
+                        .merge_run("merge-1", &mut add(format!("t{t}-{k}")))
+                        .unwrap();
+                    assert_eq!(outcome, Ok(Upsert::Updated));
+                }
+            });
+        }
+    });
+    let merged = store.get_run("merge-1").unwrap().unwrap();
+    assert_eq!(merged.jobs.len(), 41, "every concurrent merge kept");
+    let day = store
+        .rollups(&DayWindow {
+            repo: Some("org/merge".into()),
+            since: "2026-11-10".into(),
+            until: "2026-11-11".into(),
+        })
+        .unwrap();
+    assert_eq!(day[0].2.runs, 1, "merges update the rollup, not add runs");
 }

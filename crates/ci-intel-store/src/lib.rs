@@ -115,6 +115,14 @@ pub trait Store: Send + Sync {
         v.pop()
             .ok_or_else(|| StoreError::Backend("no outcome for the record".into()))
     }
+    /// Reads a run and stores `merge(known)` in one transaction, so merges into one run from
+    /// several hubs at once (GitHub job events for the same workflow run) never lose each
+    /// other's changes. `Err` from `merge` stores nothing and is returned as the inner `Err`.
+    fn merge_run(
+        &self,
+        run_id: &str,
+        merge: &mut dyn FnMut(Option<PipelineRun>) -> Result<PipelineRun, String>,
+    ) -> Result<Result<Upsert, String>, StoreError>;
     fn get_run(&self, run_id: &str) -> Result<Option<PipelineRun>, StoreError>;
     fn list_runs(&self, query: &RunQuery) -> Result<Vec<PipelineRun>, StoreError>;
     /// Repositories with at least one run, sorted.
