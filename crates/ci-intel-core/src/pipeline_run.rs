@@ -638,3 +638,60 @@ pub fn parse_batch(text: &str) -> Result<Vec<PipelineRun>, Vec<RecordError>> {
         Err(errors)
     }
 }
+
+#[cfg(test)]
+mod batch_tests {
+    use super::*;
+
+    fn canonical_line() -> String {
+        let v: Value = serde_json::from_str(include_str!(
+            "../../../schema/fixtures/pipeline_run/canonical.json"
+        ))
+        .unwrap();
+        serde_json::to_string(&v).unwrap()
+    }
+
+    #[test]
+    fn a_batch_is_one_record_or_ndjson_and_every_bad_line_is_named() {
+        let good = canonical_line();
+        let pretty =
+            serde_json::to_string_pretty(&serde_json::from_str::<Value>(&good).unwrap()).unwrap();
+        assert_eq!(parse_batch(&pretty).map(|r| r.len()), Ok(1));
+        assert_eq!(
+            parse_batch(&format!("\n{good}\n\n{good}\n")).map(|r| r.len()),
+            Ok(2)
+        );
+        let bad = good.replace("\"repo\":\"org/app\"", "\"repo\":\"no-slash\"");
+        let Err(errors) = parse_batch(&format!("{good}\n{bad}\n{{oops\n")) else {
+            panic!("a bad batch was accepted");
+        };
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.line == 2 && e.pointer.as_deref() == Some("/repo")),
+            "{errors:?}"
+        );
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.line == 3 && e.message.starts_with("not JSON")),
+            "{errors:?}"
+        );
+        assert!(errors.iter().all(|e| e.line != 1), "{errors:?}");
+        let Err(empty) = parse_batch(" \n\n") else {
+            panic!("an empty body was accepted");
+        };
+        assert!(empty[0].message.starts_with("no record"));
+    }
+
+    proptest::proptest! {
+        /// Garbage never panics, and every error names a line of the input.
+        #[test]
+        fn garbage_is_refused_with_lines_in_range(text in "\\PC{0,300}(\n\\PC{0,80}){0,5}") {
+            if let Err(errors) = parse_batch(&text) {
+                let lines = text.lines().count().max(1);
+                proptest::prop_assert!(errors.iter().all(|e| e.line >= 1 && e.line <= lines));
+            }
+        }
+    }
+}

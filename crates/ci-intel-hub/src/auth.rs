@@ -160,4 +160,14 @@ mod tests {
             assert!(!valid_pattern(bad), "{bad}");
         }
     }
+
+    proptest::proptest! {
+        /// Any repository pattern and name are compared without a panic; `*` covers all.
+        #[test]
+        fn any_pattern_and_repo(pattern in "\\PC{0,20}", repo in "\\PC{0,20}") {
+            let _ = valid_pattern(&pattern);
+            let _ = repo_matches(&pattern, &repo);
+            proptest::prop_assert!(repo_matches("*", &repo));
+        }
+    }
 }

@@ -141,4 +141,15 @@ mod tests {
                 .contains("UTF-8")
         );
     }
+
+    proptest::proptest! {
+        /// Any bytes, gzip or not, give text or an error, never a panic, and never more than
+        /// the limit.
+        #[test]
+        fn any_body_is_read_or_refused(body in proptest::collection::vec(proptest::num::u8::ANY, 0..400), gzip: bool) {
+            if let Ok(text) = body_text(&body, gzip, 256) {
+                proptest::prop_assert!(text.len() <= 256);
+            }
+        }
+    }
 }

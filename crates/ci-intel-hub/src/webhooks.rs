@@ -356,4 +356,69 @@ mod tests {
         );
         assert!(effects("push", &json!({})).is_err());
     }
+
+    /// JSON trees of any shape, with the keys the events read scattered in them.
+    fn arbitrary_json() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let key = prop_oneof![
+            Just("repository".to_owned()),
+            Just("full_name".to_owned()),
+            Just("workflow_run".to_owned()),
+            Just("workflow_job".to_owned()),
+            Just("deployment".to_owned()),
+            Just("deployment_status".to_owned()),
+            Just("pull_request".to_owned()),
+            Just("commits".to_owned()),
+            Just("id".to_owned()),
+            Just("action".to_owned()),
+            Just("state".to_owned()),
+            Just("run_started_at".to_owned()),
+            Just("started_at".to_owned()),
+            Just("completed_at".to_owned()),
+            "[a-z_]{1,8}",
+        ];
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(|f| json!(f)),
+            "\\PC{0,20}".prop_map(Value::from),
+            Just(json!("completed")),
+            Just(json!("2026-11-20T09:00:00Z")),
+            Just(json!("org/app")),
+        ];
+        leaf.prop_recursive(4, 64, 8, move |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                proptest::collection::btree_map(key.clone(), inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        /// Any payload for any event is read or refused, never a panic; what it makes is
+        /// well-formed (a run record with at least one job when it names a run).
+        #[test]
+        fn any_payload_is_read_or_refused(
+            event in proptest::sample::select(vec![
+                "push", "pull_request", "deployment_status", "workflow_run", "workflow_job",
+                "deployment", "check_run", "ping",
+            ]),
+            payload in arbitrary_json(),
+        ) {
+            if let Ok(fx) = effects(event, &payload) {
+                if let Some(run) = fx.run {
+                    proptest::prop_assert!(!run.jobs.is_empty());
+                }
+            }
+        }
+
+        /// Signatures of any shape are checked without a panic, and only the right one passes.
+        #[test]
+        fn any_signature_header_is_checked(body in proptest::collection::vec(proptest::num::u8::ANY, 0..200), header in "\\PC{0,80}") {
+            proptest::prop_assert!(verify_signature(b"s3cret", &body, Some(&header)).is_err() || header == sign(b"s3cret", &body));
+            proptest::prop_assert!(verify_signature(b"s3cret", &body, Some(&sign(b"s3cret", &body))).is_ok());
+        }
+    }
 }
