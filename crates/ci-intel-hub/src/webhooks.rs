@@ -407,10 +407,8 @@ mod tests {
             ]),
             payload in arbitrary_json(),
         ) {
-            if let Ok(fx) = effects(event, &payload) {
-                if let Some(run) = fx.run {
-                    proptest::prop_assert!(!run.jobs.is_empty());
-                }
+            if let Ok(Effects { run: Some(run), .. }) = effects(event, &payload) {
+                proptest::prop_assert!(!run.jobs.is_empty());
             }
         }
 
