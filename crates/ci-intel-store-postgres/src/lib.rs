@@ -73,7 +73,10 @@ const MIGRATIONS: &[&str] = &[
 pub struct PostgresStore {
     url: String,
     schema: Option<String>,
+    /// Writes (and migrations).
     client: Mutex<Option<Client>>,
+    /// Reads, so a hub's dashboards do not queue behind its own ingest.
+    reader: Mutex<Option<Client>>,
 }
 
 /// The locked, open connection.
@@ -100,13 +103,16 @@ impl Drop for PostgresStore {
     fn drop(&mut self) {
         // `postgres::Client` closes by blocking on a runtime of its own, which panics on a
         // thread that drives an async runtime (a hub shutting down): close it on a plain thread.
-        let client = self
-            .client
-            .get_mut()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take();
-        if let Some(c) = client {
-            let _ = std::thread::spawn(move || drop(c)).join();
+        let clients: Vec<Client> = [&mut self.client, &mut self.reader]
+            .into_iter()
+            .filter_map(|m| {
+                m.get_mut()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .take()
+            })
+            .collect();
+        if !clients.is_empty() {
+            let _ = std::thread::spawn(move || drop(clients)).join();
         }
     }
 }
@@ -152,6 +158,8 @@ impl PostgresStore {
             url: url.to_owned(),
             schema: schema.map(str::to_owned),
             client: Mutex::new(Some(client)),
+            // Opened on the first read, after `migrate` may have created the schema.
+            reader: Mutex::new(None),
         })
     }
 
@@ -161,15 +169,16 @@ impl PostgresStore {
     fn checked<T>(&self, op: impl FnOnce() -> Result<T, StoreError>) -> Result<T, StoreError> {
         let result = op();
         if result.is_err() {
-            let mut guard = self
-                .client
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if guard
-                .as_mut()
-                .is_some_and(|c| c.is_valid(std::time::Duration::from_secs(2)).is_err())
-            {
-                *guard = None;
+            for slot in [&self.client, &self.reader] {
+                let mut guard = slot
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                if guard
+                    .as_mut()
+                    .is_some_and(|c| c.is_valid(std::time::Duration::from_secs(2)).is_err())
+                {
+                    *guard = None;
+                }
             }
         }
         result
@@ -177,8 +186,16 @@ impl PostgresStore {
 
     /// The connection, reopened first if the last one was lost.
     fn client(&self) -> Result<Conn<'_>, StoreError> {
-        let mut guard = self
-            .client
+        self.open_slot(&self.client)
+    }
+
+    /// The read connection, (re)opened as needed.
+    fn reader(&self) -> Result<Conn<'_>, StoreError> {
+        self.open_slot(&self.reader)
+    }
+
+    fn open_slot<'a>(&self, slot: &'a Mutex<Option<Client>>) -> Result<Conn<'a>, StoreError> {
+        let mut guard = slot
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if guard.as_ref().is_none_or(Client::is_closed) {
@@ -260,7 +277,7 @@ impl Store for PostgresStore {
     fn get_run(&self, run_id: &str) -> Result<Option<PipelineRun>, StoreError> {
         self.checked(|| {
             let row = self
-                .client()?
+                .reader()?
                 .query_opt("SELECT record FROM runs WHERE run_id = $1", &[&run_id])
                 .map_err(backend)?;
             row.map(|r| decode(run_id, r.get(0))).transpose()
@@ -276,7 +293,7 @@ impl Store for PostgresStore {
                 .map(|v| v as &(dyn postgres::types::ToSql + Sync))
                 .collect();
             bind.push(&limit);
-            let rows = self.client()?.query(&sql, &bind).map_err(backend)?;
+            let rows = self.reader()?.query(&sql, &bind).map_err(backend)?;
             rows.into_iter()
                 .map(|r| decode(&r.get::<_, String>(0), r.get(1)))
                 .collect()
@@ -287,7 +304,7 @@ impl Store for PostgresStore {
         self.checked(|| {
             // A recursive skip scan over the (repo, started_at) index: one probe per repository.
             let rows = self
-                .client()?
+                .reader()?
                 .query(
                     "WITH RECURSIVE r(repo) AS (
                         SELECT MIN(repo) FROM runs
@@ -304,7 +321,7 @@ impl Store for PostgresStore {
     fn rollups(&self, w: &DayWindow) -> Result<Vec<(String, String, DayRollup)>, StoreError> {
         self.checked(|| {
             let rows = self
-                .client()?
+                .reader()?
                 .query(
                     "SELECT repo, day, data FROM rollups
                      WHERE ($1::text IS NULL OR repo = $1) AND day >= $2 AND day < $3 ORDER BY repo, day",
@@ -340,7 +357,7 @@ impl Store for PostgresStore {
         self.checked(|| {
             let (since, until) = (canonical_time(since)?, canonical_time(until)?);
             let rows = self
-                .client()?
+                .reader()?
                 .query(
                     "SELECT repo, id, environment, commit_sha, deployed_at, failed, source FROM deployments
                      WHERE ($1::text IS NULL OR repo = $1) AND deployed_at >= $2 AND deployed_at < $3
@@ -389,7 +406,7 @@ impl Store for PostgresStore {
     ) -> Result<HashMap<String, String>, StoreError> {
         self.checked(|| {
             let rows = self
-                .client()?
+                .reader()?
                 .query(
                     "SELECT sha, committed_at FROM commits WHERE repo = $1 AND sha = ANY($2)",
                     &[&repo, &shas],
@@ -429,7 +446,7 @@ impl Store for PostgresStore {
         self.checked(|| {
             let since = canonical_time(since)?;
             let rows = self
-                .client()?
+                .reader()?
                 .query(
                     "SELECT run_id, commit_sha, started_at, total, tests FROM test_reports
                      WHERE repo = $1 AND started_at >= $2 ORDER BY started_at, run_id",
@@ -469,7 +486,7 @@ impl Store for PostgresStore {
     fn token(&self, id: &str) -> Result<Option<TokenRecord>, StoreError> {
         self.checked(|| {
             let row = self
-                .client()?
+                .reader()?
                 .query_opt(
                     "SELECT secret_sha256, repo_pattern, scope, created_at FROM tokens WHERE id = $1",
                     &[&id],

@@ -56,7 +56,9 @@ fn the_store_reconnects_after_its_connection_is_killed() {
         ci_intel_core::pipeline_run::RunStatus::Success,
     );
     store.upsert_runs(std::slice::from_ref(&run)).unwrap();
+    assert_eq!(store.get_run("reconnect-1").unwrap().as_ref(), Some(&run));
 
+    // Both connections (writes and reads) are killed.
     let mut admin = postgres::Client::connect(URL, postgres::NoTls).unwrap();
     let killed = admin
         .execute(
@@ -64,12 +66,23 @@ fn the_store_reconnects_after_its_connection_is_killed() {
             &[&app],
         )
         .unwrap();
-    assert_eq!(killed, 1);
-    // The first call may find the connection dead; then the store reconnects, within the
-    // same call or the next.
-    let first = store.get_run("reconnect-1");
+    assert_eq!(killed, 2);
+    // The first call on each may find its connection dead; the store then reconnects, within
+    // the same call or the next.
+    let first_read = store.get_run("reconnect-1");
     let again = store.get_run("reconnect-1").unwrap();
-    assert_eq!(again.as_ref(), Some(&run), "after {first:?}");
+    assert_eq!(again.as_ref(), Some(&run), "after {first_read:?}");
+    let mut changed = run.clone();
+    changed.status = ci_intel_core::pipeline_run::RunStatus::Failed;
+    let first_write = store.upsert_runs(std::slice::from_ref(&changed));
+    if first_write.is_err() {
+        store.upsert_runs(std::slice::from_ref(&changed)).unwrap();
+    }
+    assert_eq!(
+        store.get_run("reconnect-1").unwrap(),
+        Some(changed),
+        "after {first_write:?}"
+    );
     admin
         .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
         .unwrap();
