@@ -573,64 +573,93 @@ pub struct RecordError {
     pub message: String,
 }
 
-/// Reads a batch: one JSON record (pretty-printed or not) or NDJSON, one record per line (blank
-/// lines are skipped). Every record is checked against the schema; all problems are returned,
-/// each with its line, so a sender can fix them in one go.
+/// Reads records: NDJSON (one per line, blank lines skipped) or one JSON record spread over
+/// several lines (pretty-printed). Calls `each(line, parsed)` with the 1-based line a record
+/// starts on; returns how many records it saw. A line that is not JSON is reported and reading
+/// goes on. Streams: a large NDJSON file is never held whole.
+pub fn for_each_record<R: std::io::BufRead>(
+    mut reader: R,
+    mut each: impl FnMut(usize, Result<Value, String>),
+) -> std::io::Result<usize> {
+    let mut line = Vec::new();
+    let mut n = 0;
+    let mut records = 0;
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        n += 1;
+        let text = String::from_utf8_lossy(&line);
+        let text = text.trim();
+        if text.is_empty() {
+            continue;
+        }
+        records += 1;
+        match serde_json::from_str::<Value>(text) {
+            Ok(v) => each(n, Ok(v)),
+            Err(e) if e.is_eof() && records == 1 && text.starts_with('{') => {
+                // A single multi-line JSON document: read the rest and parse it whole.
+                let mut all = line.clone();
+                reader.read_to_end(&mut all)?;
+                each(
+                    n,
+                    serde_json::from_slice::<Value>(&all).map_err(|e| {
+                        format!(
+                            "invalid JSON at line {}, column {}: {e}",
+                            e.line() + n - 1,
+                            e.column()
+                        )
+                    }),
+                );
+                break;
+            }
+            Err(e) => each(
+                n,
+                Err(format!("invalid JSON at column {}: {e}", e.column())),
+            ),
+        }
+    }
+    Ok(records)
+}
+
+/// Reads a batch (what [`for_each_record`] reads, held in memory). Every record is checked
+/// against the schema; all problems are returned, each with its line, so a sender can fix them
+/// in one go.
 pub fn parse_batch(text: &str) -> Result<Vec<PipelineRun>, Vec<RecordError>> {
     let mut records = Vec::new();
     let mut errors = Vec::new();
-    let one = |line: usize, value: Value| -> Result<PipelineRun, Vec<RecordError>> {
+    let error = |line, pointer, message| RecordError {
+        line,
+        pointer,
+        message,
+    };
+    // Reading from memory cannot fail.
+    let _ = for_each_record(text.as_bytes(), |line, parsed| {
+        let value = match parsed {
+            Ok(v) => v,
+            Err(message) => return errors.push(error(line, None, message)),
+        };
         let violations = validate(&value);
         if !violations.is_empty() {
-            return Err(violations
-                .into_iter()
-                .map(|v| RecordError {
-                    line,
-                    pointer: Some(v.pointer),
-                    message: v.message,
-                })
-                .collect());
+            errors.extend(
+                violations
+                    .into_iter()
+                    .map(|v| error(line, Some(v.pointer), v.message)),
+            );
+            return;
         }
-        serde_json::from_value::<PipelineRun>(value).map_err(|e| {
-            vec![RecordError {
-                line,
-                pointer: None,
-                message: e.to_string(),
-            }]
-        })
-    };
-    let mut take = |r: Result<PipelineRun, Vec<RecordError>>| match r {
-        Ok(run) => records.push(run),
-        Err(e) => errors.extend(e),
-    };
-    let trimmed = text.trim_start();
-    let first_line = text[..text.len() - trimmed.len()].matches('\n').count() + 1;
-    // A whole-body object is one record (this also accepts pretty-printed JSON).
-    if trimmed.starts_with('{')
-        && let Ok(v) = serde_json::from_str::<Value>(trimmed)
-    {
-        take(one(first_line, v));
-    } else {
-        for (i, line) in text.lines().enumerate() {
-            if line.trim().is_empty() {
-                continue;
-            }
-            match serde_json::from_str::<Value>(line) {
-                Ok(v) => take(one(i + 1, v)),
-                Err(e) => take(Err(vec![RecordError {
-                    line: i + 1,
-                    pointer: None,
-                    message: format!("not JSON: {e}"),
-                }])),
-            }
+        match serde_json::from_value::<PipelineRun>(value) {
+            Ok(run) => records.push(run),
+            Err(e) => errors.push(error(line, None, e.to_string())),
         }
-    }
+    });
     if records.is_empty() && errors.is_empty() {
-        errors.push(RecordError {
-            line: 1,
-            pointer: None,
-            message: "no record: expected a pipeline_run.v1.2 JSON object or NDJSON".into(),
-        });
+        errors.push(error(
+            1,
+            None,
+            "no record: expected a pipeline_run.v1.2 JSON object or NDJSON".into(),
+        ));
     }
     if errors.is_empty() {
         Ok(records)
@@ -674,7 +703,7 @@ mod batch_tests {
         assert!(
             errors
                 .iter()
-                .any(|e| e.line == 3 && e.message.starts_with("not JSON")),
+                .any(|e| e.line == 3 && e.message.starts_with("invalid JSON")),
             "{errors:?}"
         );
         assert!(errors.iter().all(|e| e.line != 1), "{errors:?}");

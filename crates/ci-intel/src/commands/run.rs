@@ -1,6 +1,6 @@
 //! `ci-intel run validate|emit|migrate`: the `pipeline_run.v1.2` record.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, anyhow, bail};
@@ -47,63 +47,11 @@ fn open(path: &Path) -> Result<Box<dyn BufRead>> {
     Ok(Box::new(BufReader::with_capacity(256 * 1024, f)))
 }
 
-/// Reads NDJSON records, calling `each(line_number, parsed)`; a file holding one pretty-printed
-/// JSON record is read as that record (line 1).
+/// [`pipeline_run::for_each_record`] over a file (or `-`), with the file named in errors.
 fn for_each_record(path: &Path, mut each: impl FnMut(u64, Result<Value, String>)) -> Result<u64> {
-    let mut reader = open(path)?;
-    let mut line = Vec::new();
-    let mut n = 0u64;
-    let mut records = 0u64;
-    loop {
-        line.clear();
-        let got = reader
-            .read_until(b'\n', &mut line)
-            .with_context(|| format!("{}: cannot read", path.display()))?;
-        if got == 0 {
-            break;
-        }
-        n += 1;
-        let text = String::from_utf8_lossy(&line);
-        let text = text.trim();
-        if text.is_empty() {
-            continue;
-        }
-        match serde_json::from_str::<Value>(text) {
-            Ok(v) => {
-                records += 1;
-                each(n, Ok(v));
-            }
-            Err(e) if e.is_eof() && records == 0 && text.starts_with('{') => {
-                // A single multi-line JSON document: read the rest and parse it whole.
-                let mut rest = Vec::new();
-                reader
-                    .read_to_end(&mut rest)
-                    .with_context(|| format!("{}: cannot read", path.display()))?;
-                let mut all = line.clone();
-                all.extend_from_slice(&rest);
-                records += 1;
-                each(
-                    n,
-                    serde_json::from_slice::<Value>(&all).map_err(|e| {
-                        format!(
-                            "invalid JSON at line {}, column {}: {e}",
-                            e.line() + n as usize - 1,
-                            e.column()
-                        )
-                    }),
-                );
-                break;
-            }
-            Err(e) => {
-                records += 1;
-                each(
-                    n,
-                    Err(format!("invalid JSON at column {}: {e}", e.column())),
-                );
-            }
-        }
-    }
-    Ok(records)
+    let n = pipeline_run::for_each_record(open(path)?, |line, parsed| each(line as u64, parsed))
+        .with_context(|| format!("{}: cannot read", path.display()))?;
+    Ok(n as u64)
 }
 
 fn validate(args: &ValidateArgs) -> Result<i32> {
