@@ -98,23 +98,30 @@ impl Writer {
 }
 
 /// Commits several requests' records in one transaction. If it fails, each request is retried
-/// alone, so one bad request cannot fail its neighbours.
+/// alone, so one bad request cannot fail its neighbours. The records move into one batch (no
+/// copies); each request gets back the outcomes of its own slice.
 fn commit(store: &dyn Store, jobs: Vec<Job>) {
-    if jobs.len() > 1 {
-        let all: Vec<PipelineRun> = jobs.iter().flat_map(|j| j.runs.iter().cloned()).collect();
-        if let Ok(outcomes) = store.upsert_runs(&all) {
-            let mut rest = outcomes.into_iter();
-            for j in jobs {
-                let mine: Vec<Upsert> = rest.by_ref().take(j.runs.len()).collect();
-                let _ = j.done.send(Ok(mine));
-            }
-            return;
-        }
-    }
+    let mut all = Vec::with_capacity(jobs.iter().map(|j| j.runs.len()).sum());
+    let mut requests = Vec::with_capacity(jobs.len());
     for j in jobs {
-        let r = store.upsert_runs(&j.runs);
+        requests.push((j.runs.len(), j.done));
+        all.extend(j.runs);
+    }
+    if requests.len() > 1
+        && let Ok(outcomes) = store.upsert_runs(&all)
+    {
+        let mut rest = outcomes.into_iter();
+        for (n, done) in requests {
+            let _ = done.send(Ok(rest.by_ref().take(n).collect()));
+        }
+        return;
+    }
+    let mut start = 0;
+    for (n, done) in requests {
+        let r = store.upsert_runs(&all[start..start + n]);
+        start += n;
         // The requester may have gone away (client disconnected); the records are stored anyway.
-        let _ = j.done.send(r);
+        let _ = done.send(r);
     }
 }
 
@@ -140,6 +147,50 @@ mod tests {
                 .unwrap_err()
                 .contains("UTF-8")
         );
+    }
+
+    /// Requests committed together each get their own outcomes; when one request's records
+    /// fail the shared transaction, the others are still stored and only it gets the error.
+    #[test]
+    fn a_group_commit_answers_each_request_and_isolates_a_bad_one() {
+        use ci_intel_core::pipeline_run::RunStatus;
+        use ci_intel_store::contract::run;
+        let dir = tempfile::tempdir().unwrap();
+        let store =
+            crate::open_store(&format!("sqlite://{}", dir.path().join("h.db").display())).unwrap();
+        let job = |runs| {
+            let (done, wait) = oneshot::channel();
+            (Job { runs, done }, wait)
+        };
+        let at = "2026-11-01T10:00:00Z";
+        let (a, wa) = job(vec![
+            run("a1", "o/r", at, RunStatus::Success),
+            run("a2", "o/r", at, RunStatus::Success),
+        ]);
+        let (b, wb) = job(vec![run("a1", "o/r", at, RunStatus::Success)]);
+        commit(store.as_ref(), vec![a, b]);
+        assert_eq!(
+            wa.blocking_recv().unwrap().unwrap(),
+            vec![Upsert::Inserted, Upsert::Inserted]
+        );
+        assert_eq!(
+            wb.blocking_recv().unwrap().unwrap(),
+            vec![Upsert::Unchanged]
+        );
+
+        // A local time cannot be stored: that request alone fails.
+        let (good, wg) = job(vec![run("c1", "o/r", at, RunStatus::Success)]);
+        let (bad, wbad) = job(vec![run(
+            "c2",
+            "o/r",
+            "2026-11-01T10:00:00+02:00",
+            RunStatus::Success,
+        )]);
+        commit(store.as_ref(), vec![good, bad]);
+        assert_eq!(wg.blocking_recv().unwrap().unwrap(), vec![Upsert::Inserted]);
+        assert!(wbad.blocking_recv().unwrap().is_err());
+        assert!(store.get_run("c1").unwrap().is_some());
+        assert!(store.get_run("c2").unwrap().is_none());
     }
 
     proptest::proptest! {
