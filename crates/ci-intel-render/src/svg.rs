@@ -169,7 +169,7 @@ pub fn line_chart(
             if seg.len() > 1 {
                 let _ = write!(
                     out,
-                    r#"<polyline fill="none" stroke="{}" stroke-width="2"{dash} points="{}"/>"#,
+                    r#"<polyline class="d" fill="none" stroke="{}" stroke-width="2"{dash} points="{}"/>"#,
                     escape(s.color),
                     seg.join(" ")
                 );
@@ -178,7 +178,7 @@ pub fn line_chart(
             {
                 let _ = write!(
                     out,
-                    r#"<circle cx="{x}" cy="{y}" r="2.5" fill="{}"/>"#,
+                    r#"<circle class="d" cx="{x}" cy="{y}" r="2.5" fill="{}"/>"#,
                     escape(s.color)
                 );
             }
@@ -212,7 +212,7 @@ pub fn bar_chart(title: &str, labels: &[String], series: &[Series<'_>]) -> Strin
             let (y0, y1) = (f.y(0.0_f64.max(f.lo)), f.y(*v));
             let _ = write!(
                 out,
-                r#"<rect x="{x:.1}" y="{:.1}" width="{bar:.1}" height="{:.1}" fill="{}"><title>{}: {}</title></rect>"#,
+                r#"<rect class="d" x="{x:.1}" y="{:.1}" width="{bar:.1}" height="{:.1}" fill="{}"><title>{}: {}</title></rect>"#,
                 y1.min(y0),
                 (y0 - y1).abs(),
                 escape(s.color),
@@ -223,6 +223,24 @@ pub fn bar_chart(title: &str, labels: &[String], series: &[Series<'_>]) -> Strin
     }
     out.push_str("</svg>");
     out
+}
+
+/// How many data points the charts in `html` (from this module) draw: each vertex of a line,
+/// each lone point, each bar; legends and axes are not data (they carry no `class="d"`). For
+/// checks that a rendered page shows data, not just empty frames.
+pub fn plotted_points(html: &str) -> usize {
+    html.split('<')
+        .filter(|tag| tag.contains("class=\"d\"") && !tag.starts_with('/'))
+        .map(|tag| match tag.split("points=\"").nth(1) {
+            Some(points) => points
+                .split('"')
+                .next()
+                .unwrap_or("")
+                .split_whitespace()
+                .count(),
+            None => 1,
+        })
+        .sum()
 }
 
 #[cfg(test)]
@@ -244,9 +262,20 @@ mod tests {
         assert!(line.contains("a&lt;b") && line.contains("runs &amp; more"));
         let bars = bar_chart("t", &labels, &[s]);
         assert_eq!(
-            bars.matches("<rect x=").count() - 1,
+            bars.matches("<rect ").count() - 1,
             2,
             "one legend box, two bars"
         );
+        assert_eq!(plotted_points(&bars), 2, "legend boxes are not data");
+        assert_eq!(plotted_points(&line), 2, "two lone points");
+        let full = Series {
+            name: "s",
+            color: "#000",
+            values: vec![Some(1.0), Some(2.0), Some(3.0)],
+            dashed: false,
+        };
+        let joined = line_chart("t", &labels, &[full], true);
+        assert_eq!(plotted_points(&joined), 3, "one line of three vertices");
+        assert_eq!(plotted_points(&line_chart("t", &labels, &[], true)), 0);
     }
 }

@@ -99,18 +99,7 @@ fn the_dashboards_render_their_charts_in_headless_chromium() {
         let url = format!("{base}{path}");
         let dom = browse(&chromium, &profile, &url, "--dump-dom");
         assert!(dom.contains("<svg"), "{name}: no chart in the rendered DOM");
-        let points: usize = dom
-            .split("points=\"")
-            .skip(1)
-            .map(|rest| {
-                rest.split('"')
-                    .next()
-                    .unwrap_or("")
-                    .split_whitespace()
-                    .count()
-            })
-            .sum::<usize>()
-            + dom.matches("<rect x=").count();
+        let points = ci_intel_render::svg::plotted_points(&dom);
         assert!(points > 3, "{name}: the charts have no data");
         assert!(
             !dom.contains("http://")
