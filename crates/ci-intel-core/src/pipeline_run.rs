@@ -27,6 +27,18 @@ pub enum RunStatus {
     Skipped,
 }
 
+impl RunStatus {
+    /// The status as the contract spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Success => "success",
+            RunStatus::Failed => "failed",
+            RunStatus::Canceled => "canceled",
+            RunStatus::Skipped => "skipped",
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Environment {
@@ -35,6 +47,19 @@ pub enum Environment {
     Staging,
     Prod,
     Test,
+}
+
+impl Environment {
+    /// The environment as the contract spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Environment::Preview => "preview",
+            Environment::Dev => "dev",
+            Environment::Staging => "staging",
+            Environment::Prod => "prod",
+            Environment::Test => "test",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -561,6 +586,12 @@ mod tests {
         assert!(v["tests"].get("resilience").is_none());
         assert_eq!(v["flakiness_index"], serde_json::json!(0.2));
     }
+}
+
+/// A `run_id` derived from a name (UUID v5): the same CI run, workflow attempt or demo run
+/// always gets the same id, so re-sending its record updates it instead of adding another.
+pub fn stable_run_id(name: &str) -> String {
+    uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, name.as_bytes()).to_string()
 }
 
 /// One problem with one record of a batch: its line (1-based; the first line of a record that

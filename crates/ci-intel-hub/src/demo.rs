@@ -5,6 +5,7 @@
 //! times for lead time, costs and carbon).
 
 use ci_intel_core::pipeline_run::PipelineRun;
+use ci_intel_store::rollup::format_time as at;
 use ci_intel_store::{Commit, Store, StoreError, TestOutcome, TestReport, TestResult};
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
@@ -123,14 +124,8 @@ fn sha(s: &str) -> String {
 /// Run ids are UUIDs (the schema says so); the demo derives them from a readable name so the
 /// same seed gives the same ids.
 fn run_uuid(name: &str) -> String {
-    uuid::Uuid::new_v5(
-        &uuid::Uuid::NAMESPACE_URL,
-        format!("ci-intel-demo:{name}").as_bytes(),
-    )
-    .to_string()
+    ci_intel_core::pipeline_run::stable_run_id(&format!("ci-intel-demo:{name}"))
 }
-
-use ci_intel_store::rollup::format_time as at;
 
 /// The synthetic history of `days` days ending with `last_day`.
 /// Runs that would start after `now` are left out; test reports are kept for the last 30 days

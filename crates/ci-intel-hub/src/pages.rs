@@ -13,7 +13,7 @@ use axum::routing::get;
 use ci_intel_core::pipeline_run::PipelineRun;
 use ci_intel_render::svg::{Series, bar_chart, escape, line_chart};
 use ci_intel_store::RunQuery;
-use ci_intel_store::rollup::{run_duration_ms, status_name};
+use ci_intel_store::rollup::run_duration_ms;
 
 use crate::analytics::dora::{Band, Dora, Key};
 use crate::analytics::runs::{RunHealth, Summary};
@@ -300,7 +300,7 @@ async fn repo_page(
 fn runs_table(out: &mut String, runs: &[PipelineRun]) {
     out.push_str("<table><tr><th>run</th><th>started</th><th>branch</th><th>status</th><th>duration</th><th>tests</th></tr>");
     for r in runs {
-        let cls = if status_name(r.status) == "failed" {
+        let cls = if r.status.as_str() == "failed" {
             "bad"
         } else {
             "ok"
@@ -310,7 +310,7 @@ fn runs_table(out: &mut String, runs: &[PipelineRun]) {
             "<tr><td><a href=\"/runs/{id}\"><code>{short}</code></a></td><td>{}</td><td>{}</td><td class=\"{cls}\">{}</td><td class=\"n\">{}</td><td class=\"n\">{} / {} failed</td></tr>",
             escape(&r.started_at),
             escape(&r.branch),
-            status_name(r.status),
+            r.status.as_str(),
             dur(run_duration_ms(r).map(|v| v as f64)),
             r.tests.total,
             r.tests.failed,
@@ -346,7 +346,7 @@ async fn run_page(State(hub): State<Arc<Hub>>, Path(id): Path<String>) -> Respon
         escape(&run.run_id)
     );
     body.push_str("<div class=\"tiles\">");
-    tile(&mut body, "status", status_name(run.status));
+    tile(&mut body, "status", run.status.as_str());
     tile(
         &mut body,
         "duration",
@@ -391,7 +391,7 @@ async fn run_page(State(hub): State<Arc<Hub>>, Path(id): Path<String>) -> Respon
             body,
             "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{cache}</td></tr>",
             escape(&j.name),
-            status_name(j.status),
+            j.status.as_str(),
             j.attempt.unwrap_or(1),
             dur(Some(j.duration_ms as f64)),
             dur(j.queue_ms.map(|v| v as f64))

@@ -42,20 +42,13 @@ fn s<'a>(v: &'a Value, ptr: &str) -> Option<&'a str> {
     v.pointer(ptr).and_then(Value::as_str)
 }
 
+/// GitHub's times (any offset) in the stores' canonical UTC form.
 fn canonical(t: &str) -> Option<String> {
-    ci_intel_store::canonical_time(
-        &ci_intel_store::rollup::parse_time(t)?
-            .to_offset(time::UtcOffset::UTC)
-            .format(&time::format_description::well_known::Rfc3339)
-            .ok()?,
-    )
-    .ok()
+    ci_intel_store::rollup::parse_time(t).map(ci_intel_store::rollup::format_time)
 }
 
 fn millis_between(a: Option<&str>, b: Option<&str>) -> Option<u64> {
-    let a = ci_intel_store::rollup::parse_time(a?)?;
-    let b = ci_intel_store::rollup::parse_time(b?)?;
-    u64::try_from((b - a).whole_milliseconds()).ok()
+    ci_intel_store::rollup::millis_between(a?, b?)
 }
 
 fn conclusion(c: Option<&str>) -> RunStatus {
@@ -67,13 +60,11 @@ fn conclusion(c: Option<&str>) -> RunStatus {
     }
 }
 
-/// The id under which a GitHub workflow run attempt is stored.
 /// The record's `run_id` for a GitHub workflow run attempt: a UUID (as the schema requires)
 /// derived from the repository, run id and attempt, so every event of one attempt lands on the
 /// same record.
 pub fn run_id(repo: &str, id: u64, attempt: u64) -> String {
-    let name = format!("github:{repo}:{id}:{attempt}");
-    uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, name.as_bytes()).to_string()
+    ci_intel_core::pipeline_run::stable_run_id(&format!("github:{repo}:{id}:{attempt}"))
 }
 
 fn environment(name: &str) -> String {
@@ -84,10 +75,10 @@ fn environment(name: &str) -> String {
     }
 }
 
-/// A minimal run record (no tests or costs: GitHub does not know them).
 /// The job id that stands for a whole workflow run until its jobs are known.
 pub const WORKFLOW_JOB: &str = "workflow";
 
+/// A minimal run record (no tests or costs: GitHub does not know them).
 fn record(
     repo: &str,
     id: String,

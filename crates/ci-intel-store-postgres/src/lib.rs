@@ -7,7 +7,7 @@ use std::sync::{Mutex, MutexGuard};
 use ci_intel_core::pipeline_run::PipelineRun;
 use std::collections::HashMap;
 
-use ci_intel_store::rollup::{Deltas, status_name};
+use ci_intel_store::rollup::Deltas;
 use ci_intel_store::{
     Commit, Cutoffs, DayRollup, DayWindow, Deployment, Purged, Retention, RunQuery, Scope, Store,
     StoreError, TestReport, TokenRecord, Upsert, canonical_time,
@@ -68,8 +68,9 @@ const MIGRATIONS: &[&str] = &[
     );",
 ];
 
-/// One connection, reopened on the next call once it is lost (PostgreSQL restarted, the network
-/// dropped): a hub outlives its database's restarts without being restarted itself.
+/// A write and a read connection, each reopened on the next call once it is lost (PostgreSQL
+/// restarted, the network dropped): a hub outlives its database's restarts without being
+/// restarted itself.
 pub struct PostgresStore {
     url: String,
     schema: Option<String>,
@@ -666,7 +667,7 @@ impl<'a> Rows<'a> {
         self.runs.push(run);
         self.ids.push(run.run_id.clone());
         self.repos.push(run.repo.clone());
-        self.statuses.push(status_name(run.status).to_owned());
+        self.statuses.push(run.status.as_str().to_owned());
         self.started.push(canonical_time(&run.started_at)?);
         self.records
             .push(serde_json::to_value(run).map_err(backend)?);

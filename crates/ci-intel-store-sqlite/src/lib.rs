@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use ci_intel_core::pipeline_run::PipelineRun;
 use std::collections::HashMap;
 
-use ci_intel_store::rollup::{Deltas, status_name};
+use ci_intel_store::rollup::Deltas;
 use ci_intel_store::{
     Commit, Cutoffs, DayRollup, DayWindow, Deployment, Purged, Retention, RunQuery, Scope, Store,
     StoreError, TestReport, TokenRecord, Upsert, canonical_time,
@@ -172,7 +172,6 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     }
 }
 
-/// Adds the batch's rollup deltas to the stored rollups (a day with no runs left is removed).
 /// Stores records in an open transaction: one outcome per record, rollups and deployments.
 fn upsert_in(tx: &Transaction<'_>, runs: &[PipelineRun]) -> Result<Vec<Upsert>, StoreError> {
     let mut deltas = Deltas::default();
@@ -209,14 +208,14 @@ fn upsert_in(tx: &Transaction<'_>, runs: &[PipelineRun]) -> Result<Vec<Upsert>, 
                     .execute(params![
                         run.run_id,
                         run.repo,
-                        status_name(run.status),
+                        run.status.as_str(),
                         started,
                         record
                     ])
                     .map_err(backend)?;
-            }
-            if let Some(d) = Deployment::from_run(run) {
-                put_deployment(tx, &d)?;
+                if let Some(d) = Deployment::from_run(run) {
+                    put_deployment(tx, &d)?;
+                }
             }
             out.push(outcome);
         }
@@ -225,6 +224,7 @@ fn upsert_in(tx: &Transaction<'_>, runs: &[PipelineRun]) -> Result<Vec<Upsert>, 
     Ok(out)
 }
 
+/// Adds the batch's rollup deltas to the stored rollups (a day with no runs left is removed).
 fn apply_deltas(tx: &Transaction<'_>, deltas: Deltas) -> Result<(), StoreError> {
     let mut get = tx
         .prepare_cached("SELECT data FROM rollups WHERE repo = ?1 AND day = ?2")

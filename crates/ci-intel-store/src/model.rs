@@ -1,7 +1,7 @@
 //! What the hub keeps besides run records: deployments and commits (DORA), per-test outcomes
 //! (flakiness, timings), API tokens and retention.
 
-use ci_intel_core::pipeline_run::{Environment, PipelineRun};
+use ci_intel_core::pipeline_run::PipelineRun;
 use serde::{Deserialize, Serialize};
 
 use crate::rollup::deployment_failed;
@@ -34,22 +34,12 @@ impl Deployment {
                 .deployment_id
                 .clone()
                 .unwrap_or_else(|| run.run_id.clone()),
-            environment: environment_name(env).to_owned(),
+            environment: env.as_str().to_owned(),
             commit_sha: run.commit_sha.clone(),
             deployed_at: run.ended_at.clone(),
             failed: deployment_failed(run),
             source: "record".to_owned(),
         })
-    }
-}
-
-pub fn environment_name(e: Environment) -> &'static str {
-    match e {
-        Environment::Preview => "preview",
-        Environment::Dev => "dev",
-        Environment::Staging => "staging",
-        Environment::Prod => "prod",
-        Environment::Test => "test",
     }
 }
 

@@ -115,7 +115,7 @@ impl DayRollup {
     pub fn apply(&mut self, run: &PipelineRun, sign: i64) {
         let s = sign as f64;
         self.runs += sign;
-        add(&mut self.status, status_name(run.status), sign);
+        add(&mut self.status, run.status.as_str(), sign);
         if let Some(ms) = run_duration_ms(run) {
             self.duration_ms.record(ms, sign);
         }
@@ -196,21 +196,14 @@ fn add(map: &mut BTreeMap<String, i64>, key: &str, n: i64) {
     }
 }
 
-/// The status as the contract spells it.
-pub fn status_name(s: RunStatus) -> &'static str {
-    match s {
-        RunStatus::Success => "success",
-        RunStatus::Failed => "failed",
-        RunStatus::Canceled => "canceled",
-        RunStatus::Skipped => "skipped",
-    }
-}
-
 /// `ended_at − started_at`, when both parse and are in order.
 pub fn run_duration_ms(run: &PipelineRun) -> Option<u64> {
-    let a = parse_time(&run.started_at)?;
-    let b = parse_time(&run.ended_at)?;
-    u64::try_from((b - a).whole_milliseconds()).ok()
+    millis_between(&run.started_at, &run.ended_at)
+}
+
+/// Milliseconds from `a` to `b` (RFC 3339), when both parse and are in order.
+pub fn millis_between(a: &str, b: &str) -> Option<u64> {
+    u64::try_from((parse_time(b)? - parse_time(a)?).whole_milliseconds()).ok()
 }
 
 pub fn parse_time(t: &str) -> Option<time::OffsetDateTime> {
@@ -234,13 +227,9 @@ pub fn format_time(t: time::OffsetDateTime) -> String {
 
 /// The UTC day (`YYYY-MM-DD`) a run is counted on: the day it started.
 pub fn day_of(run: &PipelineRun) -> Option<String> {
-    let t = parse_time(&run.started_at)?.to_offset(time::UtcOffset::UTC);
-    Some(format!(
-        "{:04}-{:02}-{:02}",
-        t.year(),
-        u8::from(t.month()),
-        t.day()
-    ))
+    let mut t = format_time(parse_time(&run.started_at)?);
+    t.truncate(10);
+    Some(t)
 }
 
 /// Whether a run that deployed counts as a failed change: it failed, was rolled back, or its

@@ -287,7 +287,7 @@ fn emit(args: &EmitArgs) -> Result<i32> {
                 ci.run_attempt.unwrap_or(1),
                 ci.job.as_deref().unwrap_or("")
             );
-            uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, name.as_bytes()).to_string()
+            pipeline_run::stable_run_id(&name)
         }
         (None, None) => uuid::Uuid::new_v4().to_string(),
     };
