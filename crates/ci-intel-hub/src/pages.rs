@@ -75,6 +75,23 @@ fn layout(title: &str, repo: Option<&str>, body: &str) -> Response {
         .into_response()
 }
 
+/// A page handler's error: the same `ApiError` the JSON API answers, shown as an HTML page.
+struct PageError(ApiError);
+
+impl From<ApiError> for PageError {
+    fn from(e: ApiError) -> Self {
+        PageError(e)
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        error_page(self.0)
+    }
+}
+
+type Page = Result<Response, PageError>;
+
 fn error_page(e: ApiError) -> Response {
     let status = e.status;
     let mut r = layout(
@@ -194,19 +211,15 @@ fn health_charts(out: &mut String, h: &RunHealth) {
     );
 }
 
-async fn overview(State(hub): State<Arc<Hub>>, Query(p): Query<ChartParams>) -> Response {
-    let w = match p.window() {
-        Ok(w) => Window { repo: None, ..w },
-        Err(e) => return error_page(e),
+async fn overview(State(hub): State<Arc<Hub>>, Query(p): Query<ChartParams>) -> Page {
+    let w = Window {
+        repo: None,
+        ..p.window()?
     };
     let wc = w.clone();
-    let h = match hub
+    let h = hub
         .with_store(move |s| analytics::runs::health(s, &wc))
-        .await
-    {
-        Ok(h) => h,
-        Err(e) => return error_page(e),
-    };
+        .await?;
     let mut body = format!(
         "<p class=\"muted\">Last {} days ({} to {}), all repositories. JSON: <a href=\"/api/v1/overview?days={}\">/api/v1/overview</a></p>",
         w.days, w.since, w.until, w.days
@@ -232,26 +245,23 @@ async fn overview(State(hub): State<Arc<Hub>>, Query(p): Query<ChartParams>) -> 
         body.push_str("<tr><td colspan=\"7\" class=\"muted\">No runs in this window yet. Send records with <code>ci-intel run upload</code>, or start the hub with <code>--demo</code>.</td></tr>");
     }
     body.push_str("</table></div>");
-    layout("Overview", None, &body)
+    Ok(layout("Overview", None, &body))
 }
 
 async fn repo_page(
     State(hub): State<Arc<Hub>>,
     Path((owner, name)): Path<(String, String)>,
     Query(p): Query<ChartParams>,
-) -> Response {
+) -> Page {
     let repo = format!("{owner}/{name}");
-    let w = match p.window() {
-        Ok(w) => Window {
-            repo: Some(repo.clone()),
-            ..w
-        },
-        Err(e) => return error_page(e),
+    let w = Window {
+        repo: Some(repo.clone()),
+        ..p.window()?
     };
     let (wc, r2) = (w.clone(), repo.clone());
     let bands = hub.options.dora_bands.clone();
     let after = hub.options.quarantine_after;
-    let data = hub
+    let (h, d, f, recent) = hub
         .with_store(move |s| {
             let h = analytics::runs::health(s, &wc)?;
             let d = analytics::dora::dora(s, &wc, "prod", &bands)?;
@@ -263,11 +273,7 @@ async fn repo_page(
             })?;
             Ok((h, d, f, recent))
         })
-        .await;
-    let (h, d, f, recent) = match data {
-        Ok(v) => v,
-        Err(e) => return error_page(e),
-    };
+        .await?;
     let mut body = format!(
         "<p class=\"muted\">Last {} days. JSON: <a href=\"/api/v1/overview{q}\">run health</a>, <a href=\"/api/v1/dora{q}\">DORA</a>, <a href=\"/api/v1/flaky{q}\">flaky</a>, <a href=\"/api/v1/timings{q}\">timings</a></p>",
         w.days,
@@ -294,7 +300,7 @@ async fn repo_page(
     body.push_str("<div class=\"card\"><h2>Recent runs</h2>");
     runs_table(&mut body, &recent);
     body.push_str("</div>");
-    layout(&repo, Some(&repo), &body)
+    Ok(layout(&repo, Some(&repo), &body))
 }
 
 fn runs_table(out: &mut String, runs: &[PipelineRun]) {
@@ -329,17 +335,10 @@ fn link(uri: &str) -> String {
     }
 }
 
-async fn run_page(State(hub): State<Arc<Hub>>, Path(id): Path<String>) -> Response {
+async fn run_page(State(hub): State<Arc<Hub>>, Path(id): Path<String>) -> Page {
     let key = id.clone();
-    let run = match hub.with_store(move |s| s.get_run(&key)).await {
-        Ok(Some(r)) => r,
-        Ok(None) => {
-            return error_page(ApiError::new(
-                StatusCode::NOT_FOUND,
-                format!("no run `{id}`"),
-            ));
-        }
-        Err(e) => return error_page(e),
+    let Some(run) = hub.with_store(move |s| s.get_run(&key)).await? else {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, format!("no run `{id}`")).into());
     };
     let mut body = format!(
         "<p class=\"muted\">JSON: <a href=\"/api/v1/runs/{0}\">/api/v1/runs/{0}</a></p>",
@@ -460,7 +459,11 @@ async fn run_page(State(hub): State<Arc<Hub>>, Path(id): Path<String>) -> Respon
         }
         body.push_str("</table></div>");
     }
-    layout(&format!("Run {}", run.run_id), Some(&run.repo), &body)
+    Ok(layout(
+        &format!("Run {}", run.run_id),
+        Some(&run.repo),
+        &body,
+    ))
 }
 
 /// Trend pages look further back than the 30-day default.
@@ -530,20 +533,13 @@ fn dora_tiles(out: &mut String, d: &Dora) {
     out.push_str("</div>");
 }
 
-async fn dora_page(State(hub): State<Arc<Hub>>, Query(p): Query<ChartParams>) -> Response {
-    let w = match p.window() {
-        Ok(w) => w,
-        Err(e) => return error_page(e),
-    };
+async fn dora_page(State(hub): State<Arc<Hub>>, Query(p): Query<ChartParams>) -> Page {
+    let w = p.window()?;
     let env = p.environment.clone().unwrap_or_else(|| "prod".into());
     let (wc, bands) = (w.clone(), hub.options.dora_bands.clone());
-    let d = match hub
+    let d = hub
         .with_store(move |s| analytics::dora::dora(s, &wc, &env, &bands))
-        .await
-    {
-        Ok(d) => d,
-        Err(e) => return error_page(e),
-    };
+        .await?;
     let scope = w.repo.clone().unwrap_or_else(|| "all repositories".into());
     let mut body = format!(
         "<p class=\"muted\">{}, environment <code>{}</code>, last {} days. JSON: <a href=\"/api/v1/dora{}\">/api/v1/dora</a></p>",
@@ -583,7 +579,7 @@ async fn dora_page(State(hub): State<Arc<Hub>>, Query(p): Query<ChartParams>) ->
     body.push_str(
         "<p class=\"muted\">Bands: DORA State of DevOps research thresholds (configurable).</p>",
     );
-    layout("DORA metrics", w.repo.as_deref(), &body)
+    Ok(layout("DORA metrics", w.repo.as_deref(), &body))
 }
 
 fn flaky_table(out: &mut String, tests: &[analytics::flaky::FlakyTest], runs: usize) {
@@ -612,11 +608,8 @@ fn flaky_table(out: &mut String, tests: &[analytics::flaky::FlakyTest], runs: us
     out.push_str("</table></div>");
 }
 
-async fn flaky_page(State(hub): State<Arc<Hub>>, Query(p): Query<ChartParams>) -> Response {
-    let w = match p.window() {
-        Ok(w) => w,
-        Err(e) => return error_page(e),
-    };
+async fn flaky_page(State(hub): State<Arc<Hub>>, Query(p): Query<ChartParams>) -> Page {
+    let w = p.window()?;
     let Some(repo) = w.repo.clone() else {
         let repos = hub.with_store(|s| s.repos()).await.unwrap_or_default();
         let mut body = String::from("<div class=\"card\"><p>Pick a repository:</p><ul>");
@@ -628,16 +621,12 @@ async fn flaky_page(State(hub): State<Arc<Hub>>, Query(p): Query<ChartParams>) -
             );
         }
         body.push_str("</ul></div>");
-        return layout("Flaky tests", None, &body);
+        return Ok(layout("Flaky tests", None, &body));
     };
     let (wc, r2, after) = (w.clone(), repo.clone(), hub.options.quarantine_after);
-    let f = match hub
+    let f = hub
         .with_store(move |s| analytics::flaky::flaky(s, &r2, &wc, after))
-        .await
-    {
-        Ok(f) => f,
-        Err(e) => return error_page(e),
-    };
+        .await?;
     let mut body = format!(
         "<p class=\"muted\">{}, last {} days; quarantined after {} flaky runs. JSON: <a href=\"/api/v1/flaky{q}\">/api/v1/flaky</a>, timings: <a href=\"/api/v1/timings{q}\">/api/v1/timings</a></p>",
         escape(&repo),
@@ -678,22 +667,15 @@ async fn flaky_page(State(hub): State<Arc<Hub>>, Query(p): Query<ChartParams>) -
         );
     }
     flaky_table(&mut body, &f.tests, f.runs);
-    layout("Flaky tests", Some(&repo), &body)
+    Ok(layout("Flaky tests", Some(&repo), &body))
 }
 
-async fn resilience_page(State(hub): State<Arc<Hub>>, Query(p): Query<ChartParams>) -> Response {
-    let w = match days_default(p, 90).window() {
-        Ok(w) => w,
-        Err(e) => return error_page(e),
-    };
+async fn resilience_page(State(hub): State<Arc<Hub>>, Query(p): Query<ChartParams>) -> Page {
+    let w = days_default(p, 90).window()?;
     let wc = w.clone();
-    let r = match hub
+    let r = hub
         .with_store(move |s| analytics::trends::resilience(s, &wc))
-        .await
-    {
-        Ok(r) => r,
-        Err(e) => return error_page(e),
-    };
+        .await?;
     let labels: Vec<String> = r.points.iter().map(|p| p.day[5..].to_owned()).collect();
     let col = |f: fn(&analytics::trends::EwmaPoint) -> f64| {
         r.points.iter().map(|p| Some(f(p) * 100.0)).collect()
@@ -753,22 +735,15 @@ async fn resilience_page(State(hub): State<Arc<Hub>>, Query(p): Query<ChartParam
             false,
         )
     );
-    layout("Mutation resilience", w.repo.as_deref(), &body)
+    Ok(layout("Mutation resilience", w.repo.as_deref(), &body))
 }
 
-async fn cost_page(State(hub): State<Arc<Hub>>, Query(p): Query<ChartParams>) -> Response {
-    let w = match days_default(p, 90).window() {
-        Ok(w) => w,
-        Err(e) => return error_page(e),
-    };
+async fn cost_page(State(hub): State<Arc<Hub>>, Query(p): Query<ChartParams>) -> Page {
+    let w = days_default(p, 90).window()?;
     let wc = w.clone();
-    let c = match hub
+    let c = hub
         .with_store(move |s| analytics::trends::costs(s, &wc))
-        .await
-    {
-        Ok(c) => c,
-        Err(e) => return error_page(e),
-    };
+        .await?;
     let mut weeks: Vec<String> = c.weeks.iter().map(|x| x.week.clone()).collect();
     weeks.dedup();
     let sum = |week: &str, f: fn(&analytics::trends::CostWeek) -> f64| {
@@ -841,5 +816,5 @@ async fn cost_page(State(hub): State<Arc<Hub>>, Query(p): Query<ChartParams>) ->
         );
     }
     body.push_str("</table></div>");
-    layout("Cost and carbon", w.repo.as_deref(), &body)
+    Ok(layout("Cost and carbon", w.repo.as_deref(), &body))
 }
