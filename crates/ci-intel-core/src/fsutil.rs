@@ -4,6 +4,19 @@ use std::io::{self, BufRead, Read, Write};
 use std::path::Path;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
+/// `ci-intel`'s directory under an XDG base directory: `$VAR/ci-intel` when `VAR` is set and
+/// not empty, else `~/FALLBACK/ci-intel` (e.g. `XDG_STATE_HOME`, `.local/state`), else
+/// `./ci-intel`.
+pub fn xdg_dir(var: &str, fallback: &str) -> std::path::PathBuf {
+    use std::path::PathBuf;
+    std::env::var_os(var)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(fallback)))
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("ci-intel")
+}
+
 /// Writes `bytes` to `path` atomically: a temporary file in the same directory is renamed into
 /// place, so a reader (or a crash) never sees half an output file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {

@@ -45,12 +45,8 @@ pub fn open_store(url: &str) -> Result<Arc<dyn Store>, StoreError> {
 /// The default database: `hub.sqlite3` in the user's data directory
 /// (`$XDG_DATA_HOME/ci-intel`, else `~/.local/share/ci-intel`).
 pub fn default_database_url() -> String {
-    let dir = std::env::var_os("XDG_DATA_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-        .unwrap_or_else(|| PathBuf::from("."));
-    format!("sqlite://{}", dir.join("ci-intel/hub.sqlite3").display())
+    let dir = ci_intel_core::fsutil::xdg_dir("XDG_DATA_HOME", ".local/share");
+    format!("sqlite://{}", dir.join("hub.sqlite3").display())
 }
 
 /// Now, as the canonical RFC 3339 UTC text the store keeps.

@@ -46,14 +46,9 @@ fn token() -> Result<String> {
 }
 
 fn spool_dir(c: &HubConnectionArgs) -> PathBuf {
-    c.spool.clone().unwrap_or_else(|| {
-        std::env::var_os("XDG_STATE_HOME")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
-            .unwrap_or_else(|| PathBuf::from("."))
-            .join("ci-intel/spool")
-    })
+    c.spool
+        .clone()
+        .unwrap_or_else(|| fsutil::xdg_dir("XDG_STATE_HOME", ".local/state").join("spool"))
 }
 
 fn agent() -> ureq::Agent {
