@@ -225,7 +225,15 @@ async fn ingest(hub: &Arc<Hub>, store: &dyn Store) {
     assert_eq!(runs_of(store, "acme/api"), 50);
 
     let m = get(hub, "/metrics").await.text();
-    assert!(m.contains("ci_intel_hub_ingested_records_total"), "{m}");
+    // Counted, not just registered: 1 + 50 inserted, 1 updated, 1 unchanged, 4 POSTs answered 200.
+    for line in [
+        "ci_intel_hub_ingested_records_total{outcome=\"inserted\"} 51",
+        "ci_intel_hub_ingested_records_total{outcome=\"updated\"} 1",
+        "ci_intel_hub_ingested_records_total{outcome=\"unchanged\"} 1",
+        "ci_intel_hub_http_request_duration_seconds_count{method=\"POST\",route=\"/api/v1/runs\",status=\"200\"} 4",
+    ] {
+        assert!(m.lines().any(|l| l == line), "{line} in\n{m}");
+    }
     assert!(
         m.contains("ci_intel_hub_http_request_duration_seconds"),
         "{m}"
