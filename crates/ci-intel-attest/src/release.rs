@@ -238,7 +238,7 @@ fn transparency_row(
 /// Components of a CycloneDX or SPDX JSON document (as `ci-intel sbom check` reads them), and
 /// how many lack a version; `None` when it is neither.
 fn sbom_components(doc: &Value) -> Option<(usize, usize)> {
-    let components = ci_intel_sbom::document::described(doc).ok()?;
+    let components = ci_intel_core::packages::document::described(doc).ok()?;
     let unversioned = components.iter().filter(|c| c.version.is_none()).count();
     Some((components.len(), unversioned))
 }

@@ -85,10 +85,10 @@ impl Writer {
         self.depth.fetch_add(n, Ordering::Relaxed);
         if self.tx.send(Job { runs, done }).await.is_err() {
             self.depth.fetch_sub(n, Ordering::Relaxed);
-            return Err(StoreError::Backend("the writer has stopped".into()));
+            return Err(StoreError::Unavailable("the writer has stopped".into()));
         }
         wait.await
-            .unwrap_or_else(|_| Err(StoreError::Backend("the writer has stopped".into())))
+            .unwrap_or_else(|_| Err(StoreError::Unavailable("the writer has stopped".into())))
     }
 
     /// Records waiting to be written.

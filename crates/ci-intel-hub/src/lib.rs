@@ -9,6 +9,7 @@
 //! - [`demo`]: a deterministic synthetic history for `hub --demo`.
 
 pub mod analytics;
+pub mod api;
 pub mod auth;
 pub mod config;
 pub mod demo;
@@ -16,6 +17,7 @@ pub mod ingest;
 pub mod nats;
 pub mod pages;
 pub mod server;
+pub mod state;
 pub mod telemetry;
 pub mod webhooks;
 
@@ -26,20 +28,47 @@ use ci_intel_store::StoreError;
 
 /// Opens the store a `--database-url` names: `sqlite://PATH` (or a bare path) or
 /// `postgres://…` / `postgresql://…`; and brings its schema up to date.
+/// Each backend is a cargo feature of the hub (`sqlite`, `postgres`; both by default); a URL for
+/// a backend left out of the build is refused with that reason.
 pub fn open_store(url: &str) -> Result<Arc<dyn Store>, StoreError> {
-    let store: Arc<dyn Store> =
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Arc::new(ci_intel_store_postgres::PostgresStore::connect(url, None)?)
-        } else {
-            let path = PathBuf::from(url.strip_prefix("sqlite://").unwrap_or(url));
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| StoreError::Backend(format!("{}: {e}", dir.display())))?;
-            }
-            Arc::new(ci_intel_store_sqlite::SqliteStore::open(&path)?)
-        };
+    let store = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        open_postgres(url)?
+    } else {
+        open_sqlite(url.strip_prefix("sqlite://").unwrap_or(url))?
+    };
     store.migrate()?;
     Ok(store)
+}
+
+#[cfg(feature = "postgres")]
+fn open_postgres(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    Ok(Arc::new(ci_intel_store_postgres::PostgresStore::connect(
+        url, None,
+    )?))
+}
+
+#[cfg(not(feature = "postgres"))]
+fn open_postgres(_url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    Err(StoreError::Invalid(
+        "this build has no PostgreSQL store (the hub's `postgres` feature)".into(),
+    ))
+}
+
+#[cfg(feature = "sqlite")]
+fn open_sqlite(path: &str) -> Result<Arc<dyn Store>, StoreError> {
+    let path = PathBuf::from(path);
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::backend_with(format!("cannot create {}", dir.display()), e))?;
+    }
+    Ok(Arc::new(ci_intel_store_sqlite::SqliteStore::open(&path)?))
+}
+
+#[cfg(not(feature = "sqlite"))]
+fn open_sqlite(_path: &str) -> Result<Arc<dyn Store>, StoreError> {
+    Err(StoreError::Invalid(
+        "this build has no SQLite store (the hub's `sqlite` feature)".into(),
+    ))
 }
 
 /// The default database: `hub.sqlite3` in the user's data directory

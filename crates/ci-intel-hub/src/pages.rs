@@ -6,8 +6,9 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use ci_intel_core::pipeline_run::PipelineRun;
@@ -18,9 +19,13 @@ use ci_intel_store::rollup::run_duration_ms;
 use crate::analytics::dora::{Band, Dora, Key};
 use crate::analytics::runs::{RunHealth, Summary};
 use crate::analytics::{self, Window};
-use crate::server::{ApiError, ChartParams, Hub};
+use crate::state::{ApiError, ChartParams, Hub, may_read};
 
-pub fn routes() -> Router<Arc<Hub>> {
+/// The pages' routes. With `--read-token-required` they ask for the same read token as the
+/// JSON API (`Authorization: Bearer …`, as an SSO proxy in front adds it): [`page_access`]
+/// checks the repository a page is about before the handler runs; a run's page, whose
+/// repository is known only once the run is read, checks in its handler.
+pub fn routes(hub: Arc<Hub>) -> Router<Arc<Hub>> {
     Router::new()
         .route("/", get(overview))
         .route("/repos/{owner}/{name}", get(repo_page))
@@ -29,6 +34,36 @@ pub fn routes() -> Router<Arc<Hub>> {
         .route("/flaky", get(flaky_page))
         .route("/resilience", get(resilience_page))
         .route("/cost", get(cost_page))
+        .route_layer(middleware::from_fn_with_state(hub, page_access))
+}
+
+/// The repository a page shows: `/repos/OWNER/NAME`, or `?repo=` on the other pages.
+fn page_repo(uri: &axum::http::Uri) -> Option<String> {
+    if let Some(rest) = uri.path().strip_prefix("/repos/") {
+        return Some(rest.trim_end_matches('/').to_owned());
+    }
+    let query = uri.query()?;
+    query_repo(query)
+}
+
+/// The `repo` parameter of a query string, percent-decoded.
+fn query_repo(query: &str) -> Option<String> {
+    Query::<ChartParams>::try_from_uri(&format!("/?{query}").parse().ok()?)
+        .ok()
+        .and_then(|Query(p)| p.repo)
+        .filter(|r| !r.is_empty())
+}
+
+/// Read access for a page, as the JSON API grants it (see [`routes`]).
+async fn page_access(State(hub): State<Arc<Hub>>, req: Request, next: Next) -> Response {
+    if !hub.options.read_token_required || req.uri().path().starts_with("/runs/") {
+        return next.run(req).await;
+    }
+    let repo = page_repo(req.uri());
+    match may_read(&hub, req.headers(), repo.as_deref()).await {
+        Ok(()) => next.run(req).await,
+        Err(e) => error_page(e),
+    }
 }
 
 const BLUE: &str = "#2563eb";
@@ -94,12 +129,19 @@ type Page = Result<Response, PageError>;
 
 fn error_page(e: ApiError) -> Response {
     let status = e.status;
+    let unauthorized = status == StatusCode::UNAUTHORIZED;
     let mut r = layout(
         "Error",
         None,
         &format!("<p class=\"bad\">{}</p>", escape(&e.message)),
     );
     *r.status_mut() = status;
+    if unauthorized {
+        r.headers_mut().insert(
+            axum::http::header::WWW_AUTHENTICATE,
+            axum::http::HeaderValue::from_static("Bearer realm=\"ci-intel hub\""),
+        );
+    }
     r
 }
 
@@ -335,11 +377,13 @@ fn link(uri: &str) -> String {
     }
 }
 
-async fn run_page(State(hub): State<Arc<Hub>>, Path(id): Path<String>) -> Page {
+async fn run_page(State(hub): State<Arc<Hub>>, headers: HeaderMap, Path(id): Path<String>) -> Page {
     let key = id.clone();
     let Some(run) = hub.with_store(move |s| s.get_run(&key)).await? else {
+        may_read(&hub, &headers, None).await?;
         return Err(ApiError::new(StatusCode::NOT_FOUND, format!("no run `{id}`")).into());
     };
+    may_read(&hub, &headers, Some(&run.repo)).await?;
     let mut body = format!(
         "<p class=\"muted\">JSON: <a href=\"/api/v1/runs/{0}\">/api/v1/runs/{0}</a></p>",
         escape(&run.run_id)

@@ -555,6 +555,49 @@ async fn read_tokens(store: Arc<dyn Store>) {
         StatusCode::FORBIDDEN,
         "all repositories need `*`"
     );
+    // The pages ask for the same token as the API they draw from.
+    let page = get(&hub, "/repos/acme/web").await;
+    assert_eq!(page.status, StatusCode::UNAUTHORIZED);
+    assert!(page.text().contains("<html"), "an HTML error page");
+    assert_eq!(
+        get_with(&hub, "/repos/acme/web", &read).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        get_with(&hub, "/dora?repo=acme%2Fweb", &read).await.status,
+        StatusCode::OK,
+        "a percent-encoded ?repo= names the repository"
+    );
+    assert_eq!(
+        get_with(&hub, "/repos/other/x", &read).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        get_with(&hub, "/", &read).await.status,
+        StatusCode::FORBIDDEN,
+        "the overview of every repository needs `*`"
+    );
+    assert_eq!(get(&hub, "/flaky").await.status, StatusCode::UNAUTHORIZED);
+    let runs = get_with(&hub, "/api/v1/runs?repo=acme/web&limit=1", &read)
+        .await
+        .json();
+    if let Some(id) = runs["runs"][0]["run_id"].as_str() {
+        let path = format!("/runs/{id}");
+        assert_eq!(get(&hub, &path).await.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(get_with(&hub, &path, &read).await.status, StatusCode::OK);
+        let other = token(store.as_ref(), "other/*", Scope::Read);
+        assert_eq!(
+            get_with(&hub, &path, &other).await.status,
+            StatusCode::FORBIDDEN
+        );
+    } else {
+        panic!("the suite stores acme/web runs before this test: {runs}");
+    }
+    assert_eq!(
+        get(&hub, "/health/live").await.status,
+        StatusCode::OK,
+        "probes stay open"
+    );
 }
 
 /// Runs the suite on a runtime of its own; the store outlives the runtime (it is closed outside

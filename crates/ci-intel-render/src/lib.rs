@@ -6,6 +6,8 @@ pub mod annotations;
 pub mod findings;
 pub mod human;
 pub mod markdown;
-pub mod sarif;
+/// SARIF 2.1.0 types and writer; they live in core so that the SARIF tooling crate (a domain)
+/// and the reporters share them without one importing the other.
+pub use ci_intel_core::sarif;
 pub mod svg;
 mod text;

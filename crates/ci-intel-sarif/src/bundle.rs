@@ -11,8 +11,8 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use ci_intel_core::finding::{self, Finding, Location, RULES as CORE_RULES, Severity};
+use ci_intel_core::sarif::{self as writer, FINGERPRINT_KEY, SRCROOT};
 use ci_intel_core::suppression::{self, Baseline, CompiledSuppression};
-use ci_intel_render::sarif::{self as writer, FINGERPRINT_KEY, SRCROOT};
 use serde_json::{Map, Value, json};
 use time::Date;
 

@@ -7,11 +7,10 @@
 //! - [`cyclonedx`] and [`spdx`]: deterministic CycloneDX 1.6 and SPDX 2.3 JSON.
 
 pub mod cyclonedx;
-pub mod document;
 pub mod license;
 pub mod lockfiles;
-pub mod model;
-pub mod purl;
 pub mod spdx;
 
-pub use model::{Component, Ecosystem, Hash, Sbom, Scope};
+// The package model lives in core, where the vulnerability scanner and the release truth table
+// read it too; these names keep `ci_intel_sbom::Component` and friends where users look.
+pub use ci_intel_core::packages::{Component, Ecosystem, Hash, Sbom, Scope, document, model, purl};

@@ -120,19 +120,15 @@ impl Drop for PostgresStore {
 
 fn open(url: &str, schema: Option<&str>) -> Result<Client, StoreError> {
     let mut client = Client::connect(url, NoTls)
-        .map_err(|e| StoreError::Backend(format!("cannot connect to PostgreSQL: {e}")))?;
+        .map_err(|e| StoreError::backend_with("cannot connect to PostgreSQL", e))?;
     if let Some(s) = schema {
         client
             .batch_execute(&format!(
                 "CREATE SCHEMA IF NOT EXISTS {s}; SET search_path TO {s}"
             ))
-            .map_err(backend)?;
+            .map_err(StoreError::backend)?;
     }
     Ok(client)
-}
-
-fn backend(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend(e.to_string())
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -150,7 +146,7 @@ impl PostgresStore {
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
         {
-            return Err(StoreError::Backend(format!(
+            return Err(StoreError::Invalid(format!(
                 "schema name `{s}`: only a-z, 0-9 and _"
             )));
         }
@@ -208,42 +204,39 @@ impl PostgresStore {
 }
 
 fn decode(run_id: &str, v: serde_json::Value) -> Result<PipelineRun, StoreError> {
-    serde_json::from_value(v).map_err(|e| StoreError::Corrupt {
-        run_id: run_id.to_owned(),
-        reason: e.to_string(),
-    })
+    StoreError::decode_run(run_id, serde_json::from_value(v))
 }
 
 impl Store for PostgresStore {
     fn migrate(&self) -> Result<(), StoreError> {
         self.checked(|| {
             let mut c = self.client()?;
-            let mut tx = c.transaction().map_err(backend)?;
+            let mut tx = c.transaction().map_err(StoreError::backend)?;
             // One migrator at a time across replicas.
             tx.batch_execute("SELECT pg_advisory_xact_lock(7248213); CREATE TABLE IF NOT EXISTS ci_intel_migrations (n INT PRIMARY KEY)")
-                .map_err(backend)?;
+                .map_err(StoreError::backend)?;
             let done: i64 = tx
                 .query_one("SELECT count(*) FROM ci_intel_migrations", &[])
-                .map_err(backend)?
+                .map_err(StoreError::backend)?
                 .get(0);
             for (i, m) in MIGRATIONS.iter().enumerate().skip(done as usize) {
-                tx.batch_execute(m).map_err(backend)?;
+                tx.batch_execute(m).map_err(StoreError::backend)?;
                 tx.execute(
                     "INSERT INTO ci_intel_migrations (n) VALUES ($1)",
                     &[&(i as i32 + 1)],
                 )
-                .map_err(backend)?;
+                .map_err(StoreError::backend)?;
             }
-            tx.commit().map_err(backend)
+            tx.commit().map_err(StoreError::backend)
         })
     }
 
     fn upsert_runs(&self, runs: &[PipelineRun]) -> Result<Vec<Upsert>, StoreError> {
         self.checked(|| {
             let mut c = self.client()?;
-            let mut tx = c.transaction().map_err(backend)?;
+            let mut tx = c.transaction().map_err(StoreError::backend)?;
             let out = upsert_in(&mut tx, runs)?;
-            tx.commit().map_err(backend)?;
+            tx.commit().map_err(StoreError::backend)?;
             Ok(out)
         })
     }
@@ -255,14 +248,14 @@ impl Store for PostgresStore {
     ) -> Result<Result<Upsert, String>, StoreError> {
         self.checked(|| {
             let mut c = self.client()?;
-            let mut tx = c.transaction().map_err(backend)?;
+            let mut tx = c.transaction().map_err(StoreError::backend)?;
             // A lock on the run id, held to the commit: it serialises merges across hubs even
             // while the row does not exist yet (a row lock could not).
             tx.execute("SELECT pg_advisory_xact_lock(hashtext($1))", &[&run_id])
-                .map_err(backend)?;
+                .map_err(StoreError::backend)?;
             let known = tx
                 .query_opt("SELECT record FROM runs WHERE run_id = $1", &[&run_id])
-                .map_err(backend)?
+                .map_err(StoreError::backend)?
                 .map(|r| decode(run_id, r.get(0)))
                 .transpose()?;
             let merged = match merge(known) {
@@ -270,7 +263,7 @@ impl Store for PostgresStore {
                 Err(why) => return Ok(Err(why)),
             };
             let out = upsert_in(&mut tx, std::slice::from_ref(&merged))?;
-            tx.commit().map_err(backend)?;
+            tx.commit().map_err(StoreError::backend)?;
             Ok(Ok(out.first().copied().unwrap_or(Upsert::Unchanged)))
         })
     }
@@ -280,7 +273,7 @@ impl Store for PostgresStore {
             let row = self
                 .reader()?
                 .query_opt("SELECT record FROM runs WHERE run_id = $1", &[&run_id])
-                .map_err(backend)?;
+                .map_err(StoreError::backend)?;
             row.map(|r| decode(run_id, r.get(0))).transpose()
         })
     }
@@ -294,7 +287,10 @@ impl Store for PostgresStore {
                 .map(|v| v as &(dyn postgres::types::ToSql + Sync))
                 .collect();
             bind.push(&limit);
-            let rows = self.reader()?.query(&sql, &bind).map_err(backend)?;
+            let rows = self
+                .reader()?
+                .query(&sql, &bind)
+                .map_err(StoreError::backend)?;
             rows.into_iter()
                 .map(|r| decode(&r.get::<_, String>(0), r.get(1)))
                 .collect()
@@ -314,7 +310,7 @@ impl Store for PostgresStore {
                      ) SELECT repo FROM r WHERE repo IS NOT NULL",
                     &[],
                 )
-                .map_err(backend)?;
+                .map_err(StoreError::backend)?;
             Ok(rows.into_iter().map(|r| r.get(0)).collect())
         })
     }
@@ -328,12 +324,12 @@ impl Store for PostgresStore {
                      WHERE ($1::text IS NULL OR repo = $1) AND day >= $2 AND day < $3 ORDER BY repo, day",
                     &[&w.repo, &w.since, &w.until],
                 )
-                .map_err(backend)?;
+                .map_err(StoreError::backend)?;
             rows.into_iter()
                 .map(|r| {
                     let (repo, day): (String, String) = (r.get(0), r.get(1));
                     let rollup = serde_json::from_value(r.get(2))
-                        .map_err(|e| corrupt(&format!("rollup {repo} {day}"), e))?;
+                        .map_err(|e| StoreError::corrupt(&format!("rollup {repo} {day}"), e))?;
                     Ok((repo, day, rollup))
                 })
                 .collect()
@@ -343,9 +339,9 @@ impl Store for PostgresStore {
     fn upsert_deployment(&self, d: &Deployment) -> Result<(), StoreError> {
         self.checked(|| {
             let mut c = self.client()?;
-            let mut tx = c.transaction().map_err(backend)?;
+            let mut tx = c.transaction().map_err(StoreError::backend)?;
             put_deployment(&mut tx, d)?;
-            tx.commit().map_err(backend)
+            tx.commit().map_err(StoreError::backend)
         })
     }
 
@@ -365,7 +361,7 @@ impl Store for PostgresStore {
                      ORDER BY deployed_at, repo, id",
                     &[&repo, &since, &until],
                 )
-                .map_err(backend)?;
+                .map_err(StoreError::backend)?;
             Ok(rows
                 .into_iter()
                 .map(|r| Deployment {
@@ -384,19 +380,19 @@ impl Store for PostgresStore {
     fn record_commits(&self, commits: &[Commit]) -> Result<(), StoreError> {
         self.checked(|| {
             let mut c = self.client()?;
-            let mut tx = c.transaction().map_err(backend)?;
+            let mut tx = c.transaction().map_err(StoreError::backend)?;
             let stmt = tx
                 .prepare(
                     "INSERT INTO commits (repo, sha, committed_at) VALUES ($1, $2, $3)
                      ON CONFLICT (repo, sha) DO UPDATE SET committed_at = LEAST(commits.committed_at, EXCLUDED.committed_at)",
                 )
-                .map_err(backend)?;
+                .map_err(StoreError::backend)?;
             for commit in commits {
                 let at = canonical_time(&commit.committed_at)?;
                 tx.execute(&stmt, &[&commit.repo, &commit.sha, &at])
-                    .map_err(backend)?;
+                    .map_err(StoreError::backend)?;
             }
-            tx.commit().map_err(backend)
+            tx.commit().map_err(StoreError::backend)
         })
     }
 
@@ -412,7 +408,7 @@ impl Store for PostgresStore {
                     "SELECT sha, committed_at FROM commits WHERE repo = $1 AND sha = ANY($2)",
                     &[&repo, &shas],
                 )
-                .map_err(backend)?;
+                .map_err(StoreError::backend)?;
             Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
         })
     }
@@ -420,7 +416,7 @@ impl Store for PostgresStore {
     fn put_test_reports(&self, reports: &[TestReport]) -> Result<(), StoreError> {
         self.checked(|| {
             let mut c = self.client()?;
-            let mut tx = c.transaction().map_err(backend)?;
+            let mut tx = c.transaction().map_err(StoreError::backend)?;
             let stmt = tx
                 .prepare(
                     "INSERT INTO test_reports (run_id, repo, commit_sha, started_at, total, tests)
@@ -428,18 +424,18 @@ impl Store for PostgresStore {
                      ON CONFLICT (run_id) DO UPDATE SET repo = EXCLUDED.repo, commit_sha = EXCLUDED.commit_sha,
                          started_at = EXCLUDED.started_at, total = EXCLUDED.total, tests = EXCLUDED.tests",
                 )
-                .map_err(backend)?;
+                .map_err(StoreError::backend)?;
             for t in reports {
-                let tests = serde_json::to_value(&t.tests).map_err(backend)?;
+                let tests = serde_json::to_value(&t.tests).map_err(StoreError::backend)?;
                 let started = canonical_time(&t.started_at)?;
                 let total = i64::try_from(t.total).unwrap_or(i64::MAX);
                 tx.execute(
                     &stmt,
                     &[&t.run_id, &t.repo, &t.commit_sha, &started, &total, &tests],
                 )
-                .map_err(backend)?;
+                .map_err(StoreError::backend)?;
             }
-            tx.commit().map_err(backend)
+            tx.commit().map_err(StoreError::backend)
         })
     }
 
@@ -453,12 +449,12 @@ impl Store for PostgresStore {
                      WHERE repo = $1 AND started_at >= $2 ORDER BY started_at, run_id",
                     &[&repo, &since],
                 )
-                .map_err(backend)?;
+                .map_err(StoreError::backend)?;
             rows.into_iter()
                 .map(|r| {
                     let run_id: String = r.get(0);
-                    let tests =
-                        serde_json::from_value(r.get(4)).map_err(|e| corrupt(&run_id, e))?;
+                    let tests = serde_json::from_value(r.get(4))
+                        .map_err(|e| StoreError::corrupt(&run_id, e))?;
                     Ok(TestReport {
                         run_id,
                         repo: repo.to_owned(),
@@ -479,7 +475,7 @@ impl Store for PostgresStore {
                     "INSERT INTO tokens (id, secret_sha256, repo_pattern, scope, created_at) VALUES ($1, $2, $3, $4, $5)",
                     &[&t.id, &t.secret_sha256, &t.repo_pattern, &t.scope.as_str(), &t.created_at],
                 )
-                .map_err(backend)?;
+                .map_err(StoreError::backend)?;
             Ok(())
         })
     }
@@ -492,7 +488,7 @@ impl Store for PostgresStore {
                     "SELECT secret_sha256, repo_pattern, scope, created_at FROM tokens WHERE id = $1",
                     &[&id],
                 )
-                .map_err(backend)?;
+                .map_err(StoreError::backend)?;
             row.map(|r| {
                 let scope: String = r.get(2);
                 Ok(TokenRecord {
@@ -500,7 +496,7 @@ impl Store for PostgresStore {
                     secret_sha256: r.get(0),
                     repo_pattern: r.get(1),
                     scope: Scope::parse(&scope)
-                        .ok_or_else(|| corrupt(&format!("token {id}"), scope))?,
+                        .ok_or_else(|| StoreError::corrupt(&format!("token {id}"), scope))?,
                     created_at: r.get(3),
                 })
             })
@@ -512,7 +508,7 @@ impl Store for PostgresStore {
         self.checked(|| {
             self.client()?
                 .execute("DELETE FROM deliveries WHERE id = $1", &[&delivery_id])
-                .map_err(backend)?;
+                .map_err(StoreError::backend)?;
             Ok(())
         })
     }
@@ -521,11 +517,11 @@ impl Store for PostgresStore {
         self.checked(|| {
             let c = Cutoffs::new(r, now)?;
             let mut client = self.client()?;
-            let mut tx = client.transaction().map_err(backend)?;
+            let mut tx = client.transaction().map_err(StoreError::backend)?;
             let mut del = |sql: &str, cutoff: &str| {
                 tx.execute(sql, &[&cutoff])
                     .map(|n| n as usize)
-                    .map_err(backend)
+                    .map_err(StoreError::backend)
             };
             let purged = Purged {
                 runs: del("DELETE FROM runs WHERE started_at < $1", &c.records)?,
@@ -535,7 +531,7 @@ impl Store for PostgresStore {
                 rollups: del("DELETE FROM rollups WHERE day < $1", &c.aggregates_day)?,
             };
             del("DELETE FROM commits WHERE committed_at < $1", &c.records)?;
-            tx.commit().map_err(backend)?;
+            tx.commit().map_err(StoreError::backend)?;
             Ok(purged)
         })
     }
@@ -548,16 +544,9 @@ impl Store for PostgresStore {
                     "INSERT INTO deliveries (id, received_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
                     &[&delivery_id, &canonical_time(received_at)?],
                 )
-                .map_err(backend)?;
+                .map_err(StoreError::backend)?;
             Ok(n == 1)
         })
-    }
-}
-
-fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt {
-        run_id: what.to_owned(),
-        reason: e.to_string(),
     }
 }
 
@@ -580,7 +569,7 @@ fn upsert_in(tx: &mut Transaction<'_>, runs: &[PipelineRun]) -> Result<Vec<Upser
             "SELECT run_id, record FROM runs WHERE run_id = ANY($1) ORDER BY run_id FOR UPDATE",
             &[&ids],
         )
-        .map_err(backend)?
+        .map_err(StoreError::backend)?
     {
         let id: String = row.get(0);
         let run = decode(&id, row.get(1))?;
@@ -623,11 +612,11 @@ fn upsert_in(tx: &mut Transaction<'_>, runs: &[PipelineRun]) -> Result<Vec<Upser
                  ON CONFLICT (run_id) DO NOTHING RETURNING run_id",
                 &fresh.params(),
             )
-            .map_err(backend)?;
+            .map_err(StoreError::backend)?;
         if inserted.len() != fresh.ids.len() {
             // Another writer inserted some of these since the lock above: roll back, and
             // the caller's retry sees them as known rows.
-            return Err(StoreError::Backend(
+            return Err(StoreError::Unavailable(
                 "concurrent insert of the same runs; retry the batch".into(),
             ));
         }
@@ -640,7 +629,7 @@ fn upsert_in(tx: &mut Transaction<'_>, runs: &[PipelineRun]) -> Result<Vec<Upser
              WHERE runs.run_id = t.run_id",
             &changed.params(),
         )
-        .map_err(backend)?;
+        .map_err(StoreError::backend)?;
     }
     for run in fresh.runs.iter().chain(&changed.runs) {
         if let Some(d) = Deployment::from_run(run) {
@@ -670,7 +659,7 @@ impl<'a> Rows<'a> {
         self.statuses.push(run.status.as_str().to_owned());
         self.started.push(canonical_time(&run.started_at)?);
         self.records
-            .push(serde_json::to_value(run).map_err(backend)?);
+            .push(serde_json::to_value(run).map_err(StoreError::backend)?);
         Ok(())
     }
 
@@ -702,7 +691,7 @@ fn merge_rollups(tx: &mut Transaction<'_>, deltas: Deltas) -> Result<(), StoreEr
          ON CONFLICT DO NOTHING",
         &[&repos, &days],
     )
-    .map_err(backend)?;
+    .map_err(StoreError::backend)?;
     let rows = tx
         .query(
             "SELECT r.repo, r.day, r.data FROM rollups r
@@ -710,13 +699,13 @@ fn merge_rollups(tx: &mut Transaction<'_>, deltas: Deltas) -> Result<(), StoreEr
              ORDER BY r.repo, r.day FOR UPDATE OF r",
             &[&repos, &days],
         )
-        .map_err(backend)?;
+        .map_err(StoreError::backend)?;
     let (mut keep_repo, mut keep_day, mut keep_data) = (Vec::new(), Vec::new(), Vec::new());
     let (mut drop_repo, mut drop_day) = (Vec::new(), Vec::new());
     for row in rows {
         let (repo, day): (String, String) = (row.get(0), row.get(1));
         let mut rollup: DayRollup = serde_json::from_value(row.get(2))
-            .map_err(|e| corrupt(&format!("rollup {repo} {day}"), e))?;
+            .map_err(|e| StoreError::corrupt(&format!("rollup {repo} {day}"), e))?;
         if let Some(delta) = deltas.0.get(&(repo.clone(), day.clone())) {
             rollup.merge(delta);
         }
@@ -724,7 +713,7 @@ fn merge_rollups(tx: &mut Transaction<'_>, deltas: Deltas) -> Result<(), StoreEr
             drop_repo.push(repo);
             drop_day.push(day);
         } else {
-            keep_data.push(serde_json::to_value(&rollup).map_err(backend)?);
+            keep_data.push(serde_json::to_value(&rollup).map_err(StoreError::backend)?);
             keep_repo.push(repo);
             keep_day.push(day);
         }
@@ -736,7 +725,7 @@ fn merge_rollups(tx: &mut Transaction<'_>, deltas: Deltas) -> Result<(), StoreEr
              WHERE rollups.repo = t.repo AND rollups.day = t.day",
             &[&keep_repo, &keep_day, &keep_data],
         )
-        .map_err(backend)?;
+        .map_err(StoreError::backend)?;
     }
     if !drop_repo.is_empty() {
         tx.execute(
@@ -744,7 +733,7 @@ fn merge_rollups(tx: &mut Transaction<'_>, deltas: Deltas) -> Result<(), StoreEr
              WHERE rollups.repo = t.repo AND rollups.day = t.day",
             &[&drop_repo, &drop_day],
         )
-        .map_err(backend)?;
+        .map_err(StoreError::backend)?;
     }
     Ok(())
 }
@@ -767,6 +756,6 @@ fn put_deployment(tx: &mut Transaction<'_>, d: &Deployment) -> Result<(), StoreE
             &d.source,
         ],
     )
-    .map_err(backend)?;
+    .map_err(StoreError::backend)?;
     Ok(())
 }

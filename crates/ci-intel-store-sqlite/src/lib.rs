@@ -82,17 +82,13 @@ const READERS: usize = 4;
 /// Settings every connection gets.
 fn tune(conn: &Connection) -> Result<(), StoreError> {
     conn.busy_timeout(std::time::Duration::from_secs(5))
-        .map_err(backend)?;
+        .map_err(StoreError::backend)?;
     // The default 2 MB page cache makes every index probe of a large store a `pread` copy; a
     // 64 MB cache and a memory map keep the hot indexes in memory.
     conn.pragma_update(None, "cache_size", -65_536)
-        .map_err(backend)?;
+        .map_err(StoreError::backend)?;
     conn.pragma_update(None, "mmap_size", 1_i64 << 30)
-        .map_err(backend)
-}
-
-fn backend(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend(e.to_string())
+        .map_err(StoreError::backend)
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -105,12 +101,12 @@ impl SqliteStore {
     /// Opens (creating) the database file.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let conn = Connection::open(path)
-            .map_err(|e| StoreError::Backend(format!("{}: {e}", path.display())))?;
+            .map_err(|e| StoreError::backend_with(format!("cannot open {}", path.display()), e))?;
         conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(backend)?;
+            .map_err(StoreError::backend)?;
         // Acknowledged means on disk: a crash right after an ingest loses nothing.
         conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(backend)?;
+            .map_err(StoreError::backend)?;
         tune(&conn)?;
         let readers = (0..READERS)
             .map(|_| {
@@ -119,7 +115,9 @@ impl SqliteStore {
                     rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
                         | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
                 )
-                .map_err(|e| StoreError::Backend(format!("{}: {e}", path.display())))?;
+                .map_err(|e| {
+                    StoreError::backend_with(format!("cannot open {}", path.display()), e)
+                })?;
                 tune(&r)?;
                 Ok(Mutex::new(r))
             })
@@ -155,21 +153,11 @@ impl SqliteStore {
 }
 
 fn decode(run_id: &str, text: &str) -> Result<PipelineRun, StoreError> {
-    serde_json::from_str(text).map_err(|e| StoreError::Corrupt {
-        run_id: run_id.to_owned(),
-        reason: e.to_string(),
-    })
+    StoreError::decode_run(run_id, serde_json::from_str(text))
 }
 
 fn json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
-    serde_json::to_string(v).map_err(backend)
-}
-
-fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt {
-        run_id: what.to_owned(),
-        reason: e.to_string(),
-    }
+    serde_json::to_string(v).map_err(StoreError::backend)
 }
 
 /// Stores records in an open transaction: one outcome per record, rollups and deployments.
@@ -179,19 +167,19 @@ fn upsert_in(tx: &Transaction<'_>, runs: &[PipelineRun]) -> Result<Vec<Upsert>, 
     {
         let mut select = tx
             .prepare_cached("SELECT record FROM runs WHERE run_id = ?1")
-            .map_err(backend)?;
+            .map_err(StoreError::backend)?;
         let mut write = tx
                 .prepare_cached(
                     "INSERT OR REPLACE INTO runs (run_id, repo, status, started_at, record) VALUES (?1, ?2, ?3, ?4, ?5)",
                 )
-                .map_err(backend)?;
+                .map_err(StoreError::backend)?;
         for run in runs {
             let record = json(run)?;
             let started = canonical_time(&run.started_at)?;
             let before: Option<String> = select
                 .query_row(params![run.run_id], |r| r.get(0))
                 .optional()
-                .map_err(backend)?;
+                .map_err(StoreError::backend)?;
             let outcome = match before {
                 Some(b) if b == record => Upsert::Unchanged,
                 Some(b) => {
@@ -212,7 +200,7 @@ fn upsert_in(tx: &Transaction<'_>, runs: &[PipelineRun]) -> Result<Vec<Upsert>, 
                         started,
                         record
                     ])
-                    .map_err(backend)?;
+                    .map_err(StoreError::backend)?;
                 if let Some(d) = Deployment::from_run(run) {
                     put_deployment(tx, &d)?;
                 }
@@ -228,30 +216,30 @@ fn upsert_in(tx: &Transaction<'_>, runs: &[PipelineRun]) -> Result<Vec<Upsert>, 
 fn apply_deltas(tx: &Transaction<'_>, deltas: Deltas) -> Result<(), StoreError> {
     let mut get = tx
         .prepare_cached("SELECT data FROM rollups WHERE repo = ?1 AND day = ?2")
-        .map_err(backend)?;
+        .map_err(StoreError::backend)?;
     let mut put = tx
         .prepare_cached("INSERT OR REPLACE INTO rollups (repo, day, data) VALUES (?1, ?2, ?3)")
-        .map_err(backend)?;
+        .map_err(StoreError::backend)?;
     let mut del = tx
         .prepare_cached("DELETE FROM rollups WHERE repo = ?1 AND day = ?2")
-        .map_err(backend)?;
+        .map_err(StoreError::backend)?;
     for ((repo, day), delta) in deltas.0 {
         let text: Option<String> = get
             .query_row(params![repo, day], |r| r.get(0))
             .optional()
-            .map_err(backend)?;
+            .map_err(StoreError::backend)?;
         let mut rollup: DayRollup = match text {
-            Some(t) => {
-                serde_json::from_str(&t).map_err(|e| corrupt(&format!("rollup {repo} {day}"), e))?
-            }
+            Some(t) => serde_json::from_str(&t)
+                .map_err(|e| StoreError::corrupt(&format!("rollup {repo} {day}"), e))?,
             None => DayRollup::default(),
         };
         rollup.merge(&delta);
         if rollup.runs == 0 {
-            del.execute(params![repo, day]).map_err(backend)?;
+            del.execute(params![repo, day])
+                .map_err(StoreError::backend)?;
         } else {
             put.execute(params![repo, day, json(&rollup)?])
-                .map_err(backend)?;
+                .map_err(StoreError::backend)?;
         }
     }
     Ok(())
@@ -262,7 +250,7 @@ fn put_deployment(tx: &Connection, d: &Deployment) -> Result<(), StoreError> {
         "INSERT OR REPLACE INTO deployments (repo, id, environment, commit_sha, deployed_at, failed, source)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )
-    .map_err(backend)?
+    .map_err(StoreError::backend)?
     .execute(params![
         d.repo,
         d.id,
@@ -272,7 +260,7 @@ fn put_deployment(tx: &Connection, d: &Deployment) -> Result<(), StoreError> {
         d.failed,
         d.source
     ])
-    .map_err(backend)?;
+    .map_err(StoreError::backend)?;
     Ok(())
 }
 
@@ -281,22 +269,22 @@ impl Store for SqliteStore {
         let mut conn = self.conn();
         let done: usize = conn
             .pragma_query_value(None, "user_version", |r| r.get(0))
-            .map_err(backend)?;
+            .map_err(StoreError::backend)?;
         for (i, m) in MIGRATIONS.iter().enumerate().skip(done) {
-            let tx = conn.transaction().map_err(backend)?;
-            tx.execute_batch(m).map_err(backend)?;
+            let tx = conn.transaction().map_err(StoreError::backend)?;
+            tx.execute_batch(m).map_err(StoreError::backend)?;
             tx.pragma_update(None, "user_version", i + 1)
-                .map_err(backend)?;
-            tx.commit().map_err(backend)?;
+                .map_err(StoreError::backend)?;
+            tx.commit().map_err(StoreError::backend)?;
         }
         Ok(())
     }
 
     fn upsert_runs(&self, runs: &[PipelineRun]) -> Result<Vec<Upsert>, StoreError> {
         let mut conn = self.conn();
-        let tx = conn.transaction().map_err(backend)?;
+        let tx = conn.transaction().map_err(StoreError::backend)?;
         let out = upsert_in(&tx, runs)?;
-        tx.commit().map_err(backend)?;
+        tx.commit().map_err(StoreError::backend)?;
         Ok(out)
     }
 
@@ -307,7 +295,7 @@ impl Store for SqliteStore {
     ) -> Result<Result<Upsert, String>, StoreError> {
         // The one writer connection is held throughout: merges are serialised.
         let mut conn = self.conn();
-        let tx = conn.transaction().map_err(backend)?;
+        let tx = conn.transaction().map_err(StoreError::backend)?;
         let known: Option<String> = tx
             .query_row(
                 "SELECT record FROM runs WHERE run_id = ?1",
@@ -315,14 +303,14 @@ impl Store for SqliteStore {
                 |r| r.get(0),
             )
             .optional()
-            .map_err(backend)?;
+            .map_err(StoreError::backend)?;
         let known = known.map(|t| decode(run_id, &t)).transpose()?;
         let merged = match merge(known) {
             Ok(m) => m,
             Err(why) => return Ok(Err(why)),
         };
         let out = upsert_in(&tx, std::slice::from_ref(&merged))?;
-        tx.commit().map_err(backend)?;
+        tx.commit().map_err(StoreError::backend)?;
         Ok(Ok(out.first().copied().unwrap_or(Upsert::Unchanged)))
     }
 
@@ -335,7 +323,7 @@ impl Store for SqliteStore {
                 |r| r.get(0),
             )
             .optional()
-            .map_err(backend)?;
+            .map_err(StoreError::backend)?;
         text.map(|t| decode(run_id, &t)).transpose()
     }
 
@@ -346,15 +334,15 @@ impl Store for SqliteStore {
         let limit = q.effective_limit();
         bind.push(&limit);
         let conn = self.reader();
-        let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
+        let mut stmt = conn.prepare_cached(&sql).map_err(StoreError::backend)?;
         let rows = stmt
             .query_map(bind.as_slice(), |r| {
                 Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
             })
-            .map_err(backend)?;
+            .map_err(StoreError::backend)?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, text) = row.map_err(backend)?;
+            let (id, text) = row.map_err(StoreError::backend)?;
             out.push(decode(&id, &text)?);
         }
         Ok(out)
@@ -371,9 +359,11 @@ impl Store for SqliteStore {
                     SELECT (SELECT MIN(repo) FROM runs WHERE repo > r.repo) FROM r WHERE r.repo IS NOT NULL
                  ) SELECT repo FROM r WHERE repo IS NOT NULL",
             )
-            .map_err(backend)?;
-        let rows = stmt.query_map([], |r| r.get(0)).map_err(backend)?;
-        rows.collect::<Result<_, _>>().map_err(backend)
+            .map_err(StoreError::backend)?;
+        let rows = stmt
+            .query_map([], |r| r.get(0))
+            .map_err(StoreError::backend)?;
+        rows.collect::<Result<_, _>>().map_err(StoreError::backend)
     }
 
     fn rollups(&self, w: &DayWindow) -> Result<Vec<(String, String, DayRollup)>, StoreError> {
@@ -383,7 +373,7 @@ impl Store for SqliteStore {
                 "SELECT repo, day, data FROM rollups
                  WHERE (?1 IS NULL OR repo = ?1) AND day >= ?2 AND day < ?3 ORDER BY repo, day",
             )
-            .map_err(backend)?;
+            .map_err(StoreError::backend)?;
         let rows = stmt
             .query_map(params![w.repo, w.since, w.until], |r| {
                 Ok((
@@ -392,12 +382,12 @@ impl Store for SqliteStore {
                     r.get::<_, String>(2)?,
                 ))
             })
-            .map_err(backend)?;
+            .map_err(StoreError::backend)?;
         let mut out = Vec::new();
         for row in rows {
-            let (repo, day, data) = row.map_err(backend)?;
+            let (repo, day, data) = row.map_err(StoreError::backend)?;
             let rollup = serde_json::from_str(&data)
-                .map_err(|e| corrupt(&format!("rollup {repo} {day}"), e))?;
+                .map_err(|e| StoreError::corrupt(&format!("rollup {repo} {day}"), e))?;
             out.push((repo, day, rollup));
         }
         Ok(out)
@@ -421,7 +411,7 @@ impl Store for SqliteStore {
                  WHERE (?1 IS NULL OR repo = ?1) AND deployed_at >= ?2 AND deployed_at < ?3
                  ORDER BY deployed_at, repo, id",
             )
-            .map_err(backend)?;
+            .map_err(StoreError::backend)?;
         let rows = stmt
             .query_map(params![repo, since, until], |r| {
                 Ok(Deployment {
@@ -434,26 +424,26 @@ impl Store for SqliteStore {
                     source: r.get(6)?,
                 })
             })
-            .map_err(backend)?;
-        rows.collect::<Result<_, _>>().map_err(backend)
+            .map_err(StoreError::backend)?;
+        rows.collect::<Result<_, _>>().map_err(StoreError::backend)
     }
 
     fn record_commits(&self, commits: &[Commit]) -> Result<(), StoreError> {
         let mut conn = self.conn();
-        let tx = conn.transaction().map_err(backend)?;
+        let tx = conn.transaction().map_err(StoreError::backend)?;
         {
             let mut stmt = tx
                 .prepare_cached(
                     "INSERT INTO commits (repo, sha, committed_at) VALUES (?1, ?2, ?3)
                      ON CONFLICT (repo, sha) DO UPDATE SET committed_at = MIN(committed_at, excluded.committed_at)",
                 )
-                .map_err(backend)?;
+                .map_err(StoreError::backend)?;
             for c in commits {
                 stmt.execute(params![c.repo, c.sha, canonical_time(&c.committed_at)?])
-                    .map_err(backend)?;
+                    .map_err(StoreError::backend)?;
             }
         }
-        tx.commit().map_err(backend)
+        tx.commit().map_err(StoreError::backend)
     }
 
     fn commit_times(
@@ -463,35 +453,35 @@ impl Store for SqliteStore {
     ) -> Result<HashMap<String, String>, StoreError> {
         let conn = self.reader();
         // One read transaction for all the lookups: one shared lock, not one per commit.
-        let tx = conn.unchecked_transaction().map_err(backend)?;
+        let tx = conn.unchecked_transaction().map_err(StoreError::backend)?;
         let mut stmt = tx
             .prepare_cached("SELECT committed_at FROM commits WHERE repo = ?1 AND sha = ?2")
-            .map_err(backend)?;
+            .map_err(StoreError::backend)?;
         let mut out = HashMap::new();
         for sha in shas {
             if let Some(t) = stmt
                 .query_row(params![repo, sha], |r| r.get::<_, String>(0))
                 .optional()
-                .map_err(backend)?
+                .map_err(StoreError::backend)?
             {
                 out.insert(sha.clone(), t);
             }
         }
         drop(stmt);
-        tx.finish().map_err(backend)?;
+        tx.finish().map_err(StoreError::backend)?;
         Ok(out)
     }
 
     fn put_test_reports(&self, reports: &[TestReport]) -> Result<(), StoreError> {
         let mut conn = self.conn();
-        let tx = conn.transaction().map_err(backend)?;
+        let tx = conn.transaction().map_err(StoreError::backend)?;
         {
             let mut stmt = tx
                 .prepare_cached(
                     "INSERT OR REPLACE INTO test_reports (run_id, repo, commit_sha, started_at, total, tests)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 )
-                .map_err(backend)?;
+                .map_err(StoreError::backend)?;
             for t in reports {
                 stmt.execute(params![
                     t.run_id,
@@ -501,10 +491,10 @@ impl Store for SqliteStore {
                     i64::try_from(t.total).unwrap_or(i64::MAX),
                     json(&t.tests)?
                 ])
-                .map_err(backend)?;
+                .map_err(StoreError::backend)?;
             }
         }
-        tx.commit().map_err(backend)
+        tx.commit().map_err(StoreError::backend)
     }
 
     fn test_reports(&self, repo: &str, since: &str) -> Result<Vec<TestReport>, StoreError> {
@@ -515,7 +505,7 @@ impl Store for SqliteStore {
                 "SELECT run_id, commit_sha, started_at, total, tests FROM test_reports
                  WHERE repo = ?1 AND started_at >= ?2 ORDER BY started_at, run_id",
             )
-            .map_err(backend)?;
+            .map_err(StoreError::backend)?;
         let rows = stmt
             .query_map(params![repo, since], |r| {
                 Ok((
@@ -526,11 +516,13 @@ impl Store for SqliteStore {
                     r.get::<_, String>(4)?,
                 ))
             })
-            .map_err(backend)?;
+            .map_err(StoreError::backend)?;
         let mut out = Vec::new();
         for row in rows {
-            let (run_id, commit_sha, started_at, total, tests) = row.map_err(backend)?;
-            let tests = serde_json::from_str(&tests).map_err(|e| corrupt(&run_id, e))?;
+            let (run_id, commit_sha, started_at, total, tests) =
+                row.map_err(StoreError::backend)?;
+            let tests =
+                serde_json::from_str(&tests).map_err(|e| StoreError::corrupt(&run_id, e))?;
             out.push(TestReport {
                 run_id,
                 repo: repo.to_owned(),
@@ -549,7 +541,7 @@ impl Store for SqliteStore {
                 "INSERT INTO tokens (id, secret_sha256, repo_pattern, scope, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![t.id, t.secret_sha256, t.repo_pattern, t.scope.as_str(), t.created_at],
             )
-            .map_err(backend)?;
+            .map_err(StoreError::backend)?;
         Ok(())
     }
 
@@ -562,14 +554,14 @@ impl Store for SqliteStore {
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
             .optional()
-            .map_err(backend)?;
+            .map_err(StoreError::backend)?;
         row.map(|(secret_sha256, repo_pattern, scope, created_at)| {
             Ok(TokenRecord {
                 id: id.to_owned(),
                 secret_sha256,
                 repo_pattern,
                 scope: Scope::parse(&scope)
-                    .ok_or_else(|| corrupt(&format!("token {id}"), scope))?,
+                    .ok_or_else(|| StoreError::corrupt(&format!("token {id}"), scope))?,
                 created_at,
             })
         })
@@ -583,22 +575,25 @@ impl Store for SqliteStore {
                 "INSERT OR IGNORE INTO deliveries (id, received_at) VALUES (?1, ?2)",
                 params![delivery_id, canonical_time(received_at)?],
             )
-            .map_err(backend)?;
+            .map_err(StoreError::backend)?;
         Ok(n == 1)
     }
 
     fn forget_delivery(&self, delivery_id: &str) -> Result<(), StoreError> {
         self.conn()
             .execute("DELETE FROM deliveries WHERE id = ?1", params![delivery_id])
-            .map_err(backend)?;
+            .map_err(StoreError::backend)?;
         Ok(())
     }
 
     fn purge(&self, r: &Retention, now: &str) -> Result<Purged, StoreError> {
         let c = Cutoffs::new(r, now)?;
         let mut conn = self.conn();
-        let tx = conn.transaction().map_err(backend)?;
-        let del = |sql: &str, cutoff: &str| tx.execute(sql, params![cutoff]).map_err(backend);
+        let tx = conn.transaction().map_err(StoreError::backend)?;
+        let del = |sql: &str, cutoff: &str| {
+            tx.execute(sql, params![cutoff])
+                .map_err(StoreError::backend)
+        };
         let purged = Purged {
             runs: del("DELETE FROM runs WHERE started_at < ?1", &c.records)?,
             deployments: del("DELETE FROM deployments WHERE deployed_at < ?1", &c.records)?,
@@ -607,7 +602,7 @@ impl Store for SqliteStore {
             rollups: del("DELETE FROM rollups WHERE day < ?1", &c.aggregates_day)?,
         };
         del("DELETE FROM commits WHERE committed_at < ?1", &c.records)?;
-        tx.commit().map_err(backend)?;
+        tx.commit().map_err(StoreError::backend)?;
         Ok(purged)
     }
 }

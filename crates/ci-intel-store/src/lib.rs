@@ -17,13 +17,70 @@ pub use model::{
 };
 pub use rollup::DayRollup;
 
-/// A backend failure (connection, constraint, corrupt row).
+/// The driver's own error, kept as the source of a [`StoreError`].
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// A store failure. The driver's error stays attached as the `source`, so a caller printing
+/// the chain shows why (`cannot connect to PostgreSQL: error connecting to server: Connection
+/// refused`), not just the driver's summary line.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("storage backend: {0}")]
-    Backend(String),
+    /// The backend failed: connection, I/O, constraint, a statement it refused.
+    #[error("{context}")]
+    Backend {
+        context: String,
+        #[source]
+        source: BoxError,
+    },
+    /// A row the store wrote earlier no longer decodes.
     #[error("stored record {run_id} is unreadable: {reason}")]
     Corrupt { run_id: String, reason: String },
+    /// A value handed to the store that it cannot use (a time, a schema name).
+    #[error("{0}")]
+    Invalid(String),
+    /// The store is shutting down or could not do what was asked in this state.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+impl StoreError {
+    /// A driver error as it happened, with what the store was doing.
+    pub fn backend_with(context: impl Into<String>, source: impl Into<BoxError>) -> Self {
+        StoreError::Backend {
+            context: context.into(),
+            source: source.into(),
+        }
+    }
+
+    /// A driver error (for `map_err(StoreError::backend)`): both backends' statements.
+    pub fn backend<E: std::error::Error + Send + Sync + 'static>(e: E) -> Self {
+        Self::backend_with("storage backend", e)
+    }
+
+    /// A stored row (`what`: a run id or a table's key) that no longer decodes.
+    pub fn corrupt(what: &str, e: impl std::fmt::Display) -> Self {
+        StoreError::Corrupt {
+            run_id: what.to_owned(),
+            reason: e.to_string(),
+        }
+    }
+
+    /// Decodes a stored run record (JSON text or a JSON value, as the backend keeps it).
+    pub fn decode_run<T>(run_id: &str, parsed: Result<T, serde_json::Error>) -> Result<T, Self> {
+        parsed.map_err(|e| Self::corrupt(run_id, e))
+    }
+
+    /// The message and every source below it, `: `-joined (for logs and API answers).
+    pub fn chain(&self) -> String {
+        let mut out = self.to_string();
+        let mut cur = std::error::Error::source(self);
+        while let Some(e) = cur {
+            out.push_str(": ");
+            out.push_str(&e.to_string());
+            cur = e.source();
+        }
+        out
+    }
 }
 
 /// What storing a record did.
@@ -113,7 +170,7 @@ pub trait Store: Send + Sync {
     fn upsert_run(&self, run: &PipelineRun) -> Result<Upsert, StoreError> {
         let mut v = self.upsert_runs(std::slice::from_ref(run))?;
         v.pop()
-            .ok_or_else(|| StoreError::Backend("no outcome for the record".into()))
+            .ok_or_else(|| StoreError::Unavailable("no outcome for the record".into()))
     }
     /// Reads a run and stores `merge(known)` in one transaction, so merges into one run from
     /// several hubs at once (GitHub job events for the same workflow run) never lose each
@@ -184,7 +241,7 @@ pub fn canonical_time(t: &str) -> Result<String, StoreError> {
         && digits(14..16)
         && b[16] == b':'
         && digits(17..19);
-    let bad = || StoreError::Backend(format!("`{t}` is not an RFC 3339 UTC time"));
+    let bad = || StoreError::Invalid(format!("`{t}` is not an RFC 3339 UTC time"));
     if !shape {
         return Err(bad());
     }
@@ -213,7 +270,7 @@ pub struct Cutoffs {
 impl Cutoffs {
     pub fn new(r: &Retention, now: &str) -> Result<Self, StoreError> {
         let now = rollup::parse_time(&canonical_time(now)?)
-            .ok_or_else(|| StoreError::Backend(format!("`{now}` is not a time")))?;
+            .ok_or_else(|| StoreError::Invalid(format!("`{now}` is not a time")))?;
         let back = |days: u32| now - time::Duration::days(i64::from(days));
         let fmt = rollup::format_time;
         Ok(Cutoffs {

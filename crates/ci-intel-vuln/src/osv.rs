@@ -7,7 +7,7 @@ use std::io::Read as _;
 use std::path::Path;
 
 use ci_intel_core::InputError;
-use ci_intel_sbom::Ecosystem;
+use ci_intel_core::packages::Ecosystem;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -69,7 +69,7 @@ fn ecosystem(s: &str) -> Option<Ecosystem> {
 /// The key a package is looked up by: PyPI names in PEP 503 form.
 pub fn package_key(eco: Ecosystem, name: &str) -> (Ecosystem, String) {
     match eco {
-        Ecosystem::PyPI => (eco, ci_intel_sbom::purl::pypi_normalize(name)),
+        Ecosystem::PyPI => (eco, ci_intel_core::packages::purl::pypi_normalize(name)),
         _ => (eco, name.to_owned()),
     }
 }

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use ci_intel_sbom::Ecosystem;
+use ci_intel_core::packages::Ecosystem;
 use serde::Serialize;
 
 use crate::osv::{Advisory, Index};
@@ -18,8 +18,8 @@ pub struct Package {
     pub purl: String,
 }
 
-impl From<&ci_intel_sbom::Component> for Package {
-    fn from(c: &ci_intel_sbom::Component) -> Self {
+impl From<&ci_intel_core::packages::Component> for Package {
+    fn from(c: &ci_intel_core::packages::Component) -> Self {
         Self {
             ecosystem: c.ecosystem,
             name: c.name.clone(),
@@ -29,8 +29,8 @@ impl From<&ci_intel_sbom::Component> for Package {
     }
 }
 
-impl From<ci_intel_sbom::document::Listed> for Package {
-    fn from(l: ci_intel_sbom::document::Listed) -> Self {
+impl From<ci_intel_core::packages::document::Listed> for Package {
+    fn from(l: ci_intel_core::packages::document::Listed) -> Self {
         Self {
             ecosystem: l.ecosystem,
             name: l.name,

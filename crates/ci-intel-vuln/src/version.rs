@@ -3,7 +3,7 @@
 use std::cmp::Ordering;
 use std::str::FromStr as _;
 
-use ci_intel_sbom::Ecosystem;
+use ci_intel_core::packages::Ecosystem;
 
 /// A parsed version: what the ecosystem's own tools compare.
 #[derive(Debug, Clone, PartialEq, Eq)]

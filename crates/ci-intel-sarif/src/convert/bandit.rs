@@ -1,7 +1,7 @@
 //! bandit `-f json`: `{results: [...], errors: [...], metrics: {...}}`.
 
 use ci_intel_core::finding::Severity;
-use ci_intel_render::sarif::ReportingDescriptor;
+use ci_intel_core::sarif::ReportingDescriptor;
 use serde::Deserialize;
 
 use super::{

@@ -2,7 +2,7 @@
 //! per line; the `compiler-message` lines are rustc and clippy diagnostics.
 
 use ci_intel_core::finding::Severity;
-use ci_intel_render::sarif::ReportingDescriptor;
+use ci_intel_core::sarif::ReportingDescriptor;
 use serde::Deserialize;
 
 use super::{Converted, Converter, ParseError, Sample, Span, finding, one_based, parse_json_lines};

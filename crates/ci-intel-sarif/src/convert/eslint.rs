@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use ci_intel_core::finding::Severity;
-use ci_intel_render::sarif::ReportingDescriptor;
+use ci_intel_core::sarif::ReportingDescriptor;
 use serde::Deserialize;
 
 use super::{Converted, Converter, Item, ParseError, Sample, Span, finding, one_based, parse_json};

@@ -2,7 +2,7 @@
 //! reaches the log: its SHA-256 feeds the fingerprint, as for ci-intel's own secret findings.
 
 use ci_intel_core::finding::Severity;
-use ci_intel_render::sarif::ReportingDescriptor;
+use ci_intel_core::sarif::ReportingDescriptor;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 
 use ci_intel_core::error::Position;
 use ci_intel_core::finding::{Confidence, Finding, Location, Severity};
-use ci_intel_render::sarif::{self, ReportingDescriptor, ToolInfo};
+use ci_intel_core::sarif::{self, ReportingDescriptor, ToolInfo};
 use serde::de::DeserializeOwned;
 
 use crate::source::{ColumnUnit, SourceTree};

@@ -4,7 +4,7 @@
 use std::sync::OnceLock;
 
 use ci_intel_core::finding::Severity;
-use ci_intel_render::sarif::ReportingDescriptor;
+use ci_intel_core::sarif::ReportingDescriptor;
 use regex::Regex;
 use serde::Deserialize;
 

@@ -1,7 +1,7 @@
 //! pylint `--output-format=json` (an array of messages) and `json2` (`{messages, statistics}`).
 
 use ci_intel_core::finding::Severity;
-use ci_intel_render::sarif::ReportingDescriptor;
+use ci_intel_core::sarif::ReportingDescriptor;
 use serde::Deserialize;
 
 use super::{

@@ -1,7 +1,7 @@
 //! Ruff `check --output-format=json`: an array of violations with 1-based locations.
 
 use ci_intel_core::finding::Severity;
-use ci_intel_render::sarif::ReportingDescriptor;
+use ci_intel_core::sarif::ReportingDescriptor;
 use serde::Deserialize;
 
 use super::{Converted, Converter, ParseError, Sample, Span, finding, one_based, parse_json};

@@ -2,7 +2,7 @@
 //! secret never reaches the log: its SHA-256 feeds the fingerprint.
 
 use ci_intel_core::finding::Severity;
-use ci_intel_render::sarif::ReportingDescriptor;
+use ci_intel_core::sarif::ReportingDescriptor;
 use serde_json::Value;
 
 use super::gitleaks::{secret_hash, short_commit};

@@ -7,7 +7,7 @@
 //! than depend on a generated SARIF crate: the subset is small, these types are the documented
 //! output, and tests check every log against the official schema.
 
-use ci_intel_core::finding::{self, Confidence, Finding, Rule, Severity};
+use crate::finding::{self, Confidence, Finding, Rule, Severity};
 use serde::Serialize;
 
 pub const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -373,7 +373,7 @@ pub fn to_json(log: &Log) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ci_intel_core::finding::Location;
+    use crate::finding::Location;
 
     const RULES: &[Rule] = &[Rule {
         tool: "coverage",

@@ -3,7 +3,7 @@
 
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 
-use crate::model::Ecosystem;
+use super::model::Ecosystem;
 
 /// Characters a purl segment may not hold literally.
 const SEGMENT: &AsciiSet = &CONTROLS

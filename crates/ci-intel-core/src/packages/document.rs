@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::model::Ecosystem;
+use super::model::Ecosystem;
 
 /// A package an SBOM document lists.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,7 +30,7 @@ pub fn packages(doc: &Value) -> Result<(Vec<Listed>, usize), String> {
     let mut skipped = 0;
     let mut out = Vec::new();
     for c in described(doc)? {
-        let parsed = c.purl.as_deref().and_then(crate::purl::parse);
+        let parsed = c.purl.as_deref().and_then(super::purl::parse);
         match (parsed, c.purl) {
             (Some((ecosystem, name, version)), Some(purl)) => out.push(Listed {
                 ecosystem,
