@@ -11,6 +11,7 @@ pub mod config;
 pub mod discover;
 pub mod error;
 pub mod finding;
+pub mod format;
 pub mod fsutil;
 pub mod gate;
 pub mod git;

@@ -80,7 +80,7 @@ pub fn default_database_url() -> String {
 
 /// Now, as the canonical RFC 3339 UTC text the store keeps.
 pub fn now_rfc3339() -> String {
-    ci_intel_store::rollup::format_time(time::OffsetDateTime::now_utc())
+    ci_intel_core::format::now_rfc3339()
 }
 
 pub use ci_intel_store::{Retention, Scope, Store};

@@ -11,6 +11,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use ci_intel_core::format::percent;
 use ci_intel_core::pipeline_run::PipelineRun;
 use ci_intel_render::svg::{Series, bar_chart, escape, line_chart};
 use ci_intel_store::RunQuery;
@@ -146,7 +147,7 @@ fn error_page(e: ApiError) -> Response {
 }
 
 fn pct(v: Option<f64>) -> String {
-    v.map_or_else(|| "–".into(), |v| format!("{:.1}%", v * 100.0))
+    v.map_or_else(|| "–".into(), |v| percent(v, 1))
 }
 
 fn dur(ms: Option<f64>) -> String {
@@ -401,14 +402,10 @@ async fn run_page(State(hub): State<Arc<Hub>>, headers: HeaderMap, Path(id): Pat
         &format!("{} ({} failed)", run.tests.total, run.tests.failed),
     );
     if let Some(c) = run.tests.coverage.as_ref().and_then(|c| c.lines_pct) {
-        tile(&mut body, "line coverage", &format!("{:.1}%", c * 100.0));
+        tile(&mut body, "line coverage", &percent(c, 1));
     }
     if let Some(r) = &run.tests.resilience {
-        tile(
-            &mut body,
-            "mutation score",
-            &format!("{:.1}%", r.score * 100.0),
-        );
+        tile(&mut body, "mutation score", &percent(r.score, 1));
     }
     if let Some(u) = run.cost.usd {
         tile(&mut body, "cost", &format!("${u:.2}"));
@@ -557,7 +554,7 @@ fn dora_tiles(out: &mut String, d: &Dora) {
         (
             "change failure rate",
             &d.change_failure_rate,
-            show(&d.change_failure_rate, &|v| format!("{:.1}%", v * 100.0)),
+            show(&d.change_failure_rate, &|v| percent(v, 1)),
         ),
         (
             "time to restore",

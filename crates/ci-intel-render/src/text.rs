@@ -3,7 +3,7 @@
 /// A 0–1 fraction as a percentage with two decimals, or `n/a`.
 pub fn pct(f: Option<f64>) -> String {
     match f {
-        Some(v) => format!("{:.2}%", v * 100.0),
+        Some(v) => ci_intel_core::format::percent(v, 2),
         None => "n/a".to_owned(),
     }
 }

@@ -206,24 +206,7 @@ pub fn millis_between(a: &str, b: &str) -> Option<u64> {
     u64::try_from((parse_time(b)? - parse_time(a)?).whole_milliseconds()).ok()
 }
 
-pub fn parse_time(t: &str) -> Option<time::OffsetDateTime> {
-    time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
-}
-
-/// The canonical text the stores keep for a time: UTC, whole seconds, `YYYY-MM-DDTHH:MM:SSZ`
-/// (so text order is time order).
-pub fn format_time(t: time::OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
-}
+pub use ci_intel_core::format::{parse_rfc3339 as parse_time, rfc3339 as format_time};
 
 /// The UTC day (`YYYY-MM-DD`) a run is counted on: the day it started.
 pub fn day_of(run: &PipelineRun) -> Option<String> {

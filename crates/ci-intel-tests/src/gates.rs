@@ -32,7 +32,7 @@ impl Default for Thresholds {
 const EPSILON: f64 = 1e-9;
 
 fn pct(fraction: f64) -> String {
-    format!("{:.2}%", fraction * 100.0)
+    ci_intel_core::format::percent(fraction, 2)
 }
 
 /// `tests.failures`: at most `max_failures` tests failed (failures plus errors; quarantined

@@ -8,10 +8,12 @@
 //! - [`cvss`]: CVSS v3.x base scores computed from vectors.
 //! - [`scan`]: components against the index, aliases merged, risk from CVSS, EPSS and KEV.
 //! - [`vex`]: OpenVEX and CycloneDX VEX statements, with expiry.
+//! - [`policy`]: matches to findings and the `vuln.risk` gate, with the rules they name.
 
 pub mod version;
 
 pub mod cvss;
 pub mod osv;
+pub mod policy;
 pub mod scan;
 pub mod vex;

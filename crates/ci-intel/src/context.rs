@@ -162,15 +162,6 @@ pub fn read_input_text(path: &Path) -> Result<String, ci_intel_core::InputError>
         .map_err(|_| ci_intel_core::InputError::new(path, "expected UTF-8 text"))
 }
 
-/// A Unix time as RFC 3339 UTC with whole seconds (`2026-11-23T10:00:00Z`); `None` out of
-/// range.
-pub fn rfc3339_utc(unix: i64) -> Option<String> {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()?
-        .format(&time::format_description::well_known::Rfc3339)
-        .ok()
-}
-
 /// The bytes of `path`, or of standard input for `-`.
 pub fn read_input_bytes(path: &Path) -> Result<Vec<u8>, ci_intel_core::InputError> {
     use std::io::Read as _;

@@ -310,13 +310,17 @@ fn epss_kev_and_sarif() {
         .output()
         .unwrap();
     let log: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
-    common::assert_official_sarif(&log);
+    common::assert_own_sarif(&log);
     assert!(
         log["runs"][0]["results"]
             .as_array()
             .unwrap()
             .iter()
-            .any(|r| r["ruleId"] == "PYSEC-2014-8")
+            .any(|r| r["ruleId"] == "vuln/vulnerable-dependency"
+                && r["message"]["text"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("PYSEC-2014-8 "))
     );
 
     // Bad inputs: exit 2, the file and line named.
@@ -379,7 +383,8 @@ fn check_runs_sbom_and_vulnerability_gate_and_emit_records_the_sbom() {
         .unwrap()
         .iter()
         .filter(|f| f["severity"] == "error")
-        .map(|f| f["rule_id"].as_str().unwrap())
+        .inspect(|f| assert_eq!(f["rule_id"], "vulnerable-dependency"))
+        .map(|f| f["message"].as_str().unwrap().split(' ').next().unwrap())
         .collect();
     assert_eq!(
         errors,
@@ -393,6 +398,37 @@ fn check_runs_sbom_and_vulnerability_gate_and_emit_records_the_sbom() {
         .collect()
     );
     assert!(d.join("sbom.cdx.json").is_file());
+
+    // `check` and `vuln scan` name each vulnerability with the same rule and fingerprint.
+    let sarif_of = |args: &[&str]| {
+        let o = ci_intel(d).args(args).output().unwrap();
+        let log: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+        common::assert_own_sarif(&log);
+        log["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["ruleId"].as_str().unwrap().to_owned(),
+                    r["partialFingerprints"].to_string(),
+                )
+            })
+            .collect::<BTreeSet<_>>()
+    };
+    let from_check = sarif_of(&["check", "--format", "sarif", "--root", "."]);
+    let db = c.join("osv/crates.io");
+    let from_scan = sarif_of(&[
+        "vuln",
+        "scan",
+        ".",
+        "--format",
+        "sarif",
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    assert!(from_check.len() >= 4, "{from_check:?}");
+    assert_eq!(from_check, from_scan);
 
     let o = ci_intel(d)
         .env("GITHUB_ACTIONS", "true")

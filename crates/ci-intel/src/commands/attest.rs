@@ -390,7 +390,7 @@ fn verify_bundle(a: &AttestVerifyBundleArgs) -> Result<i32> {
 }
 
 fn rfc3339(unix: i64) -> String {
-    context::rfc3339_utc(unix).unwrap_or_else(|| unix.to_string())
+    ci_intel_core::format::rfc3339_unix(unix).unwrap_or_else(|| unix.to_string())
 }
 
 impl From<&crate::cli::ProvenancePolicyArgs> for Policy {

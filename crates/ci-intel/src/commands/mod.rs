@@ -45,12 +45,3 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Vex(cmd) => vuln::vex(cmd),
     }
 }
-
-/// The first eight items of a list for a one-line reason, and how many more there are.
-fn shorten(list: &[String]) -> String {
-    let mut s = list.iter().take(8).cloned().collect::<Vec<_>>().join(", ");
-    if list.len() > 8 {
-        s.push_str(&format!(" and {} more", list.len() - 8));
-    }
-    s
-}

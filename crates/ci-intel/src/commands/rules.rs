@@ -12,6 +12,7 @@ use crate::context;
 pub fn all() -> Vec<Rule> {
     let mut rules = super::tests::rules();
     rules.extend_from_slice(ci_intel_audit::RULES);
+    rules.extend_from_slice(ci_intel_vuln::policy::RULES);
     rules.extend(ci_intel_secrets::rule_docs(
         ci_intel_secrets::RuleSet::builtin(),
     ));

@@ -53,7 +53,7 @@ fn creation_time(dir: &Path, lockfiles: &[PathBuf]) -> String {
             .map(|d| d.as_secs() as i64)
     };
     let secs = from_env.or_else(from_git).or_else(from_files).unwrap_or(0);
-    context::rfc3339_utc(secs).unwrap_or_else(|| "1970-01-01T00:00:00Z".into())
+    ci_intel_core::format::rfc3339_unix(secs).unwrap_or_else(|| "1970-01-01T00:00:00Z".into())
 }
 
 fn generate(a: &SbomGenerateArgs) -> Result<i32> {
@@ -203,7 +203,7 @@ fn check(a: &SbomCheckArgs) -> Result<i32> {
             problems.push(format!(
                 "{} component(s) without {what}: {}",
                 missing.len(),
-                super::shorten(&missing)
+                ci_intel_core::format::first_few(&missing)
             ));
         }
     }
@@ -365,7 +365,11 @@ fn diff(a: &SbomDiffArgs) -> Result<i32> {
         if denials.is_empty() {
             summary.clone()
         } else {
-            format!("{}: {}", summary, super::shorten(&denials))
+            format!(
+                "{}: {}",
+                summary,
+                ci_intel_core::format::first_few(&denials)
+            )
         },
     );
     let text = match a.format {

@@ -4,12 +4,13 @@ use std::path::Path;
 
 use anyhow::Result;
 use ci_intel_core::error::Position;
-use ci_intel_core::finding::{Finding, Severity};
-use ci_intel_core::gate::{GateResult, GateVerdict};
+use ci_intel_core::finding::Finding;
+use ci_intel_core::gate::GateResult;
 use ci_intel_core::{InputError, exit};
 use ci_intel_render::sarif;
 use ci_intel_sbom::{Scope, document, lockfiles};
 use ci_intel_vuln::osv::Index;
+use ci_intel_vuln::policy::{self, Judged};
 use ci_intel_vuln::scan::{self, Intel, Match, Package};
 use ci_intel_vuln::vex::{self, Verdict};
 use serde_json::json;
@@ -49,7 +50,7 @@ fn now() -> time::OffsetDateTime {
 }
 
 fn rfc3339(t: time::OffsetDateTime) -> String {
-    context::rfc3339_utc(t.unix_timestamp()).unwrap_or_default()
+    ci_intel_core::format::rfc3339_unix(t.unix_timestamp()).unwrap_or_default()
 }
 
 fn vex_create(a: &VexCreateArgs) -> Result<i32> {
@@ -119,107 +120,13 @@ fn packages(input: &Path, no_dev: bool) -> Result<(Vec<Package>, String), InputE
     ))
 }
 
-/// One match with what VEX said about it.
-struct Judged<'a> {
-    m: Match,
-    vex: Verdict<'a>,
-}
-
-fn finding(j: &Judged<'_>, threshold: f64) -> Finding {
-    let m = &j.m;
-    let severity = if m.informational.is_some() {
-        Severity::Note
-    } else if m.risk >= threshold {
-        Severity::Error
-    } else {
-        Severity::Warning
-    };
-    let fix = if m.fixed.is_empty() {
-        String::new()
-    } else {
-        format!("; fixed in {}", m.fixed.join(", "))
-    };
-    let kind = m
-        .informational
-        .as_deref()
-        .map_or(String::new(), |k| format!(" [{k}]"));
-    let msg = format!(
-        "{} {}@{}{kind}: {} (risk {:.2}{}){fix}",
-        m.id,
-        m.name,
-        m.version,
-        m.summary,
-        m.risk,
-        m.cvss
-            .as_ref()
-            .map_or(String::new(), |c| format!(", CVSS {:.1}", c.0))
-    );
-    let mut f = Finding::new("vuln", &m.id, severity, msg, None, &m.purl);
-    if let Some(u) = &m.url {
-        f = f.with_help_uri(u.clone());
-    }
-    f
-}
-
-/// The VEX statements of `files` (`(path to read, name to report)`).
-fn load_vex(
-    files: impl IntoIterator<Item = (std::path::PathBuf, String)>,
-) -> Result<Vec<vex::Statement>, InputError> {
-    let mut statements = Vec::new();
-    for (path, name) in files {
-        let text = std::fs::read_to_string(&path).map_err(|e| InputError::io(&path, &e))?;
-        statements.extend(vex::parse(&text, &name).map_err(|m| InputError::new(&path, m))?);
-    }
-    Ok(statements)
-}
-
 /// Every match with what the statements say about it now.
-fn judge_all<'s>(
+fn judge_now(
     matches: Vec<Match>,
-    statements: &'s [vex::Statement],
+    statements: &[vex::Statement],
     max_age_days: i64,
-) -> Vec<Judged<'s>> {
-    let now = now().unix_timestamp();
-    matches
-        .into_iter()
-        .map(|m| Judged {
-            vex: vex::judge(&m, statements, now, max_age_days),
-            m,
-        })
-        .collect()
-}
-
-/// The findings: one per match VEX does not suppress, and one per expired statement.
-fn findings_of(judged: &[Judged<'_>], threshold: f64) -> Vec<Finding> {
-    let mut findings: Vec<Finding> = judged
-        .iter()
-        .filter(|j| !matches!(j.vex, Verdict::Suppressed(_)))
-        .map(|j| finding(j, threshold))
-        .collect();
-    for j in judged {
-        if let Verdict::Expired(s, at) = &j.vex {
-            let when = if *at == 0 {
-                "it has no timestamp".to_owned()
-            } else {
-                format!(
-                    "expired {}",
-                    rfc3339(
-                        time::OffsetDateTime::from_unix_timestamp(*at)
-                            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
-                    )
-                )
-            };
-            findings.push(Finding::new(
-                "vuln",
-                "expired-vex",
-                Severity::Warning,
-                format!("the VEX statement in {} about {} for {} no longer suppresses it: {when}; review and renew it", s.source, j.m.id, j.m.purl),
-                None,
-                &format!("{}{}", j.m.id, j.m.purl),
-            ));
-        }
-    }
-    findings
+) -> Vec<Judged<'_>> {
+    policy::judge_all(matches, statements, now().unix_timestamp(), max_age_days)
 }
 
 fn scan_cmd(a: &VulnScanArgs) -> Result<i32> {
@@ -244,7 +151,8 @@ fn scan_cmd(a: &VulnScanArgs) -> Result<i32> {
             .map_err(|e| InputError::json(p, &e, "the KEV catalogue (JSON)"))?;
         intel.kev = scan::parse_kev(&doc).map_err(|m| InputError::new(p, m))?;
     }
-    let statements = load_vex(a.vex.iter().map(|p| (p.clone(), p.display().to_string())))?;
+    let statements =
+        policy::load_statements(a.vex.iter().map(|p| (p.clone(), p.display().to_string())))?;
     let (packages, source) = packages(&a.input, a.no_dev)?;
     let scan_started = std::time::Instant::now();
     let mut matches = scan::scan(&index, &packages, &intel);
@@ -252,7 +160,7 @@ fn scan_cmd(a: &VulnScanArgs) -> Result<i32> {
     if a.no_informational {
         matches.retain(|m| m.informational.is_none());
     }
-    let judged = judge_all(matches, &statements, a.vex_max_age_days);
+    let judged = judge_now(matches, &statements, a.vex_max_age_days);
 
     let active: Vec<&Judged<'_>> = judged
         .iter()
@@ -260,53 +168,16 @@ fn scan_cmd(a: &VulnScanArgs) -> Result<i32> {
         .collect();
     // Findings are what JSON and SARIF carry; the table prints the matches themselves.
     let findings = if matches!(a.format, Format::Json | Format::Sarif) {
-        findings_of(&judged, a.threshold)
+        policy::findings(&judged, a.threshold)
     } else {
         Vec::new()
     };
-    let denying: Vec<&Judged<'_>> = active
-        .iter()
-        .copied()
-        .filter(|j| j.m.informational.is_none() && j.m.risk >= a.threshold)
-        .collect();
     let vulns = active
         .iter()
         .filter(|j| j.m.informational.is_none())
         .count();
     let suppressed = judged.len() - active.len();
-    let gate = if denying.is_empty() {
-        GateVerdict::new(
-            "vuln.risk",
-            if vulns > 0 {
-                GateResult::Warn
-            } else {
-                GateResult::Allow
-            },
-            format!(
-                "{vulns} vulnerability(ies) below the risk threshold {:.2}",
-                a.threshold
-            ),
-        )
-    } else {
-        GateVerdict::new(
-            "vuln.risk",
-            GateResult::Deny,
-            format!(
-                "{} vulnerability(ies) at or above the risk threshold {:.2}: {}",
-                denying.len(),
-                a.threshold,
-                super::shorten(
-                    &denying
-                        .iter()
-                        .map(|j| format!("{} in {}@{}", j.m.id, j.m.name, j.m.version))
-                        .collect::<Vec<_>>()
-                )
-            ),
-        )
-    }
-    .input("threshold", a.threshold)
-    .input("vulnerabilities", vulns)
-    .input("suppressed_by_vex", suppressed);
+    let gate = policy::risk_gate(&judged, a.threshold);
 
     let text = match a.format {
         Format::Json => {
@@ -330,37 +201,11 @@ fn scan_cmd(a: &VulnScanArgs) -> Result<i32> {
             });
             serde_json::to_string_pretty(&doc)? + "\n"
         }
-        Format::Sarif => {
-            let mut rules: Vec<sarif::ReportingDescriptor> = Vec::new();
-            for j in &active {
-                if !rules.iter().any(|r| r.id == j.m.id) {
-                    rules.push(
-                        sarif::ReportingDescriptor::new(
-                            j.m.id.clone(),
-                            j.m.summary.clone(),
-                            format!("{} (aliases: {})", j.m.summary, j.m.aliases.join(", ")),
-                        )
-                        .with_help_uri(j.m.url.clone()),
-                    );
-                }
-            }
-            rules.push(sarif::ReportingDescriptor::new(
-                "expired-vex",
-                "A VEX statement has expired",
-                "Review the statement and renew it, or fix the vulnerability.",
-            ));
-            let tool = sarif::ToolInfo {
-                name: "ci-intel".into(),
-                version: Some(env!("CARGO_PKG_VERSION").into()),
-                information_uri: Some(sarif::INFORMATION_URI.into()),
-            };
-            sarif::to_json(&sarif::log_of(vec![sarif::run(
-                &tool,
-                rules,
-                &findings,
-                |f| f.rule_id.clone(),
-            )]))
-        }
+        Format::Sarif => sarif::to_json(&sarif::log(
+            env!("CARGO_PKG_VERSION"),
+            policy::RULES,
+            &findings,
+        )),
         Format::Human | Format::Markdown => {
             let md = a.format == Format::Markdown;
             let mut out = String::new();
@@ -447,13 +292,13 @@ pub fn for_check(
         ))? + "\n";
         ci_intel_core::fsutil::write_atomic(&root.join(out), text.as_bytes())?;
     }
-    let statements = load_vex(cfg.vex.iter().map(|v| (root.join(v), v.clone())))?;
+    let statements = policy::load_statements(cfg.vex.iter().map(|v| (root.join(v), v.clone())))?;
     let packages: Vec<Package> = sbom.components.values().map(Package::from).collect();
     let intel = Intel {
         unknown_risk: cfg.unknown_risk,
         ..Intel::default()
     };
-    let judged = judge_all(
+    let judged = judge_now(
         scan::scan(&index, &packages, &intel),
         &statements,
         cfg.vex_max_age_days,
@@ -462,7 +307,7 @@ pub fn for_check(
         .iter()
         .filter(|j| matches!(j.vex, Verdict::Suppressed(_)))
         .count();
-    let findings = findings_of(&judged, cfg.threshold);
+    let findings = policy::findings(&judged, cfg.threshold);
     let mut summary = serde_json::Map::new();
     summary.insert("components".into(), sbom.components.len().into());
     summary.insert("lockfiles".into(), sbom.lockfiles.clone().into());

@@ -104,6 +104,40 @@ pub fn assert_official_sarif(log: &serde_json::Value) {
     assert!(v.is_empty(), "SARIF schema violations: {v:#?}");
 }
 
+/// Asserts a SARIF log ci-intel wrote about its own findings is valid, and that every result
+/// names a rule the log describes (by `ruleIndex`) and `ci-intel rules` lists: no finding
+/// reaches code scanning without its rule's help.
+pub fn assert_own_sarif(log: &serde_json::Value) {
+    assert_official_sarif(log);
+    let o = ci_intel(Path::new(env!("CARGO_MANIFEST_DIR")))
+        .args(["rules", "--format", "json"])
+        .output()
+        .unwrap();
+    let listed: std::collections::BTreeSet<String> = json(&o)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect();
+    for run in log["runs"].as_array().unwrap() {
+        let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+        for r in run["results"].as_array().unwrap() {
+            let id = r["ruleId"].as_str().unwrap();
+            let index = r["ruleIndex"]
+                .as_u64()
+                .unwrap_or_else(|| panic!("result for `{id}` has no ruleIndex: {r}"));
+            assert_eq!(rules[index as usize]["id"], id);
+            assert!(
+                !rules[index as usize]["help"]["text"]
+                    .as_str()
+                    .unwrap()
+                    .is_empty()
+            );
+            assert!(listed.contains(id), "`ci-intel rules` does not list `{id}`");
+        }
+    }
+}
+
 /// A directory of the shared corpus (`""` for the corpus itself), or `None` after saying it
 /// is absent (fails under `CI_INTEL_REQUIRE_CORPUS=1`; see `ci_intel_core::testsupport`).
 pub fn corpus(sub: &str) -> Option<PathBuf> {
