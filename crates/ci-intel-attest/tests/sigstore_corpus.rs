@@ -59,6 +59,10 @@ fn run_case(dir: &Path) -> Result<sigstore::Verified, Error> {
     sigstore::verify(&bundle, &artifact, &root, &policy)
 }
 
+#[cfg_attr(
+    ci_intel_no_corpus,
+    ignore = "needs the shared corpus: scripts/fetch-corpus.sh, or CI_INTEL_CORPUS=DIR"
+)]
 #[test]
 fn conformance_cases_verify_or_are_refused_as_named() {
     let Some(dir) = sigstore_dir() else { return };
@@ -109,6 +113,10 @@ fn staging_bundle(name: &str) -> (String, Vec<u8>) {
     (bundle, std::fs::read(artifact).unwrap())
 }
 
+#[cfg_attr(
+    ci_intel_no_corpus,
+    ignore = "needs the shared corpus: scripts/fetch-corpus.sh, or CI_INTEL_CORPUS=DIR"
+)]
 #[test]
 fn sigstore_python_staging_bundles() {
     let Some(dir) = sigstore_dir() else { return };
@@ -164,6 +172,10 @@ fn flip(bundle: &str, pointer: &str, byte: usize) -> String {
     v.to_string()
 }
 
+#[cfg_attr(
+    ci_intel_no_corpus,
+    ignore = "needs the shared corpus: scripts/fetch-corpus.sh, or CI_INTEL_CORPUS=DIR"
+)]
 #[test]
 fn any_single_changed_byte_is_refused() {
     let Some(dir) = sigstore_dir() else { return };
@@ -227,6 +239,10 @@ fn any_single_changed_byte_is_refused() {
     }
 }
 
+#[cfg_attr(
+    ci_intel_no_corpus,
+    ignore = "needs the shared corpus: scripts/fetch-corpus.sh, or CI_INTEL_CORPUS=DIR"
+)]
 #[test]
 fn identity_and_issuer_must_match_whole() {
     let Some(dir) = sigstore_dir() else { return };
@@ -267,6 +283,10 @@ fn identity_and_issuer_must_match_whole() {
     }
 }
 
+#[cfg_attr(
+    ci_intel_no_corpus,
+    ignore = "needs the shared corpus: scripts/fetch-corpus.sh, or CI_INTEL_CORPUS=DIR"
+)]
 #[test]
 fn garbage_bundles_are_malformed_not_panics() {
     let Some(dir) = sigstore_dir() else { return };

@@ -10,6 +10,10 @@ use std::path::Path;
 use ci_intel_audit::{AuditConfig, audit_files, discover};
 use ci_intel_core::testsupport;
 
+#[cfg_attr(
+    ci_intel_no_corpus,
+    ignore = "needs the shared corpus: scripts/fetch-corpus.sh, or CI_INTEL_CORPUS=DIR"
+)]
 #[test]
 fn real_workflows_parse_and_findings_are_stable() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");

@@ -9,6 +9,7 @@
 pub mod cyclonedx;
 pub mod license;
 pub mod lockfiles;
+pub mod project;
 pub mod spdx;
 
 // The package model lives in core, where the vulnerability scanner and the release truth table

@@ -40,6 +40,10 @@ fn set(sbom: &ci_intel_sbom::Sbom) -> BTreeSet<String> {
         .collect()
 }
 
+#[cfg_attr(
+    ci_intel_no_corpus,
+    ignore = "needs the shared corpus: scripts/fetch-corpus.sh, or CI_INTEL_CORPUS=DIR"
+)]
 #[test]
 fn cargo_lockfiles_of_ripgrep_and_of_this_repository() {
     let Some(dir) = corpus() else { return };
@@ -109,6 +113,10 @@ fn cargo_lockfiles_of_ripgrep_and_of_this_repository() {
     );
 }
 
+#[cfg_attr(
+    ci_intel_no_corpus,
+    ignore = "needs the shared corpus: scripts/fetch-corpus.sh, or CI_INTEL_CORPUS=DIR"
+)]
 #[test]
 fn npm_lockfile_of_axios() {
     let Some(dir) = corpus() else { return };
@@ -165,6 +173,10 @@ fn npm_lockfile_of_axios() {
     );
 }
 
+#[cfg_attr(
+    ci_intel_no_corpus,
+    ignore = "needs the shared corpus: scripts/fetch-corpus.sh, or CI_INTEL_CORPUS=DIR"
+)]
 #[test]
 fn poetry_lockfile_with_its_pyproject() {
     let Some(dir) = corpus() else { return };

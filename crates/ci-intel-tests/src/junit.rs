@@ -212,7 +212,7 @@ pub fn read_file(
         Sniff::Empty => {
             return Err(InputError::new(
                 path,
-                "empty file: expected a JUnit XML report (<testsuites> or <testsuite>)",
+                "empty JUnit report: expected <testsuites> or <testsuite> (a test runner that crashed before writing its report leaves an empty file)",
             ));
         }
         Sniff::Binary => {

@@ -74,9 +74,32 @@ pub fn skip<R: BufRead>(
     Ok(())
 }
 
-/// A parse error at a byte offset.
+/// A parse error at a byte offset. A file that ends inside a tag, comment or element is called
+/// truncated: that is what a runner killed while writing its report leaves.
 pub fn error(path: &Path, offset: u64, err: &quick_xml::Error) -> InputError {
-    located(path, offset, format!("malformed XML: {err}"))
+    use quick_xml::errors::{IllFormedError, SyntaxError};
+    let truncated = matches!(
+        err,
+        quick_xml::Error::Syntax(
+            SyntaxError::UnclosedTag
+                | SyntaxError::UnclosedComment
+                | SyntaxError::UnclosedCData
+                | SyntaxError::UnclosedDoctype
+                | SyntaxError::UnclosedPI
+                | SyntaxError::UnclosedXmlDecl
+                | SyntaxError::UnclosedSingleQuotedAttributeValue
+                | SyntaxError::UnclosedDoubleQuotedAttributeValue
+        ) | quick_xml::Error::IllFormed(IllFormedError::MissingEndTag(_))
+    );
+    if truncated {
+        located(
+            path,
+            offset,
+            format!("truncated XML, the file ends early (was its writer killed?): {err}"),
+        )
+    } else {
+        located(path, offset, format!("malformed XML: {err}"))
+    }
 }
 
 /// An error at a byte offset. The line is counted by re-reading the file, which only the error

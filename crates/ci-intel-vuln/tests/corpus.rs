@@ -13,6 +13,10 @@ fn corpus() -> Option<PathBuf> {
     testsupport::corpus(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
 }
 
+#[cfg_attr(
+    ci_intel_no_corpus,
+    ignore = "needs the shared corpus: scripts/fetch-corpus.sh, or CI_INTEL_CORPUS=DIR"
+)]
 #[test]
 fn osv_zip_archives_load_like_directories_and_garbage_is_refused() {
     let Some(c) = corpus() else { return };

@@ -350,6 +350,10 @@ fn provenance_from_the_github_environment_and_its_policy() {
     assert!(out.contains("FAIL  subject"), "{out}");
 }
 
+#[cfg_attr(
+    ci_intel_no_corpus,
+    ignore = "needs the shared corpus: scripts/fetch-corpus.sh, or CI_INTEL_CORPUS=DIR"
+)]
 #[test]
 fn verify_bundle_checks_real_staging_bundles_offline() {
     let Some(s) = common::corpus("sigstore") else {
@@ -418,6 +422,10 @@ fn verify_bundle_checks_real_staging_bundles_offline() {
     );
 }
 
+#[cfg_attr(
+    ci_intel_no_corpus,
+    ignore = "needs the shared corpus: scripts/fetch-corpus.sh, or CI_INTEL_CORPUS=DIR"
+)]
 #[test]
 fn verify_bundle_garbage_is_bad_input_naming_the_file() {
     let Some(s) = common::corpus("sigstore") else {

@@ -36,7 +36,11 @@ fn validate_reports_each_bad_line_with_its_pointer() {
         .arg(&file)
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "invalid input, as `config check` says"
+    );
     let v = json(&o);
     let expected: Vec<serde_json::Value> = serde_json::from_str(
         &std::fs::read_to_string(schema_file("fixtures/pipeline_run/invalid.expected.json"))

@@ -9,6 +9,10 @@ use std::path::Path;
 
 use common::{ci_intel, stderr, stdout};
 
+#[cfg_attr(
+    ci_intel_no_corpus,
+    ignore = "needs the shared corpus: scripts/fetch-corpus.sh, or CI_INTEL_CORPUS=DIR"
+)]
 #[test]
 fn both_formats_byte_identical_across_runs() {
     let Some(l) = common::corpus("lockfiles") else {
@@ -203,6 +207,10 @@ fn check_applies_minimum_fields_licences_and_the_recorded_digest() {
     );
 }
 
+#[cfg_attr(
+    ci_intel_no_corpus,
+    ignore = "needs the shared corpus: scripts/fetch-corpus.sh, or CI_INTEL_CORPUS=DIR"
+)]
 #[test]
 fn diff_names_every_change_and_gates_new_dependencies() {
     let Some(l) = common::corpus("lockfiles") else {
@@ -273,5 +281,47 @@ fn diff_names_every_change_and_gates_new_dependencies() {
             .unwrap()
             .iter()
             .any(|c| c["name"] == "regex" && c["change"] == "downgraded")
+    );
+}
+
+/// The root component is the project its manifest names (not the checkout's folder), and a
+/// directory that is not there is named as missing.
+#[cfg_attr(
+    ci_intel_no_corpus,
+    ignore = "needs the shared corpus: scripts/fetch-corpus.sh, or CI_INTEL_CORPUS=DIR"
+)]
+#[test]
+fn the_root_component_is_the_package_and_a_missing_directory_is_named() {
+    let Some(l) = common::corpus("lockfiles") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let o = ci_intel(d)
+        .args(["sbom", "generate", "-o", "rg"])
+        .arg(l.join("ripgrep-head"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let cdx: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("rg")).unwrap()).unwrap();
+    let root = &cdx["metadata"]["component"];
+    assert_eq!(root["name"], "ripgrep", "folder is ripgrep-head: {root}");
+    let manifest = std::fs::read_to_string(l.join("ripgrep-head/Cargo.toml")).unwrap();
+    let version = manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("version = \"")?.split('"').next())
+        .unwrap();
+    assert_eq!(root["version"], version);
+
+    let o = ci_intel(d)
+        .args(["sbom", "generate", "no-such-dir"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("no-such-dir: no such file or directory"),
+        "{}",
+        stderr(&o)
     );
 }

@@ -506,3 +506,28 @@ fn check_runs_the_configured_analyzers() {
         stderr(&o)
     );
 }
+
+/// What a crashed runner leaves: an empty `junit.xml` is an empty JUnit report (not "expected
+/// a coverage report"), a partial one is called truncated; both exit 2 naming the file.
+#[test]
+fn empty_and_truncated_junit_reports_are_named_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("junit.xml"), "").unwrap();
+    std::fs::write(
+        d.join("partial.xml"),
+        "<?xml version=\"1.0\"?>\n<testsuites><testsuite name=\"x\"><testcase name=\"a\"",
+    )
+    .unwrap();
+    let o = ci_intel(d).args(["tests", "junit.xml"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("junit.xml: empty JUnit report") && !err.contains("coverage"),
+        "{err}"
+    );
+    let o = ci_intel(d).args(["tests", "partial.xml"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("partial.xml:2:"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("truncated"), "{}", stderr(&o));
+}

@@ -114,6 +114,10 @@ fn verify_as(d: &Path, s: &Path, identity: &str, extra: &[&str]) -> std::process
         .unwrap()
 }
 
+#[cfg_attr(
+    ci_intel_no_corpus,
+    ignore = "needs the shared corpus: scripts/fetch-corpus.sh, or CI_INTEL_CORPUS=DIR"
+)]
 #[test]
 fn a_release_proving_everything_passes_every_row() {
     let Some(s) = common::corpus("sigstore") else {
@@ -160,6 +164,10 @@ fn a_release_proving_everything_passes_every_row() {
     );
 }
 
+#[cfg_attr(
+    ci_intel_no_corpus,
+    ignore = "needs the shared corpus: scripts/fetch-corpus.sh, or CI_INTEL_CORPUS=DIR"
+)]
 #[test]
 fn each_broken_promise_denies_its_row() {
     let Some(s) = common::corpus("sigstore") else {
@@ -235,6 +243,10 @@ fn each_broken_promise_denies_its_row() {
     assert_ne!(o.status.code(), Some(0), "{}", stdout(&o));
 }
 
+#[cfg_attr(
+    ci_intel_no_corpus,
+    ignore = "needs the shared corpus: scripts/fetch-corpus.sh, or CI_INTEL_CORPUS=DIR"
+)]
 #[test]
 fn missing_evidence_can_be_declared_optional() {
     let Some(s) = common::corpus("sigstore") else {
@@ -276,6 +288,10 @@ fn missing_evidence_can_be_declared_optional() {
     assert_eq!(o.status.code(), Some(2));
 }
 
+#[cfg_attr(
+    ci_intel_no_corpus,
+    ignore = "needs the shared corpus: scripts/fetch-corpus.sh, or CI_INTEL_CORPUS=DIR"
+)]
 #[test]
 fn the_manifest_highlights_rekor_and_the_drill_and_the_run_record_pins_the_bundle() {
     let Some(s) = common::corpus("sigstore") else {

@@ -19,6 +19,10 @@ fn ids(v: &serde_json::Value, informational: bool) -> BTreeSet<String> {
         .collect()
 }
 
+#[cfg_attr(
+    ci_intel_no_corpus,
+    ignore = "needs the shared corpus: scripts/fetch-corpus.sh, or CI_INTEL_CORPUS=DIR"
+)]
 #[test]
 fn a_lockfile_pinning_vulnerable_versions_yields_exactly_their_advisories() {
     let Some(c) = common::corpus("") else { return };
@@ -89,6 +93,10 @@ fn a_lockfile_pinning_vulnerable_versions_yields_exactly_their_advisories() {
     );
 }
 
+#[cfg_attr(
+    ci_intel_no_corpus,
+    ignore = "needs the shared corpus: scripts/fetch-corpus.sh, or CI_INTEL_CORPUS=DIR"
+)]
 #[test]
 fn sbom_input_index_and_vex_suppression_with_expiry() {
     let Some(c) = common::corpus("") else { return };
@@ -252,6 +260,10 @@ fn sbom_input_index_and_vex_suppression_with_expiry() {
     assert_eq!(code, Some(1));
 }
 
+#[cfg_attr(
+    ci_intel_no_corpus,
+    ignore = "needs the shared corpus: scripts/fetch-corpus.sh, or CI_INTEL_CORPUS=DIR"
+)]
 #[test]
 fn epss_kev_and_sarif() {
     let Some(c) = common::corpus("") else { return };
@@ -350,6 +362,10 @@ fn epss_kev_and_sarif() {
     assert!(stderr(&o).contains("x.json:2"), "{}", stderr(&o));
 }
 
+#[cfg_attr(
+    ci_intel_no_corpus,
+    ignore = "needs the shared corpus: scripts/fetch-corpus.sh, or CI_INTEL_CORPUS=DIR"
+)]
 #[test]
 fn check_runs_sbom_and_vulnerability_gate_and_emit_records_the_sbom() {
     let Some(c) = common::corpus("") else { return };

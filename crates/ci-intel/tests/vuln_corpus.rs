@@ -20,6 +20,10 @@ fn packages(dir: &Path) -> Vec<Package> {
     sbom.components.values().map(Package::from).collect()
 }
 
+#[cfg_attr(
+    ci_intel_no_corpus,
+    ignore = "needs the shared corpus: scripts/fetch-corpus.sh, or CI_INTEL_CORPUS=DIR"
+)]
 #[test]
 fn ripgrep_0_10_0_has_exactly_cargo_audits_seven() {
     let Some(c) = corpus() else { return };
@@ -63,6 +67,10 @@ fn ripgrep_0_10_0_has_exactly_cargo_audits_seven() {
     assert!(today.iter().all(|m| m.informational.is_some()), "{today:?}");
 }
 
+#[cfg_attr(
+    ci_intel_no_corpus,
+    ignore = "needs the shared corpus: scripts/fetch-corpus.sh, or CI_INTEL_CORPUS=DIR"
+)]
 #[test]
 fn ripgrep_0_10_0_informational_advisories_match_cargo_audit() {
     let Some(c) = corpus() else { return };

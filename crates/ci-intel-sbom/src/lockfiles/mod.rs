@@ -90,12 +90,29 @@ pub fn read_file(path: &Path, rel: &str, sbom: &mut Sbom) -> Result<(), InputErr
 
 /// Reads every lockfile under `dir` (or `dir` itself when it is a lockfile).
 pub fn read_dir(dir: &Path) -> Result<Sbom, InputError> {
-    let mut sbom = Sbom {
-        name: dir
+    if !dir.exists() {
+        return Err(InputError::new(
+            dir,
+            "no such file or directory: expected a project directory or a lockfile",
+        ));
+    }
+    let project_dir = if dir.is_file() {
+        dir.parent().unwrap_or(Path::new("."))
+    } else {
+        dir
+    };
+    // The root component is the project as its manifest names it; the folder only without one.
+    let (name, version) = crate::project::identity(project_dir).unwrap_or_else(|| {
+        let folder = project_dir
             .canonicalize()
             .ok()
             .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-            .unwrap_or_else(|| "project".into()),
+            .unwrap_or_else(|| "project".into());
+        (folder, None)
+    });
+    let mut sbom = Sbom {
+        name,
+        version,
         ..Sbom::default()
     };
     let files = if dir.is_file() {

@@ -128,8 +128,9 @@ fn validate(args: &ValidateArgs) -> Result<i32> {
         }
     };
     context::write_output(None, &text)?;
+    // An invalid record is invalid input (exit 2), as `config check` says of a configuration.
     Ok(if any_invalid {
-        exit::GATE_DENIED
+        exit::BAD_INPUT
     } else {
         exit::PASS
     })
@@ -186,7 +187,7 @@ fn migrate(args: &MigrateArgs) -> Result<i32> {
         }
     }
     Ok(if problems > 0 {
-        exit::GATE_DENIED
+        exit::BAD_INPUT
     } else {
         exit::PASS
     })
