@@ -20,6 +20,7 @@ pub mod pipeline_run;
 pub mod repo_paths;
 pub mod sarif;
 pub mod suppression;
+#[cfg(feature = "test-support")]
 pub mod testsupport;
 pub mod yaml;
 

@@ -70,6 +70,14 @@ pub fn gates(out: &mut String, verdicts: &[GateVerdict], style: Style) {
 
 /// The tests report for a terminal, headed by `title` (the command that ran).
 pub fn tests(title: &str, r: &TestsReport, style: Style) -> String {
+    let mut out = tests_body(title, r, style);
+    gates(&mut out, &r.gates, style);
+    out
+}
+
+/// [`tests`] without its gate table: for `check`, which prints every analyzer's gates in one
+/// table at the end.
+pub fn tests_body(title: &str, r: &TestsReport, style: Style) -> String {
     let mut out = String::new();
     let c = &r.counts;
     out.push_str(&format!(
@@ -204,7 +212,6 @@ pub fn tests(title: &str, r: &TestsReport, style: Style) -> String {
             ));
         }
     }
-    gates(&mut out, &r.gates, style);
     if r.suppressed + r.baselined > 0 {
         out.push_str(&format!(
             "\n{}\n",

@@ -14,6 +14,8 @@ use ci_intel_store::{
 };
 use postgres::{Client, NoTls, Transaction};
 
+pub mod tls;
+
 /// Schema migrations, in order; `ci_intel_migrations` records which ran.
 const MIGRATIONS: &[&str] = &[
     "CREATE TABLE runs (
@@ -119,8 +121,13 @@ impl Drop for PostgresStore {
 }
 
 fn open(url: &str, schema: Option<&str>) -> Result<Client, StoreError> {
-    let mut client = Client::connect(url, NoTls)
-        .map_err(|e| StoreError::backend_with("cannot connect to PostgreSQL", e))?;
+    let target = tls::target(url)?;
+    let connected = match target.tls {
+        Some(tls) => Client::connect(&target.url, tls),
+        None => Client::connect(&target.url, NoTls),
+    };
+    let mut client =
+        connected.map_err(|e| StoreError::backend_with("cannot connect to PostgreSQL", e))?;
     if let Some(s) = schema {
         client
             .batch_execute(&format!(

@@ -6,6 +6,7 @@
 //! the same [`contract`] suite, so the hub behaves the same on a laptop (SQLite) and on a
 //! cluster (PostgreSQL).
 
+#[cfg(feature = "test-support")]
 pub mod contract;
 pub mod model;
 pub mod rollup;

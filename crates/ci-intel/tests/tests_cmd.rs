@@ -531,3 +531,31 @@ fn empty_and_truncated_junit_reports_are_named_as_such() {
     assert!(stderr(&o).contains("partial.xml:2:"), "{}", stderr(&o));
     assert!(stderr(&o).contains("truncated"), "{}", stderr(&o));
 }
+
+/// The README's quick start prints what the README says it prints (the base commit aside),
+/// with the gate table once.
+#[test]
+fn the_quick_start_prints_what_the_readme_shows() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let start = readme.find("and prints:\n\n```text\n").unwrap() + "and prints:\n\n```text\n".len();
+    let want = &readme[start..start + readme[start..].find("```").unwrap()];
+    let o = ci_intel(&root)
+        .args(["check", "--root", "examples/quickstart"])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let base = |s: &str| {
+        s.lines()
+            .map(|l| match l.find("vs main (") {
+                Some(i) => format!("{}vs main (…)", &l[..i]),
+                None => l.to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let got = stdout(&o);
+    assert_eq!(base(&got), base(want));
+    assert_eq!(got.matches("\ngates\n").count(), 1, "{got}");
+}

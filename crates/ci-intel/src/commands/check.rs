@@ -202,7 +202,7 @@ fn human_report(r: &CheckReport, color: bool) -> String {
     let style = human::Style { color };
     let mut out = String::new();
     if let Some(t) = &r.analyzers.tests {
-        out.push_str(&human::tests("tests", t, style));
+        out.push_str(&human::tests_body("tests", t, style));
         out.push('\n');
     }
     for (name, report) in [
