@@ -325,3 +325,20 @@ fn redact_masks_every_encoding_and_flushes_each_line() {
     assert!(rest.ends_with("bye\n"), "{rest}");
     assert_eq!(rest.lines().count(), input.lines().count());
 }
+
+/// ci-intel passes its own scans: planted test credentials are suppressed with a reason in
+/// `.ci-intel/config.yml` (the rules are not weakened), and its workflow passes the audit.
+#[test]
+fn this_repository_passes_its_own_secret_scan_and_audit() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    for args in [&["secrets", "scan", "."][..], &["audit"][..]] {
+        let o = ci_intel(&root).args(args).output().unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "ci-intel {args:?} on this repository:\n{}{}",
+            stdout(&o),
+            stderr(&o)
+        );
+    }
+}
