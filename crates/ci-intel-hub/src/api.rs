@@ -9,7 +9,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use ci_intel_core::pipeline_run::{PipelineRun, RecordError, parse_batch};
-use ci_intel_store::{RunQuery, Store, StoreError, TestOutcome, TestReport, TestResult, Upsert};
+use ci_intel_store::{
+    MergeRefused, RunQuery, Store, StoreError, TestOutcome, TestReport, TestResult, Upsert,
+};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -392,7 +394,7 @@ async fn github_webhook(
         h("x-hub-signature-256").as_deref(),
     ) {
         hub.telemetry.webhook(&event, "bad_signature");
-        return Err(ApiError::new(StatusCode::UNAUTHORIZED, e));
+        return Err(ApiError::new(StatusCode::UNAUTHORIZED, e.to_string()));
     }
     let delivery = h("x-github-delivery")
         .ok_or_else(|| ApiError::bad_request("missing X-GitHub-Delivery header"))?;
@@ -403,7 +405,7 @@ async fn github_webhook(
         .map_err(|e| ApiError::bad_request(format!("payload is not JSON: {e}")))?;
     let fx = webhooks::effects(&event, &payload).map_err(|e| {
         hub.telemetry.webhook(&event, "invalid");
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e)
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
     })?;
     let (id, now) = (delivery.clone(), crate::now_rfc3339());
     if !hub
@@ -464,12 +466,12 @@ async fn apply_webhook(hub: &Arc<Hub>, fx: webhooks::Effects) -> ApiResult<()> {
                 // What GitHub sent must make a record our own readers accept.
                 let violations = serde_json::to_value(&r)
                     .map(|v| ci_intel_core::pipeline_run::validate(&v))
-                    .map_err(|e| e.to_string())?;
+                    .map_err(|e| MergeRefused(e.to_string()))?;
                 match violations.first() {
-                    Some(v) => Err(format!(
+                    Some(v) => Err(MergeRefused(format!(
                         "the event does not make a valid run record: {} {}",
                         v.pointer, v.message
-                    )),
+                    ))),
                     None => Ok(r),
                 }
             })
@@ -477,5 +479,5 @@ async fn apply_webhook(hub: &Arc<Hub>, fx: webhooks::Effects) -> ApiResult<()> {
         .await?;
     merged
         .map(|_| ())
-        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e))
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.0))
 }

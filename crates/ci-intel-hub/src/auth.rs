@@ -62,16 +62,18 @@ fn sha256_hex(s: &str) -> String {
 }
 
 /// A new token: what to store, and the token to show the user once.
-pub fn mint(repo_pattern: &str, scope: Scope, now: &str) -> Result<(TokenRecord, String), String> {
+pub fn mint(
+    repo_pattern: &str,
+    scope: Scope,
+    now: &str,
+) -> Result<(TokenRecord, String), MintError> {
     if !valid_pattern(repo_pattern) {
-        return Err(format!(
-            "repository pattern `{repo_pattern}`: expected `owner/name`, `owner/*` or `*`"
-        ));
+        return Err(MintError::Pattern(repo_pattern.to_owned()));
     }
     let mut id = [0u8; 8];
     let mut secret = [0u8; 32];
-    getrandom::fill(&mut id).map_err(|e| format!("no randomness: {e}"))?;
-    getrandom::fill(&mut secret).map_err(|e| format!("no randomness: {e}"))?;
+    getrandom::fill(&mut id).map_err(MintError::Randomness)?;
+    getrandom::fill(&mut secret).map_err(MintError::Randomness)?;
     let (id, secret) = (hex::encode(id), hex::encode(secret));
     let record = TokenRecord {
         id: id.clone(),
@@ -81,6 +83,15 @@ pub fn mint(repo_pattern: &str, scope: Scope, now: &str) -> Result<(TokenRecord,
         created_at: now.to_owned(),
     };
     Ok((record, format!("{PREFIX}{id}_{secret}")))
+}
+
+/// Why a token could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum MintError {
+    #[error("repository pattern `{0}`: expected `owner/name`, `owner/*` or `*`")]
+    Pattern(String),
+    #[error("the system has no randomness to offer")]
+    Randomness(#[source] getrandom::Error),
 }
 
 /// Why a request was not authenticated (the message a client sees; never the token).

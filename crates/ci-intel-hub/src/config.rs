@@ -4,6 +4,9 @@
 
 use std::path::Path;
 
+use ci_intel_core::InputError;
+use ci_intel_core::error::position_of_offset;
+
 use ci_intel_store::Retention;
 use serde::Deserialize;
 
@@ -34,25 +37,27 @@ impl Default for FlakyConfig {
 
 impl HubConfig {
     /// Reads a settings file; the error names the file, line and column.
-    pub fn load(path: &Path) -> Result<Self, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        Self::parse(&text).map_err(|e| format!("{}:{e}", path.display()))
+    pub fn load(path: &Path) -> Result<Self, InputError> {
+        let text = std::fs::read_to_string(path).map_err(|e| InputError::io(path, &e))?;
+        Self::parse_at(path, &text)
     }
 
-    pub fn parse(text: &str) -> Result<Self, String> {
+    /// Parses settings; `path` names them in errors.
+    pub fn parse_at(path: &Path, text: &str) -> Result<Self, InputError> {
         toml::from_str(text).map_err(|e| {
-            let (line, col) = e
-                .span()
-                .map(|s| {
-                    let before = &text[..s.start.min(text.len())];
-                    (
-                        before.matches('\n').count() + 1,
-                        before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1,
-                    )
-                })
-                .unwrap_or((1, 1));
-            format!("{line}:{col}: {}", e.message())
+            let message = format!("expected hub settings: {}", e.message());
+            match e.span() {
+                Some(s) => {
+                    InputError::at(path, position_of_offset(text.as_bytes(), s.start), message)
+                }
+                None => InputError::new(path, message),
+            }
         })
+    }
+
+    /// Parses settings that came from no file.
+    pub fn parse(text: &str) -> Result<Self, InputError> {
+        Self::parse_at(Path::new("hub.toml"), text)
     }
 }
 
@@ -71,7 +76,8 @@ mod tests {
         assert_eq!(c.retention.records_days, 90);
         assert_eq!(c.retention.raw_days, 30);
         let e = HubConfig::parse("[retention]\nrecord_days = 90\n").unwrap_err();
-        assert!(e.starts_with("2:1:") && e.contains("record_days"), "{e}");
+        assert_eq!(e.position, Some(ci_intel_core::Position::at(2, 1)), "{e}");
+        assert!(e.to_string().contains("record_days"), "{e}");
         assert!(HubConfig::parse("[[[").is_err());
     }
 

@@ -18,23 +18,32 @@ const MAX_BATCH: usize = 4096;
 
 /// Decodes a request body (gzip when `Content-Encoding: gzip`) into text, refusing more than
 /// `limit` bytes after decompression: a small gzip bomb must not become a large allocation.
-pub fn body_text(body: &[u8], gzip: bool, limit: usize) -> Result<String, String> {
+pub fn body_text(body: &[u8], gzip: bool, limit: usize) -> Result<String, BodyError> {
     let bytes = if gzip {
         let mut out = Vec::new();
         flate2::read::MultiGzDecoder::new(body)
             .take(limit as u64 + 1)
             .read_to_end(&mut out)
-            .map_err(|e| format!("body is not valid gzip: {e}"))?;
+            .map_err(BodyError::NotGzip)?;
         if out.len() > limit {
-            return Err(format!(
-                "body is larger than {limit} bytes once decompressed"
-            ));
+            return Err(BodyError::TooLarge { limit });
         }
         out
     } else {
         body.to_vec()
     };
-    String::from_utf8(bytes).map_err(|e| format!("body is not UTF-8: {e}"))
+    String::from_utf8(bytes).map_err(BodyError::NotUtf8)
+}
+
+/// Why a request body could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum BodyError {
+    #[error("body is not valid gzip")]
+    NotGzip(#[source] std::io::Error),
+    #[error("body is larger than {limit} bytes once decompressed")]
+    TooLarge { limit: usize },
+    #[error("body is not UTF-8")]
+    NotUtf8(#[source] std::string::FromUtf8Error),
 }
 
 struct Job {
@@ -136,17 +145,18 @@ mod tests {
         gz.write_all(&vec![b'a'; 10_000]).unwrap();
         let body = gz.finish().unwrap();
         assert_eq!(body_text(&body, true, 10_000).unwrap().len(), 10_000);
-        assert!(
-            body_text(&body, true, 9_999)
-                .unwrap_err()
-                .contains("larger")
-        );
-        assert!(body_text(b"not gzip", true, 100).is_err());
-        assert!(
-            body_text(&[0xff, 0xfe], false, 100)
-                .unwrap_err()
-                .contains("UTF-8")
-        );
+        assert!(matches!(
+            body_text(&body, true, 9_999),
+            Err(BodyError::TooLarge { limit: 9_999 })
+        ));
+        assert!(matches!(
+            body_text(b"not gzip", true, 100),
+            Err(BodyError::NotGzip(_))
+        ));
+        assert!(matches!(
+            body_text(&[0xff, 0xfe], false, 100),
+            Err(BodyError::NotUtf8(_))
+        ));
     }
 
     /// Requests committed together each get their own outcomes; when one request's records

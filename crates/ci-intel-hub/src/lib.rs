@@ -13,6 +13,7 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod demo;
+pub mod error;
 pub mod ingest;
 pub mod nats;
 pub mod pages;
@@ -25,6 +26,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use ci_intel_store::StoreError;
+
+pub use error::HubError;
 
 /// Opens the store a `--database-url` names: `sqlite://PATH` (or a bare path) or
 /// `postgres://…` / `postgresql://…`; and brings its schema up to date.
@@ -94,7 +97,7 @@ pub async fn run(
     workers: usize,
     retention: Retention,
     options: server::Options,
-) -> anyhow::Result<()> {
+) -> Result<(), HubError> {
     let queue = match &nats {
         Some((url, names)) => Some(nats::Publisher::connect(url, names).await?),
         None => None,

@@ -15,6 +15,8 @@ use std::time::Duration;
 
 use async_nats::jetstream::{self, AckKind, consumer::pull, stream};
 use ci_intel_core::pipeline_run::PipelineRun;
+
+use crate::error::HubError;
 use ci_intel_store::Store;
 use futures_util::StreamExt as _;
 use sha2::{Digest as _, Sha256};
@@ -45,15 +47,13 @@ impl Default for Names {
 impl Names {
     /// `PREFIX_CI_INTEL_RUNS`, `PREFIX.ci-intel.runs`, `PREFIX-ci-intel-workers`. The prefix
     /// keeps to letters, digits, `-` and `_` (what stream names allow).
-    pub fn prefixed(prefix: &str) -> Result<Self, String> {
+    pub fn prefixed(prefix: &str) -> Result<Self, HubError> {
         if prefix.is_empty()
             || !prefix
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         {
-            return Err(format!(
-                "NATS prefix `{prefix}`: expected letters, digits, `-` or `_`"
-            ));
+            return Err(HubError::Prefix(prefix.to_owned()));
         }
         Ok(Names {
             stream: format!("{prefix}_{STREAM}"),
@@ -66,10 +66,13 @@ impl Names {
 async fn connect(
     url: &str,
     names: &Names,
-) -> anyhow::Result<(async_nats::Client, jetstream::Context)> {
+) -> Result<(async_nats::Client, jetstream::Context), HubError> {
     let client = async_nats::connect(url)
         .await
-        .map_err(|e| anyhow::anyhow!("cannot connect to NATS at {url}: {e}"))?;
+        .map_err(|e| HubError::NatsConnect {
+            url: url.to_owned(),
+            source: e.into(),
+        })?;
     let js = jetstream::new(client.clone());
     js.get_or_create_stream(stream::Config {
         name: names.stream.clone(),
@@ -81,7 +84,10 @@ async fn connect(
         ..Default::default()
     })
     .await
-    .map_err(|e| anyhow::anyhow!("cannot create the JetStream stream {}: {e}", names.stream))?;
+    .map_err(|e| HubError::JetStream {
+        context: format!("cannot create the stream {}", names.stream),
+        source: e.into(),
+    })?;
     Ok((client, js))
 }
 
@@ -94,7 +100,7 @@ pub struct Publisher {
 }
 
 impl Publisher {
-    pub async fn connect(url: &str, names: &Names) -> anyhow::Result<Self> {
+    pub async fn connect(url: &str, names: &Names) -> Result<Self, HubError> {
         let (client, js) = connect(url, names).await?;
         Ok(Publisher {
             client,
@@ -104,7 +110,7 @@ impl Publisher {
     }
 
     /// Publishes every record, then waits for all acknowledgements.
-    pub async fn publish(&self, runs: &[PipelineRun]) -> anyhow::Result<()> {
+    pub async fn publish(&self, runs: &[PipelineRun]) -> Result<(), HubError> {
         let mut acks = Vec::with_capacity(runs.len());
         for run in runs {
             let payload = serde_json::to_vec(run)?;
@@ -114,19 +120,21 @@ impl Publisher {
             acks.push(
                 self.js
                     .publish_with_headers(self.subject.clone(), headers, payload.into())
-                    .await?,
+                    .await
+                    .map_err(HubError::jetstream("publishing a record"))?,
             );
         }
         for ack in acks {
-            ack.await?;
+            ack.await
+                .map_err(HubError::jetstream("waiting for the acknowledgement"))?;
         }
         Ok(())
     }
 
-    pub async fn ready(&self) -> Result<(), String> {
+    pub async fn ready(&self) -> Result<(), HubError> {
         match self.client.connection_state() {
             async_nats::connection::State::Connected => Ok(()),
-            other => Err(format!("{other:?}")),
+            other => Err(HubError::NotConnected(format!("{other:?}").to_lowercase())),
         }
     }
 }
@@ -147,9 +155,12 @@ pub async fn work(
     batch: usize,
     until_idle: bool,
     stop: impl std::future::Future<Output = ()>,
-) -> anyhow::Result<Worked> {
+) -> Result<Worked, HubError> {
     let (_client, js) = connect(url, names).await?;
-    let stream = js.get_stream(&names.stream).await?;
+    let stream = js
+        .get_stream(&names.stream)
+        .await
+        .map_err(HubError::jetstream("reading the stream"))?;
     let consumer = stream
         .get_or_create_consumer(
             &names.consumer,
@@ -161,7 +172,8 @@ pub async fn work(
                 ..Default::default()
             },
         )
-        .await?;
+        .await
+        .map_err(HubError::jetstream("creating the consumer"))?;
     let mut done = Worked::default();
     tokio::pin!(stop);
     loop {
@@ -172,11 +184,11 @@ pub async fn work(
             .messages();
         let mut messages = tokio::select! {
             () = &mut stop => return Ok(done),
-            m = fetch => m?,
+            m = fetch => m.map_err(HubError::jetstream("fetching messages"))?,
         };
         let mut got = Vec::new();
         while let Some(m) = messages.next().await {
-            got.push(m.map_err(|e| anyhow::anyhow!("{e}"))?);
+            got.push(m.map_err(HubError::jetstream("receiving a message"))?);
         }
         if got.is_empty() {
             if until_idle {
@@ -198,7 +210,7 @@ pub async fn work(
                     done.rejected += 1;
                     m.ack_with(AckKind::Term)
                         .await
-                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                        .map_err(HubError::jetstream("terminating a message"))?;
                 }
             }
         }
@@ -208,7 +220,9 @@ pub async fn work(
         match written {
             Ok(_) => {
                 for m in good {
-                    m.ack().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                    m.ack()
+                        .await
+                        .map_err(HubError::jetstream("acknowledging a message"))?;
                 }
                 done.stored += n;
             }

@@ -12,7 +12,7 @@ use serde_json::json;
 
 use crate::analytics::{self, Window, dora::Bands};
 use crate::auth::{self, Principal};
-use crate::ingest::{Writer, body_text};
+use crate::ingest::{BodyError, Writer, body_text};
 use crate::telemetry::Telemetry;
 
 /// How the hub is set up.
@@ -116,9 +116,22 @@ impl ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        tracing::error!(error = %e, "store");
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string())
+        let why = e.chain();
+        tracing::error!(error = %why, "store");
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, why)
     }
+}
+
+/// An error and its sources, `: `-joined, for an answer's message.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        cur = s.source();
+    }
+    out
 }
 
 impl IntoResponse for ApiError {
@@ -176,12 +189,9 @@ pub fn request_text(hub: &Hub, headers: &HeaderMap, body: &[u8]) -> ApiResult<St
         .get(header::CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.eq_ignore_ascii_case("gzip"));
-    body_text(body, gzip, hub.options.max_body).map_err(|e| {
-        if e.contains("larger") {
-            too_large(hub.options.max_body)
-        } else {
-            ApiError::bad_request(e)
-        }
+    body_text(body, gzip, hub.options.max_body).map_err(|e| match e {
+        BodyError::TooLarge { .. } => too_large(hub.options.max_body),
+        other => ApiError::bad_request(error_chain(&other)),
     })
 }
 
@@ -211,7 +221,7 @@ impl ChartParams {
         match &self.until {
             Some(u) => analytics::parse_day(u)
                 .map(|d| Window::ending(repo, days, d))
-                .map_err(ApiError::bad_request),
+                .map_err(|e| ApiError::bad_request(e.to_string())),
             None => Ok(Window::today(repo, days)),
         }
     }

@@ -14,17 +14,43 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 
 /// Checks `X-Hub-Signature-256: sha256=<hex>` against the body.
-pub fn verify_signature(secret: &[u8], body: &[u8], header: Option<&str>) -> Result<(), String> {
-    let header = header.ok_or("missing X-Hub-Signature-256 header")?;
+pub fn verify_signature(
+    secret: &[u8],
+    body: &[u8],
+    header: Option<&str>,
+) -> Result<(), SignatureError> {
+    let header = header.ok_or(SignatureError::Missing)?;
     let hex_sig = header
         .strip_prefix("sha256=")
-        .ok_or("X-Hub-Signature-256 must start with `sha256=`")?;
-    let sig = hex::decode(hex_sig).map_err(|_| "X-Hub-Signature-256 is not hex")?;
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret).map_err(|e| e.to_string())?;
+        .ok_or(SignatureError::NotSha256)?;
+    let sig = hex::decode(hex_sig).map_err(|_| SignatureError::NotHex)?;
+    // HMAC takes a key of any length; `new_from_slice` cannot fail for it.
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret).map_err(|_| SignatureError::Mismatch)?;
     mac.update(body);
     // verify_slice compares in constant time.
-    mac.verify_slice(&sig)
-        .map_err(|_| "signature does not match the payload".to_owned())
+    mac.verify_slice(&sig).map_err(|_| SignatureError::Mismatch)
+}
+
+/// Why a webhook's signature was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SignatureError {
+    #[error("missing X-Hub-Signature-256 header")]
+    Missing,
+    #[error("X-Hub-Signature-256 must start with `sha256=`")]
+    NotSha256,
+    #[error("X-Hub-Signature-256 is not hex")]
+    NotHex,
+    #[error("signature does not match the payload")]
+    Mismatch,
+}
+
+/// What an event's payload lacks.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PayloadError {
+    #[error("{event} payload has no {field}")]
+    Missing { event: String, field: &'static str },
+    #[error("{0} does not make a valid record")]
+    NotARecord(&'static str),
 }
 
 /// What one event asks the hub to store.
@@ -104,11 +130,15 @@ fn record(
 }
 
 /// Reads one event. `Err` names what the payload lacks.
-pub fn effects(event: &str, payload: &Value) -> Result<Effects, String> {
+pub fn effects(event: &str, payload: &Value) -> Result<Effects, PayloadError> {
+    let missing = |field: &'static str| PayloadError::Missing {
+        event: event.to_owned(),
+        field,
+    };
     let repo = || {
         s(payload, "/repository/full_name")
             .map(str::to_owned)
-            .ok_or_else(|| format!("{event} payload has no repository.full_name"))
+            .ok_or_else(|| missing("repository.full_name"))
     };
     let mut fx = Effects::default();
     match event {
@@ -159,11 +189,11 @@ pub fn effects(event: &str, payload: &Value) -> Result<Effects, String> {
             let id = payload
                 .pointer("/deployment/id")
                 .and_then(Value::as_u64)
-                .ok_or("deployment_status payload has no deployment.id")?;
+                .ok_or_else(|| missing("deployment.id"))?;
             let at = s(payload, "/deployment_status/updated_at")
                 .or_else(|| s(payload, "/deployment_status/created_at"))
                 .and_then(canonical)
-                .ok_or("deployment_status payload has no time")?;
+                .ok_or_else(|| missing("deployment_status.updated_at"))?;
             fx.deployments.push(Deployment {
                 repo,
                 id: format!("github:{id}"),
@@ -183,16 +213,16 @@ pub fn effects(event: &str, payload: &Value) -> Result<Effects, String> {
             let repo = repo()?;
             let w = payload
                 .get("workflow_run")
-                .ok_or("no workflow_run object")?;
+                .ok_or_else(|| missing("workflow_run"))?;
             let id = w
                 .get("id")
                 .and_then(Value::as_u64)
-                .ok_or("workflow_run has no id")?;
+                .ok_or_else(|| missing("workflow_run.id"))?;
             let attempt = w.get("run_attempt").and_then(Value::as_u64).unwrap_or(1);
             let started = s(w, "/run_started_at")
                 .or_else(|| s(w, "/created_at"))
                 .and_then(canonical)
-                .ok_or("workflow_run has no start time")?;
+                .ok_or_else(|| missing("workflow_run.run_started_at"))?;
             let ended = s(w, "/updated_at")
                 .and_then(canonical)
                 .unwrap_or(started.clone());
@@ -204,7 +234,7 @@ pub fn effects(event: &str, payload: &Value) -> Result<Effects, String> {
                 &started,
                 &ended,
             )
-            .ok_or("workflow_run does not make a valid record")?;
+            .ok_or(PayloadError::NotARecord("workflow_run"))?;
             run.status = conclusion(s(w, "/conclusion"));
             run.pr = w.pointer("/pull_requests/0/number").and_then(Value::as_u64);
             // A record has at least one job; until `workflow_job` events tell the real ones,
@@ -230,15 +260,15 @@ pub fn effects(event: &str, payload: &Value) -> Result<Effects, String> {
             let repo = repo()?;
             let j = payload
                 .get("workflow_job")
-                .ok_or("no workflow_job object")?;
+                .ok_or_else(|| missing("workflow_job"))?;
             let run = j
                 .get("run_id")
                 .and_then(Value::as_u64)
-                .ok_or("workflow_job has no run_id")?;
+                .ok_or_else(|| missing("workflow_job.run_id"))?;
             let attempt = j.get("run_attempt").and_then(Value::as_u64).unwrap_or(1);
             let started = s(j, "/started_at")
                 .and_then(canonical)
-                .ok_or("workflow_job has no started_at")?;
+                .ok_or_else(|| missing("workflow_job.started_at"))?;
             let ended = s(j, "/completed_at")
                 .and_then(canonical)
                 .unwrap_or(started.clone());
@@ -266,7 +296,7 @@ pub fn effects(event: &str, payload: &Value) -> Result<Effects, String> {
                 &started,
                 &ended,
             )
-            .ok_or("workflow_job does not make a valid record")?;
+            .ok_or(PayloadError::NotARecord("workflow_job"))?;
             fx.job = Some((shell, job));
         }
         _ => {}

@@ -9,8 +9,8 @@ use std::collections::HashMap;
 
 use ci_intel_store::rollup::Deltas;
 use ci_intel_store::{
-    Commit, Cutoffs, DayRollup, DayWindow, Deployment, Purged, Retention, RunQuery, Scope, Store,
-    StoreError, TestReport, TokenRecord, Upsert, canonical_time,
+    Commit, Cutoffs, DayRollup, DayWindow, Deployment, MergeRefused, Purged, Retention, RunQuery,
+    Scope, Store, StoreError, TestReport, TokenRecord, Upsert, canonical_time,
 };
 use postgres::{Client, NoTls, Transaction};
 
@@ -251,8 +251,8 @@ impl Store for PostgresStore {
     fn merge_run(
         &self,
         run_id: &str,
-        merge: &mut dyn FnMut(Option<PipelineRun>) -> Result<PipelineRun, String>,
-    ) -> Result<Result<Upsert, String>, StoreError> {
+        merge: &mut dyn FnMut(Option<PipelineRun>) -> Result<PipelineRun, MergeRefused>,
+    ) -> Result<Result<Upsert, MergeRefused>, StoreError> {
         self.checked(|| {
             let mut c = self.client()?;
             let mut tx = c.transaction().map_err(StoreError::backend)?;

@@ -9,8 +9,8 @@ use std::collections::HashMap;
 
 use ci_intel_store::rollup::Deltas;
 use ci_intel_store::{
-    Commit, Cutoffs, DayRollup, DayWindow, Deployment, Purged, Retention, RunQuery, Scope, Store,
-    StoreError, TestReport, TokenRecord, Upsert, canonical_time,
+    Commit, Cutoffs, DayRollup, DayWindow, Deployment, MergeRefused, Purged, Retention, RunQuery,
+    Scope, Store, StoreError, TestReport, TokenRecord, Upsert, canonical_time,
 };
 use rusqlite::{Connection, OptionalExtension as _, Transaction, params};
 
@@ -291,8 +291,8 @@ impl Store for SqliteStore {
     fn merge_run(
         &self,
         run_id: &str,
-        merge: &mut dyn FnMut(Option<PipelineRun>) -> Result<PipelineRun, String>,
-    ) -> Result<Result<Upsert, String>, StoreError> {
+        merge: &mut dyn FnMut(Option<PipelineRun>) -> Result<PipelineRun, MergeRefused>,
+    ) -> Result<Result<Upsert, MergeRefused>, StoreError> {
         // The one writer connection is held throughout: merges are serialised.
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(StoreError::backend)?;

@@ -338,7 +338,7 @@ fn merges(store: &dyn Store) {
     );
     let add = |name: String| {
         let shell = shell.clone();
-        move |known: Option<PipelineRun>| -> Result<PipelineRun, String> {
+        move |known: Option<PipelineRun>| -> Result<PipelineRun, crate::MergeRefused> {
             let mut r = known.unwrap_or_else(|| shell.clone());
             r.jobs.push(job(&name));
             Ok(r)
@@ -347,9 +347,11 @@ fn merges(store: &dyn Store) {
     let first = store.merge_run("merge-1", &mut add("j0".into())).unwrap();
     assert_eq!(first, Ok(Upsert::Inserted));
     let refused = store
-        .merge_run("merge-1", &mut |_| Err("not valid".into()))
+        .merge_run("merge-1", &mut |_| {
+            Err(crate::MergeRefused("not valid".into()))
+        })
         .unwrap();
-    assert_eq!(refused, Err("not valid".to_owned()));
+    assert_eq!(refused, Err(crate::MergeRefused("not valid".to_owned())));
     assert_eq!(
         store.get_run("merge-1").unwrap().unwrap().jobs.len(),
         1,

@@ -84,6 +84,11 @@ impl StoreError {
     }
 }
 
+/// Why a merge declined to store what it was given (the record it made is not valid, say).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct MergeRefused(pub String);
+
 /// What storing a record did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -179,8 +184,8 @@ pub trait Store: Send + Sync {
     fn merge_run(
         &self,
         run_id: &str,
-        merge: &mut dyn FnMut(Option<PipelineRun>) -> Result<PipelineRun, String>,
-    ) -> Result<Result<Upsert, String>, StoreError>;
+        merge: &mut dyn FnMut(Option<PipelineRun>) -> Result<PipelineRun, MergeRefused>,
+    ) -> Result<Result<Upsert, MergeRefused>, StoreError>;
     fn get_run(&self, run_id: &str) -> Result<Option<PipelineRun>, StoreError>;
     fn list_runs(&self, query: &RunQuery) -> Result<Vec<PipelineRun>, StoreError>;
     /// Repositories with at least one run, sorted.

@@ -338,3 +338,18 @@ fn with_nats_the_hub_queues_and_a_separate_worker_writes() {
     assert!(hub.stop().success());
     delete_stream(&stream).unwrap();
 }
+
+/// A database that cannot be reached is named with the reason underneath, not only the
+/// driver's summary ("error connecting to server").
+#[test]
+fn an_unreachable_database_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = ci_intel(dir.path())
+        .args(["hub", "--database-url", "postgres://ci@127.0.0.1:1/x"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("cannot connect to PostgreSQL"), "{err}");
+    assert!(err.contains("Connection refused"), "the OS's reason: {err}");
+}

@@ -73,10 +73,15 @@ pub fn ymd(d: Date) -> String {
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
-pub fn parse_day(s: &str) -> Result<Date, String> {
+pub fn parse_day(s: &str) -> Result<Date, NotADay> {
     let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    Date::parse(s, &fmt).map_err(|_| format!("`{s}` is not a day (expected YYYY-MM-DD)"))
+    Date::parse(s, &fmt).map_err(|_| NotADay(s.to_owned()))
 }
+
+/// A query's day that is not `YYYY-MM-DD`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a day (expected YYYY-MM-DD)")]
+pub struct NotADay(pub String);
 
 /// `a / b`, or `None` when `b` is zero.
 pub fn ratio(a: f64, b: f64) -> Option<f64> {

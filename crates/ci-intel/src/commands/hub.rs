@@ -100,14 +100,16 @@ fn serve(a: &HubServeArgs) -> Result<i32> {
             listener.local_addr()?,
             redact_url(&url)
         );
-        ci_intel_hub::run(store, listener, nats, a.workers, cfg.retention, options).await
+        ci_intel_hub::run(store, listener, nats, a.workers, cfg.retention, options)
+            .await
+            .map_err(anyhow::Error::from)
     })?;
     Ok(exit::PASS)
 }
 
 fn nats_names(prefix: Option<&str>) -> Result<nats::Names> {
     match prefix {
-        Some(p) => nats::Names::prefixed(p).map_err(|e| anyhow!(e)),
+        Some(p) => Ok(nats::Names::prefixed(p)?),
         None => Ok(nats::Names::default()),
     }
 }
