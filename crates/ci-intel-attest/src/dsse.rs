@@ -77,6 +77,8 @@ impl std::fmt::Display for VerifyError {
     }
 }
 
+impl std::error::Error for VerifyError {}
+
 /// Base64 in either alphabet, as the DSSE spec allows.
 fn decode(s: &str) -> Option<Vec<u8>> {
     STANDARD

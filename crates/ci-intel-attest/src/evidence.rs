@@ -6,6 +6,7 @@
 //! and fixed modes, and the manifest holds no wall-clock time unless one is given, so packing the
 //! same inputs twice gives the same bytes.
 
+use ci_intel_core::InputError;
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
@@ -199,12 +200,12 @@ pub fn pack(
     run_id: Option<String>,
     created: Option<String>,
     key: &SigningKey,
-) -> Result<(Vec<u8>, Manifest), String> {
+) -> Result<(Vec<u8>, Manifest), EvidenceError> {
     let mut files: BTreeMap<String, &Input> = BTreeMap::new();
     for i in inputs {
         let path = format!("files/{}/{}", i.role, i.name);
         if files.insert(path.clone(), i).is_some() {
-            return Err(format!("two inputs would both be stored as `{path}`"));
+            return Err(EvidenceError::DuplicatePath(path));
         }
     }
     let manifest = Manifest {
@@ -222,9 +223,9 @@ pub fn pack(
             .collect(),
         highlights: highlights(&files),
     };
-    let manifest_bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| e.to_string())?;
+    let manifest_bytes = serde_json::to_vec_pretty(&manifest)?;
     let envelope = dsse::sign(key, MANIFEST_PAYLOAD_TYPE, &manifest_bytes);
-    let envelope_bytes = serde_json::to_vec_pretty(&envelope).map_err(|e| e.to_string())?;
+    let envelope_bytes = serde_json::to_vec_pretty(&envelope)?;
 
     let mut entries: Vec<(&str, &[u8])> = vec![
         (MANIFEST, &manifest_bytes),
@@ -252,23 +253,23 @@ impl Report {
 }
 
 /// Reads every entry of a `tar.zst` (regular files only; anything else is a problem).
-fn unpack(archive: &[u8], problems: &mut Vec<String>) -> Result<BTreeMap<String, Vec<u8>>, String> {
-    let decoder = zstd::Decoder::new(archive).map_err(|e| format!("not a zstd stream: {e}"))?;
+fn unpack(
+    archive: &[u8],
+    problems: &mut Vec<String>,
+) -> Result<BTreeMap<String, Vec<u8>>, EvidenceError> {
+    let decoder = zstd::Decoder::new(archive).map_err(EvidenceError::NotZstd)?;
     let mut limited = decoder.take(MAX_UNPACKED);
     let mut tar_bytes = Vec::new();
     limited
         .read_to_end(&mut tar_bytes)
-        .map_err(|e| format!("not a zstd stream: {e}"))?;
+        .map_err(EvidenceError::NotZstd)?;
     let mut out = BTreeMap::new();
     let mut tar = tar::Archive::new(tar_bytes.as_slice());
-    for entry in tar
-        .entries()
-        .map_err(|e| format!("not a tar archive: {e}"))?
-    {
-        let mut entry = entry.map_err(|e| format!("not a tar archive: {e}"))?;
+    for entry in tar.entries().map_err(EvidenceError::NotTar)? {
+        let mut entry = entry.map_err(EvidenceError::NotTar)?;
         let path = entry
             .path()
-            .map_err(|e| format!("bad entry name: {e}"))?
+            .map_err(EvidenceError::NotTar)?
             .to_string_lossy()
             .into_owned();
         if entry.header().entry_type() != tar::EntryType::Regular {
@@ -280,7 +281,10 @@ fn unpack(archive: &[u8], problems: &mut Vec<String>) -> Result<BTreeMap<String,
         let mut bytes = Vec::new();
         entry
             .read_to_end(&mut bytes)
-            .map_err(|e| format!("{path}: {e}"))?;
+            .map_err(|source| EvidenceError::Entry {
+                path: path.clone(),
+                source,
+            })?;
         if out.insert(path.clone(), bytes).is_some() {
             problems.push(format!("{path}: appears twice in the archive"));
         }
@@ -290,17 +294,17 @@ fn unpack(archive: &[u8], problems: &mut Vec<String>) -> Result<BTreeMap<String,
 
 /// Verifies a bundle: the manifest's signature by one of `keys`, the envelope's payload being
 /// exactly `manifest.json`, and every file: present, same size and SHA-256, none extra.
-pub fn verify(archive: &[u8], keys: &[VerifyingKey]) -> Result<Report, String> {
+pub fn verify(archive: &[u8], keys: &[VerifyingKey]) -> Result<Report, EvidenceError> {
     let mut report = Report::default();
     let mut entries = unpack(archive, &mut report.problems)?;
     let manifest_bytes = entries
         .remove(MANIFEST)
-        .ok_or_else(|| format!("the bundle has no {MANIFEST}"))?;
+        .ok_or(EvidenceError::Missing(MANIFEST))?;
     let envelope_bytes = entries
         .remove(MANIFEST_ENVELOPE)
-        .ok_or_else(|| format!("the bundle has no {MANIFEST_ENVELOPE}"))?;
-    let envelope = dsse::parse(&String::from_utf8_lossy(&envelope_bytes))
-        .map_err(|e| format!("{MANIFEST_ENVELOPE}: {e}"))?;
+        .ok_or(EvidenceError::Missing(MANIFEST_ENVELOPE))?;
+    let envelope =
+        dsse::parse(&String::from_utf8_lossy(&envelope_bytes)).map_err(EvidenceError::Envelope)?;
     match dsse::verify(&envelope, keys) {
         Ok((payload, key_id)) => {
             if envelope.payload_type != MANIFEST_PAYLOAD_TYPE {
@@ -319,8 +323,8 @@ pub fn verify(archive: &[u8], keys: &[VerifyingKey]) -> Result<Report, String> {
         }
         Err(e) => report.problems.push(format!("{MANIFEST_ENVELOPE}: {e}")),
     }
-    let manifest: Manifest = serde_json::from_slice(&manifest_bytes)
-        .map_err(|e| format!("{MANIFEST}: expected a ci-intel evidence manifest: {e}"))?;
+    let manifest: Manifest =
+        serde_json::from_slice(&manifest_bytes).map_err(EvidenceError::Manifest)?;
     if manifest.schema != SCHEMA {
         report.problems.push(format!(
             "{MANIFEST}: schema `{}`, expected `{SCHEMA}`",
@@ -357,7 +361,7 @@ pub fn bundle_digest(archive: &[u8]) -> String {
 
 /// A deterministic `tar.zst` of `entries`: sorted by path, regular files with mode 0644, zero
 /// times and owners.
-pub fn write_archive(entries: &[(&str, &[u8])]) -> Result<Vec<u8>, String> {
+pub fn write_archive(entries: &[(&str, &[u8])]) -> Result<Vec<u8>, EvidenceError> {
     let mut sorted = entries.to_vec();
     sorted.sort_by(|a, b| a.0.cmp(b.0));
     let mut tar = tar::Builder::new(Vec::new());
@@ -371,40 +375,70 @@ pub fn write_archive(entries: &[(&str, &[u8])]) -> Result<Vec<u8>, String> {
         h.set_gid(0);
         h.set_entry_type(tar::EntryType::Regular);
         tar.append_data(&mut h, path, bytes)
-            .map_err(|e| format!("{path}: {e}"))?;
+            .map_err(EvidenceError::Write)?;
     }
-    let tar_bytes = tar.into_inner().map_err(|e| e.to_string())?;
-    zstd::encode_all(tar_bytes.as_slice(), ZSTD_LEVEL).map_err(|e| e.to_string())
+    let tar_bytes = tar.into_inner().map_err(EvidenceError::Write)?;
+    zstd::encode_all(tar_bytes.as_slice(), ZSTD_LEVEL).map_err(EvidenceError::Write)
 }
 
 /// Every regular file of a `tar.zst`, by path (for `evidence show` and for tests that tamper).
-pub fn read_archive(archive: &[u8]) -> Result<BTreeMap<String, Vec<u8>>, String> {
+pub fn read_archive(archive: &[u8]) -> Result<BTreeMap<String, Vec<u8>>, EvidenceError> {
     let mut problems = Vec::new();
     let entries = unpack(archive, &mut problems)?;
-    match problems.first() {
-        Some(p) => Err(p.clone()),
+    match problems.into_iter().next() {
+        Some(p) => Err(EvidenceError::Unsafe(p)),
         None => Ok(entries),
     }
 }
 
+/// Why a bundle could not be made or read (what it proves is a [`Report`]).
+#[derive(Debug, thiserror::Error)]
+pub enum EvidenceError {
+    #[error("two inputs would both be stored as `{0}`")]
+    DuplicatePath(String),
+    #[error("not a zstd stream")]
+    NotZstd(#[source] std::io::Error),
+    #[error("not a tar archive")]
+    NotTar(#[source] std::io::Error),
+    #[error("{path}: cannot read the entry")]
+    Entry {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// An entry the archive must not hold (a link, a device, a duplicate), as described.
+    #[error("{0}")]
+    Unsafe(String),
+    #[error("the bundle has no {0}")]
+    Missing(&'static str),
+    #[error("{MANIFEST_ENVELOPE}")]
+    Envelope(#[source] dsse::VerifyError),
+    #[error("{MANIFEST}: expected a ci-intel evidence manifest")]
+    Manifest(#[source] serde_json::Error),
+    #[error("cannot encode the manifest")]
+    Encode(#[from] serde_json::Error),
+    #[error("cannot write the archive")]
+    Write(#[source] std::io::Error),
+}
+
 /// Reads an evidence file given on the command line as `ROLE=PATH` (or `PATH`, role `file`).
-pub fn input_from_arg(arg: &str) -> Result<Input, (std::path::PathBuf, String)> {
+pub fn input_from_arg(arg: &str) -> Result<Input, InputError> {
     let (role, path) = match arg.split_once('=') {
         Some((r, p)) if ROLES.contains(&r) => (r.to_owned(), p),
         Some((r, _)) if !r.contains('/') && !Path::new(arg).exists() => {
-            return Err((
-                arg.into(),
+            return Err(InputError::new(
+                arg,
                 format!("unknown role `{r}`; expected one of: {}", ROLES.join(", ")),
             ));
         }
         _ => ("file".to_owned(), arg),
     };
     let p = Path::new(path);
-    let bytes = std::fs::read(p).map_err(|e| (p.to_path_buf(), e.to_string()))?;
+    let bytes = std::fs::read(p).map_err(|e| InputError::io(p, &e))?;
     let name = p
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
-        .ok_or_else(|| (p.to_path_buf(), "expected a file".to_owned()))?;
+        .ok_or_else(|| InputError::new(p, "expected a file"))?;
     Ok(Input { role, name, bytes })
 }
 

@@ -5,6 +5,22 @@ use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, 
 use ed25519_dalek::{Signer as _, Verifier as _};
 use sha2::{Digest as _, Sha256};
 
+/// Why a key could not be made, read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("the system has no random source")]
+    Randomness(#[source] getrandom::Error),
+    #[error("expected an Ed25519 private key in PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`)")]
+    PrivateKey(#[source] ed25519_dalek::pkcs8::Error),
+    #[error(
+        "expected an Ed25519 or ECDSA P-256 public key in SubjectPublicKeyInfo PEM (`-----BEGIN PUBLIC KEY-----`)"
+    )]
+    PublicKey(#[source] p256::pkcs8::spki::Error),
+    /// The PEM encoder refused the key (its errors are not `std::error::Error` everywhere).
+    #[error("cannot encode the key as PEM: {0}")]
+    Encode(String),
+}
+
 /// A key that signs envelopes.
 #[derive(Debug)]
 pub struct SigningKey(ed25519_dalek::SigningKey);
@@ -18,23 +34,23 @@ pub enum VerifyingKey {
 
 impl SigningKey {
     /// A new Ed25519 key from the operating system's random source.
-    pub fn generate() -> Result<Self, String> {
+    pub fn generate() -> Result<Self, KeyError> {
         let mut seed = [0u8; 32];
-        getrandom::fill(&mut seed).map_err(|e| format!("no random source: {e}"))?;
+        getrandom::fill(&mut seed).map_err(KeyError::Randomness)?;
         Ok(Self(ed25519_dalek::SigningKey::from_bytes(&seed)))
     }
 
-    pub fn from_pem(pem: &str) -> Result<Self, String> {
+    pub fn from_pem(pem: &str) -> Result<Self, KeyError> {
         ed25519_dalek::SigningKey::from_pkcs8_pem(pem)
             .map(Self)
-            .map_err(|e| format!("expected an Ed25519 private key in PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`): {e}"))
+            .map_err(KeyError::PrivateKey)
     }
 
-    pub fn to_pem(&self) -> Result<String, String> {
+    pub fn to_pem(&self) -> Result<String, KeyError> {
         self.0
             .to_pkcs8_pem(Default::default())
             .map(|z| z.to_string())
-            .map_err(|e| e.to_string())
+            .map_err(|e| KeyError::Encode(e.to_string()))
     }
 
     pub fn verifying_key(&self) -> VerifyingKey {
@@ -47,25 +63,23 @@ impl SigningKey {
 }
 
 impl VerifyingKey {
-    pub fn from_pem(pem: &str) -> Result<Self, String> {
+    pub fn from_pem(pem: &str) -> Result<Self, KeyError> {
         if let Ok(k) = ed25519_dalek::VerifyingKey::from_public_key_pem(pem) {
             return Ok(Self::Ed25519(k));
         }
         p256::ecdsa::VerifyingKey::from_public_key_pem(pem)
             .map(Self::EcdsaP256)
-            .map_err(|_| {
-                "expected an Ed25519 or ECDSA P-256 public key in SubjectPublicKeyInfo PEM (`-----BEGIN PUBLIC KEY-----`)".to_owned()
-            })
+            .map_err(KeyError::PublicKey)
     }
 
-    pub fn to_pem(&self) -> Result<String, String> {
+    pub fn to_pem(&self) -> Result<String, KeyError> {
         let r = match self {
             Self::Ed25519(k) => k.to_public_key_pem(Default::default()),
             Self::EcdsaP256(k) => {
                 p256::pkcs8::EncodePublicKey::to_public_key_pem(k, Default::default())
             }
         };
-        r.map_err(|e| e.to_string())
+        r.map_err(|e| KeyError::Encode(e.to_string()))
     }
 
     /// The DER of the SubjectPublicKeyInfo.

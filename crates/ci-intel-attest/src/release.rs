@@ -60,7 +60,10 @@ fn deny(id: &str, reason: impl Into<String>) -> GateVerdict {
 
 /// Judges `archive` (a Release Evidence Bundle). Only an unreadable archive is an error; every
 /// other problem is a denied row.
-pub fn judge(archive: &[u8], req: &Requirements) -> Result<Vec<GateVerdict>, String> {
+pub fn judge(
+    archive: &[u8],
+    req: &Requirements,
+) -> Result<Vec<GateVerdict>, evidence::EvidenceError> {
     let report = evidence::verify(archive, &req.keys)?;
     let mut rows = Vec::new();
     rows.push(if report.ok() {

@@ -19,7 +19,7 @@ fn sigstore_dir() -> Option<PathBuf> {
     testsupport::corpus(&root).map(|c| c.join("sigstore"))
 }
 
-fn root(path: &Path) -> Result<TrustedRoot, String> {
+fn root(path: &Path) -> Result<TrustedRoot, sigstore::Reason> {
     TrustedRoot::parse(&std::fs::read_to_string(path).unwrap())
 }
 
@@ -35,14 +35,14 @@ fn run_case(dir: &Path) -> Result<sigstore::Verified, Error> {
     } else {
         dir.join("../../trusted_root/production.trusted_root.json")
     };
-    let root = root(&root_path).map_err(Error::Malformed)?;
+    let root = root(&root_path).map_err(|r| Error::Malformed(r.0))?;
     let artifact = std::fs::read(dir.join("artifact"))
         .or_else(|_| std::fs::read(dir.join("../a.txt")))
         .unwrap();
     let bundle = read("bundle.sigstore.json").unwrap();
     let policy = match read("key.pub") {
         Some(pem) => Policy {
-            key: Some(PublicKey::from_pem(&pem).map_err(Error::Malformed)?),
+            key: Some(PublicKey::from_pem(&pem).map_err(|r| Error::Malformed(r.0))?),
             ..Policy::default()
         },
         None => Policy {
@@ -58,6 +58,232 @@ fn run_case(dir: &Path) -> Result<sigstore::Verified, Error> {
     };
     sigstore::verify(&bundle, &artifact, &root, &policy)
 }
+
+/// Why each `*_fail` case must be refused (its README's reason), as the refusal must say it:
+/// `(case, refused rather than malformed, words the reason contains)`.
+const REFUSALS: &[(&str, bool, &str)] = &[
+    (
+        "bundle-empty-certificate-chain_fail",
+        true,
+        "certificate chain is empty",
+    ),
+    (
+        "bundle-from-wrong-instance_fail",
+        true,
+        "log the trusted root does not know",
+    ),
+    (
+        "bundle-invalid-base64-signature_fail",
+        false,
+        "messageSignature.signature: invalid base64",
+    ),
+    ("bundle-malformed-json_fail", false, "not a Sigstore bundle"),
+    ("bundle-negative-log-index_fail", true, "negative log index"),
+    (
+        "bundle-unknown-version_fail",
+        true,
+        "unsupported bundle media type",
+    ),
+    (
+        "bundle-with-root-cert_fail",
+        true,
+        "contains a root certificate",
+    ),
+    (
+        "checkpoint-bad-keyhint_fail",
+        true,
+        "no signature by the log",
+    ),
+    (
+        "checkpoint-wrong-roothash_fail",
+        true,
+        "root hash are not the inclusion proof's",
+    ),
+    (
+        "dsse-invalid-sig_fail",
+        true,
+        "DSSE envelope's signature does not verify",
+    ),
+    (
+        "dsse-mismatch-envelope_fail",
+        true,
+        "does not match the bundle: different payload",
+    ),
+    (
+        "dsse-mismatch-sig_fail",
+        true,
+        "does not match the bundle: different signature",
+    ),
+    (
+        "inclusion-proof-corrupted-hash_fail",
+        true,
+        "inclusion proof does not lead",
+    ),
+    (
+        "incorrect-public-key_fail",
+        true,
+        "different certificate or key",
+    ),
+    (
+        "integrated-time-in-future_fail",
+        true,
+        "not valid at the rekor integrated time",
+    ),
+    (
+        "intoto-expired-certificate_fail",
+        true,
+        "not valid at the rekor integrated time",
+    ),
+    (
+        "intoto-log-entry-mismatch_fail",
+        true,
+        "does not match the bundle: different signature",
+    ),
+    (
+        "intoto-missing-inclusion-proof_fail",
+        true,
+        "needs an inclusion proof",
+    ),
+    (
+        "intoto-set-outside-signing-cert-validity_fail",
+        true,
+        "not valid at the rekor integrated time",
+    ),
+    (
+        "intoto-tsa-timestamp-outside-cert-validity_fail",
+        true,
+        "not valid at the rfc3161",
+    ),
+    (
+        "invalid-checkpoint-signature_fail",
+        true,
+        "checkpoint signature does not verify",
+    ),
+    (
+        "invalid-ct-key_fail",
+        true,
+        "signed certificate timestamp(s) verifies",
+    ),
+    (
+        "invalid-inclusion-proof_fail",
+        true,
+        "inclusion proof does not lead",
+    ),
+    ("managed-key-no-key_fail", true, "managed key"),
+    ("managed-key-wrong-key_fail", false, "not PEM"),
+    (
+        "message-digest-mismatch_fail",
+        true,
+        "message digest is not the artifact's",
+    ),
+    (
+        "rekor2-checkpoint-missing-log-signature_fail",
+        true,
+        "checkpoint: no signatures",
+    ),
+    (
+        "rekor2-checkpoint-missing-origin_fail",
+        true,
+        "checkpoint: second line",
+    ),
+    (
+        "rekor2-checkpoint-missing-root-hash_fail",
+        true,
+        "root hash",
+    ),
+    ("rekor2-checkpoint-missing-size_fail", true, "tree size"),
+    (
+        "rekor2-checkpoint-no-matching-signature_fail",
+        true,
+        "checkpoint signature does not verify",
+    ),
+    (
+        "rekor2-dsse-invalid-sig_fail",
+        true,
+        "DSSE envelope's signature does not verify",
+    ),
+    (
+        "rekor2-dsse-mismatch-envelope_fail",
+        true,
+        "does not match the bundle",
+    ),
+    (
+        "rekor2-dsse-mismatch-sig_fail",
+        true,
+        "does not match the bundle: different signature",
+    ),
+    (
+        "rekor2-no-inclusion-proof_fail",
+        true,
+        "needs an inclusion proof",
+    ),
+    ("rekor2-no-timestamp_fail", true, "no verified signing time"),
+    (
+        "rekor2-timestamp-outside-trust-root-tsa-validity_fail",
+        true,
+        "outside the trusted root's validity",
+    ),
+    (
+        "rekor2-timestamp-outside-tsa-cert-validity_fail",
+        true,
+        "outside the timestamp authority certificate's validity",
+    ),
+    (
+        "rekor2-timestamp-payload-mismatch_fail",
+        true,
+        "not over this bundle's signature",
+    ),
+    (
+        "rekor2-timestamp-untrusted-tsa-with-embedded-cert_fail",
+        true,
+        "does not chain to",
+    ),
+    (
+        "rekor2-timestamp-untrusted-tsa-without-embedded-cert_fail",
+        true,
+        "no trusted timestamp authority",
+    ),
+    (
+        "rekor2-timestamp-with-incorrect-time_fail",
+        true,
+        "not valid at the rfc3161",
+    ),
+    (
+        "set-invalid-signature_fail",
+        true,
+        "signed entry timestamp does not verify",
+    ),
+    (
+        "signature-mismatch_fail",
+        true,
+        "signature does not verify for this artifact",
+    ),
+    (
+        "trust-root-tlog-missing-validity-start_fail",
+        false,
+        "validFor has no start",
+    ),
+    (
+        "wrong-hashedrekord-artifact_fail",
+        true,
+        "does not match the bundle",
+    ),
+    (
+        "wrong-hashedrekord-cert-and-sig_fail",
+        true,
+        "does not match the bundle",
+    ),
+    (
+        "wrong-hashedrekord-entry_fail",
+        true,
+        "does not match the bundle",
+    ),
+    (
+        "wrong-material_fail",
+        true,
+        "message digest is not the artifact's",
+    ),
+];
 
 #[cfg_attr(
     ci_intel_no_corpus,
@@ -85,6 +311,21 @@ fn conformance_cases_verify_or_are_refused_as_named() {
             Err(e) => {
                 refused += 1;
                 eprintln!("{name}: {e}");
+                match REFUSALS.iter().find(|(case, ..)| *case == name) {
+                    None => wrong.push(format!("{name}: no expected reason in REFUSALS")),
+                    Some((_, refusal, words)) => {
+                        let (is_refusal, why) = match &e {
+                            Error::Refused(m) => (true, m),
+                            Error::Malformed(m) => (false, m),
+                        };
+                        if is_refusal != *refusal || !why.contains(words) {
+                            wrong.push(format!(
+                                "{name}: refused for the wrong reason: {e} (expected {} saying `{words}`)",
+                                if *refusal { "a refusal" } else { "malformed" }
+                            ));
+                        }
+                    }
+                }
             }
             Ok(_) => {}
         }
@@ -96,6 +337,7 @@ fn conformance_cases_verify_or_are_refused_as_named() {
         wrong.join("\n")
     );
     assert_eq!(refused, 49);
+    assert_eq!(REFUSALS.len(), 49, "one expected reason per refused case");
 }
 
 fn staging_bundle(name: &str) -> (String, Vec<u8>) {

@@ -64,6 +64,18 @@ impl InputError {
         }
     }
 
+    /// A library error about `path`, its sources `: `-joined into the message.
+    pub fn caused(path: impl Into<PathBuf>, err: &dyn std::error::Error) -> Self {
+        let mut message = err.to_string();
+        let mut cur = err.source();
+        while let Some(e) = cur {
+            message.push_str(": ");
+            message.push_str(&e.to_string());
+            cur = e.source();
+        }
+        Self::new(path, message)
+    }
+
     /// An I/O failure while reading `path`.
     pub fn io(path: &Path, err: &std::io::Error) -> Self {
         Self::new(path, format!("cannot read file: {err}"))

@@ -39,6 +39,44 @@ impl std::fmt::Display for Error {
     }
 }
 
+impl std::error::Error for Error {}
+
+impl Error {
+    fn malformed(why: impl Into<String>) -> Self {
+        Self::Malformed(why.into())
+    }
+
+    fn refused(why: impl Into<String>) -> Self {
+        Self::Refused(why.into())
+    }
+}
+
+/// Why a piece of Sigstore material does not verify, as a sentence for the user. A check
+/// that fails here (a signature, a proof, a validity window) has no lower error to keep, so
+/// the sentence is the whole reason; [`Error`] then says whether the bundle was malformed or
+/// refused, and the conformance tests assert these sentences.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Reason(pub String);
+
+impl From<String> for Reason {
+    fn from(s: String) -> Self {
+        Reason(s)
+    }
+}
+
+impl From<&str> for Reason {
+    fn from(s: &str) -> Self {
+        Reason(s.to_owned())
+    }
+}
+
+impl From<Reason> for String {
+    fn from(r: Reason) -> Self {
+        r.0
+    }
+}
+
 fn refuse<T>(m: impl Into<String>) -> Result<T, Error> {
     Err(Error::Refused(m.into()))
 }
@@ -261,7 +299,7 @@ pub fn verify(
         .flat_map(|t| &t.rfc3161_timestamps)
         .enumerate()
     {
-        let der = b64(&ts.signed_timestamp, "signedTimestamp").map_err(Error::Malformed)?;
+        let der = b64(&ts.signed_timestamp, "signedTimestamp").map_err(Error::malformed)?;
         let t = tsa::verify(&der, content.signature(), &root.timestamp_authorities)
             .map_err(|e| Error::Refused(format!("RFC 3161 timestamp {i}: {e}")))?;
         timestamps.push(("rfc3161", t));
@@ -355,7 +393,7 @@ fn signer(material: &RawMaterial, version: &str, policy: &Policy) -> Result<Sign
 }
 
 fn decode_cert(raw: &str) -> Result<Cert, Error> {
-    let der = b64(raw, "certificate").map_err(Error::Malformed)?;
+    let der = b64(raw, "certificate").map_err(Error::malformed)?;
     Cert::from_der(&der).map_err(|e| Error::Malformed(format!("certificate: {e}")))
 }
 
@@ -366,16 +404,16 @@ fn content(raw: &RawBundle) -> Result<Content, Error> {
                 algorithm: d.algorithm.clone(),
                 digest: d.digest.clone(),
             }),
-            signature: b64(&m.signature, "messageSignature.signature").map_err(Error::Malformed)?,
+            signature: b64(&m.signature, "messageSignature.signature").map_err(Error::malformed)?,
         }),
         (None, Some(env)) => {
             let [sig] = env.signatures.as_slice() else {
                 return refuse("the DSSE envelope must carry exactly one signature");
             };
             Ok(Content::Dsse {
-                payload: b64(&env.payload, "dsseEnvelope.payload").map_err(Error::Malformed)?,
+                payload: b64(&env.payload, "dsseEnvelope.payload").map_err(Error::malformed)?,
                 signature: b64(&sig.sig, "dsseEnvelope.signatures[0].sig")
-                    .map_err(Error::Malformed)?,
+                    .map_err(Error::malformed)?,
                 envelope: env.clone(),
             })
         }
@@ -400,7 +438,7 @@ fn check_signature(
                         d.algorithm
                     ));
                 }
-                let recorded = b64(&d.digest, "messageDigest.digest").map_err(Error::Malformed)?;
+                let recorded = b64(&d.digest, "messageDigest.digest").map_err(Error::malformed)?;
                 if recorded != artifact_sha256 {
                     return refuse("the bundle's message digest is not the artifact's SHA-256");
                 }
@@ -474,7 +512,7 @@ fn check_entry(
     if log_index < 0 {
         return refuse(format!("negative log index {log_index}"));
     }
-    let log_id = b64(&entry.log_id.key_id, "logId.keyId").map_err(Error::Malformed)?;
+    let log_id = b64(&entry.log_id.key_id, "logId.keyId").map_err(Error::malformed)?;
     let Some(log) = root.tlog(&log_id) else {
         return refuse(format!(
             "the entry is from a log the trusted root does not know (log id {})",
@@ -482,7 +520,7 @@ fn check_entry(
         ));
     };
     let body_bytes =
-        b64(&entry.canonicalized_body, "canonicalizedBody").map_err(Error::Malformed)?;
+        b64(&entry.canonicalized_body, "canonicalizedBody").map_err(Error::malformed)?;
     let body: Value = serde_json::from_slice(&body_bytes)
         .map_err(|e| Error::Malformed(format!("canonicalizedBody is not JSON: {e}")))?;
     if body["kind"] != entry.kind_version.kind.as_str()
@@ -507,12 +545,12 @@ fn check_entry(
         .filter(|t| *t != 0);
     if let Some(promise) = &entry.inclusion_promise {
         let set = b64(&promise.signed_entry_timestamp, "signedEntryTimestamp")
-            .map_err(Error::Malformed)?;
+            .map_err(Error::malformed)?;
         let Some(t) = integrated_time else {
             return refuse("a signed entry timestamp without an integrated time");
         };
         tlog::verify_set(log, &entry.canonicalized_body, t, log_index, &set)
-            .map_err(Error::Refused)?;
+            .map_err(Error::refused)?;
         if !log.validity.contains(t) {
             return refuse(format!(
                 "the entry's integrated time {t} is outside the validity of log {}'s key",
@@ -557,7 +595,7 @@ fn check_inclusion(
                 })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let root_hash = b64(&proof.root_hash, "inclusionProof.rootHash").map_err(Error::Malformed)?;
+    let root_hash = b64(&proof.root_hash, "inclusionProof.rootHash").map_err(Error::malformed)?;
     let computed =
         tlog::root_from_inclusion_proof(index as u64, size as u64, tlog::leaf_hash(body), &hashes);
     if computed.as_ref().map(|r| r.as_slice()) != Some(root_hash.as_slice()) {
@@ -567,8 +605,8 @@ fn check_inclusion(
     }
     match &proof.checkpoint {
         Some(cp) => {
-            let cp = tlog::parse_checkpoint(&cp.envelope).map_err(Error::Refused)?;
-            cp.verify(log).map_err(Error::Refused)?;
+            let cp = tlog::parse_checkpoint(&cp.envelope).map_err(Error::refused)?;
+            cp.verify(log).map_err(Error::refused)?;
             if cp.size != size as u64 || cp.root_hash != root_hash {
                 return refuse(
                     "the checkpoint's tree size and root hash are not the inclusion proof's",
@@ -595,7 +633,7 @@ fn check_body(
         let s = v
             .as_str()
             .ok_or_else(|| Error::Refused(format!("the log entry has no {what}")))?;
-        b64(s, what).map_err(Error::Refused)
+        b64(s, what).map_err(Error::refused)
     };
     // A verifier recorded as base64 of a PEM certificate or public key.
     let pem_matches = |v: &Value, what: &str| -> Result<bool, Error> {
@@ -812,7 +850,7 @@ fn check_certificate(
             }
         ));
     };
-    sct::verify_embedded(cert, &ca.chain[0], &root.ctlogs).map_err(Error::Refused)?;
+    sct::verify_embedded(cert, &ca.chain[0], &root.ctlogs).map_err(Error::refused)?;
     let identities = cert.identities();
     let issuer = cert.oidc_issuer();
     if let Some(re) = &policy.identity
@@ -841,8 +879,9 @@ fn full_match(re: &Regex, s: &str) -> bool {
 /// Compiles a policy pattern so that it must match the whole value (as cosign's
 /// `--certificate-identity-regexp` users expect: `https://github.com/org/.*` must not match a
 /// value that merely contains it).
-pub fn whole_value_pattern(pattern: &str) -> Result<Regex, String> {
-    Regex::new(&format!("^(?:{pattern})$")).map_err(|e| format!("invalid pattern `{pattern}`: {e}"))
+pub fn whole_value_pattern(pattern: &str) -> Result<Regex, Reason> {
+    Regex::new(&format!("^(?:{pattern})$"))
+        .map_err(|e| Reason(format!("invalid pattern `{pattern}`: {e}")))
 }
 
 #[cfg(test)]

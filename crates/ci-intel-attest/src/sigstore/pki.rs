@@ -2,6 +2,7 @@
 //! keys, certificate signatures, validity windows, the identity (SAN) and the OIDC issuer
 //! extensions Fulcio writes.
 
+use super::Reason;
 use base64::Engine as _;
 use der::{Decode as _, Encode as _};
 use sha2::{Digest as _, Sha256, Sha384, Sha512};
@@ -39,7 +40,7 @@ pub enum PublicKey {
 
 impl PublicKey {
     /// From a DER SubjectPublicKeyInfo.
-    pub fn from_spki_der(der: &[u8]) -> Result<Self, String> {
+    pub fn from_spki_der(der: &[u8]) -> Result<Self, Reason> {
         if let Ok(k) = p256::ecdsa::VerifyingKey::from_public_key_der(der) {
             return Ok(Self::P256(k));
         }
@@ -56,10 +57,12 @@ impl PublicKey {
     }
 
     /// From a PEM `PUBLIC KEY` block.
-    pub fn from_pem(pem: &str) -> Result<Self, String> {
+    pub fn from_pem(pem: &str) -> Result<Self, Reason> {
         let (label, der) = pem_decode(pem)?;
         if label != "PUBLIC KEY" {
-            return Err(format!("expected a PUBLIC KEY PEM block, found {label}"));
+            return Err(Reason(format!(
+                "expected a PUBLIC KEY PEM block, found {label}"
+            )));
         }
         Self::from_spki_der(&der)
     }
@@ -123,7 +126,7 @@ impl PublicKey {
 
 /// Decodes the first PEM block in `text` into its label and bytes. Lenient about line length
 /// and surrounding text, as Rekor is: it records PEM written on a single line too.
-pub fn pem_decode(text: &str) -> Result<(String, Vec<u8>), String> {
+pub fn pem_decode(text: &str) -> Result<(String, Vec<u8>), Reason> {
     let start = text
         .find("-----BEGIN ")
         .ok_or("not PEM: no `-----BEGIN` line")?;
@@ -165,7 +168,7 @@ const EXTENDED_KEY_USAGE: &str = "2.5.29.37";
 const CODE_SIGNING: &str = "1.3.6.1.5.5.7.3.3";
 
 impl Cert {
-    pub fn from_der(der: &[u8]) -> Result<Self, String> {
+    pub fn from_der(der: &[u8]) -> Result<Self, Reason> {
         let cert =
             Certificate::from_der(der).map_err(|e| format!("not an X.509 certificate: {e}"))?;
         Ok(Self {
@@ -174,15 +177,17 @@ impl Cert {
         })
     }
 
-    pub fn from_pem(pem: &str) -> Result<Self, String> {
+    pub fn from_pem(pem: &str) -> Result<Self, Reason> {
         let (label, der) = pem_decode(pem)?;
         if label != "CERTIFICATE" {
-            return Err(format!("expected a CERTIFICATE PEM block, found {label}"));
+            return Err(Reason(format!(
+                "expected a CERTIFICATE PEM block, found {label}"
+            )));
         }
         Self::from_der(&der)
     }
 
-    pub fn public_key(&self) -> Result<PublicKey, String> {
+    pub fn public_key(&self) -> Result<PublicKey, Reason> {
         let spki = self
             .cert
             .tbs_certificate
@@ -234,14 +239,14 @@ impl Cert {
     }
 
     /// The exact to-be-signed bytes: the first element of the outer SEQUENCE, as encoded.
-    fn tbs_bytes(&self) -> Result<&[u8], String> {
+    fn tbs_bytes(&self) -> Result<&[u8], Reason> {
         let (_, inner) = der_tlv(&self.der).ok_or("truncated certificate")?;
         let (tbs, _) = der_tlv(inner).ok_or("truncated certificate body")?;
         Ok(tbs)
     }
 
     /// Checks that `issuer` signed this certificate.
-    pub fn signed_by(&self, issuer: &Cert) -> Result<(), String> {
+    pub fn signed_by(&self, issuer: &Cert) -> Result<(), Reason> {
         if self.issuer_der() != issuer.subject_der() {
             return Err("issuer name does not match".into());
         }
@@ -259,9 +264,9 @@ impl Cert {
             ECDSA_SHA512 | RSA_SHA512 => key.verify_prehash(&Hash::Sha512.digest(tbs), sig),
             ED25519 => key.verify(tbs, sig, Hash::Sha256),
             other => {
-                return Err(format!(
+                return Err(Reason(format!(
                     "unsupported certificate signature algorithm {other}"
-                ));
+                )));
             }
         };
         if ok {

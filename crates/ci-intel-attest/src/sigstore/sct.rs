@@ -2,6 +2,7 @@
 //! promise that it logged the precertificate. Verifying one proves the certificate was
 //! publicly logged, so a mis-issued certificate cannot stay hidden.
 
+use super::Reason;
 use der::{Decode as _, Encode as _};
 use sha2::{Digest as _, Sha256};
 
@@ -72,7 +73,7 @@ fn parse_list(bytes: &[u8]) -> Option<Vec<Sct<'_>>> {
 
 /// Verifies the SCTs embedded in `leaf` (issued by `issuer`) against the trusted CT logs and
 /// returns how many verified; at least one must.
-pub fn verify_embedded(leaf: &Cert, issuer: &Cert, ctlogs: &[Log]) -> Result<usize, String> {
+pub fn verify_embedded(leaf: &Cert, issuer: &Cert, ctlogs: &[Log]) -> Result<usize, Reason> {
     let ext = leaf
         .cert
         .tbs_certificate
@@ -119,10 +120,10 @@ pub fn verify_embedded(leaf: &Cert, issuer: &Cert, ctlogs: &[Log]) -> Result<usi
         }
     }
     if verified == 0 {
-        return Err(format!(
+        return Err(Reason(format!(
             "none of the certificate's {} signed certificate timestamp(s) verifies with a CT log of the trusted root",
             scts.len()
-        ));
+        )));
     }
     Ok(verified)
 }

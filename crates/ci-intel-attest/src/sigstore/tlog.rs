@@ -2,6 +2,7 @@
 //! Merkle inclusion proof, and the checkpoint in the signed-note format that commits the log
 //! to the proof's root hash.
 
+use super::Reason;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use sha2::{Digest as _, Sha256};
@@ -65,7 +66,7 @@ pub fn verify_set(
     integrated_time: i64,
     log_index: i64,
     set: &[u8],
-) -> Result<(), String> {
+) -> Result<(), Reason> {
     let key = log
         .key
         .as_ref()
@@ -96,7 +97,7 @@ pub struct Checkpoint {
 }
 
 /// Parses a signed note (`origin\nsize\nroot\n[extensions\n]\n— name base64(hint‖sig)\n…`).
-pub fn parse_checkpoint(text: &str) -> Result<Checkpoint, String> {
+pub fn parse_checkpoint(text: &str) -> Result<Checkpoint, Reason> {
     let (body, sigs) = text
         .split_once("\n\n")
         .ok_or("checkpoint: no blank line between the note and its signatures")?;
@@ -149,7 +150,7 @@ impl Checkpoint {
     /// Checks that `log` signed this checkpoint: a signature line whose key hint is the log's
     /// and whose name is the checkpoint's origin (ignoring Rekor v1's ` - tree id` suffix)
     /// verifies with the log's key. Witness cosignatures are ignored.
-    pub fn verify(&self, log: &Log) -> Result<(), String> {
+    pub fn verify(&self, log: &Log) -> Result<(), Reason> {
         let key = log
             .key
             .as_ref()
@@ -165,11 +166,11 @@ impl Checkpoint {
             .filter(|(name, h, _)| h == hint && name == origin_name)
             .collect();
         if candidates.is_empty() {
-            return Err(format!(
+            return Err(Reason(format!(
                 "checkpoint carries no signature by the log `{}` (key hint {})",
                 self.origin,
                 hex::encode(hint)
-            ));
+            )));
         }
         if candidates
             .iter()

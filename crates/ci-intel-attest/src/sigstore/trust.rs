@@ -1,6 +1,7 @@
 //! The Sigstore trusted root (`application/vnd.dev.sigstore.trustedroot+json`): which Fulcio
 //! CAs, Rekor logs, CT logs and timestamp authorities to trust, each for a time range.
 
+use super::Reason;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
@@ -62,7 +63,9 @@ impl Authority {
         let own_leaf = self.chain.first().is_some_and(|c| c.der == cert.der);
         path.extend(self.chain.iter().skip(usize::from(own_leaf)));
         for pair in path.windows(2) {
-            pair[0].signed_by(pair[1]).map_err(ChainError::Link)?;
+            pair[0]
+                .signed_by(pair[1])
+                .map_err(|r| ChainError::Link(r.0))?;
         }
         for &t in times {
             if !self.validity.contains(t) {
@@ -146,14 +149,14 @@ pub(crate) struct RawCert {
     pub raw_bytes: String,
 }
 
-fn rfc3339(s: &str, what: &str) -> Result<i64, String> {
+fn rfc3339(s: &str, what: &str) -> Result<i64, Reason> {
     time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
         .map(|t| t.unix_timestamp())
-        .map_err(|e| format!("{what}: `{s}` is not an RFC 3339 time: {e}"))
+        .map_err(|e| Reason(format!("{what}: `{s}` is not an RFC 3339 time: {e}")))
 }
 
 /// A `validFor` must have a start: a range without one is a malformed root, not "always".
-fn validity(raw: Option<&RawValidity>, what: &str) -> Result<Validity, String> {
+fn validity(raw: Option<&RawValidity>, what: &str) -> Result<Validity, Reason> {
     let raw = raw.ok_or_else(|| format!("{what}: no validFor"))?;
     let start = raw
         .start
@@ -166,7 +169,7 @@ fn validity(raw: Option<&RawValidity>, what: &str) -> Result<Validity, String> {
 }
 
 /// Standard base64; line breaks are ignored, as Go's decoder (which wrote these files) does.
-pub(crate) fn b64(s: &str, what: &str) -> Result<Vec<u8>, String> {
+pub(crate) fn b64(s: &str, what: &str) -> Result<Vec<u8>, Reason> {
     let compact: String;
     let s = if s.contains(['\n', '\r']) {
         compact = s.chars().filter(|c| *c != '\n' && *c != '\r').collect();
@@ -176,10 +179,10 @@ pub(crate) fn b64(s: &str, what: &str) -> Result<Vec<u8>, String> {
     };
     STANDARD
         .decode(s.trim())
-        .map_err(|e| format!("{what}: invalid base64: {e}"))
+        .map_err(|e| Reason(format!("{what}: invalid base64: {e}")))
 }
 
-fn log(raw: &RawLog, what: &str) -> Result<Log, String> {
+fn log(raw: &RawLog, what: &str) -> Result<Log, Reason> {
     let der = b64(&raw.public_key.raw_bytes, what)?;
     Ok(Log {
         base_url: raw.base_url.clone(),
@@ -189,7 +192,7 @@ fn log(raw: &RawLog, what: &str) -> Result<Log, String> {
     })
 }
 
-fn authority(raw: &RawAuthority, what: &str) -> Result<Authority, String> {
+fn authority(raw: &RawAuthority, what: &str) -> Result<Authority, Reason> {
     let chain = raw
         .cert_chain
         .certificates
@@ -197,7 +200,7 @@ fn authority(raw: &RawAuthority, what: &str) -> Result<Authority, String> {
         .map(|c| Cert::from_der(&b64(&c.raw_bytes, what)?).map_err(|e| format!("{what}: {e}")))
         .collect::<Result<Vec<_>, _>>()?;
     if chain.is_empty() {
-        return Err(format!("{what}: empty certificate chain"));
+        return Err(Reason(format!("{what}: empty certificate chain")));
     }
     Ok(Authority {
         uri: raw.uri.clone(),
@@ -207,17 +210,17 @@ fn authority(raw: &RawAuthority, what: &str) -> Result<Authority, String> {
 }
 
 impl TrustedRoot {
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, Reason> {
         let raw: RawRoot =
             serde_json::from_str(text).map_err(|e| format!("not a Sigstore trusted root: {e}"))?;
         if !raw
             .media_type
             .starts_with("application/vnd.dev.sigstore.trustedroot")
         {
-            return Err(format!(
+            return Err(Reason(format!(
                 "unexpected mediaType `{}`: expected application/vnd.dev.sigstore.trustedroot+json",
                 raw.media_type
-            ));
+            )));
         }
         let mut root = Self {
             tlogs: Vec::new(),

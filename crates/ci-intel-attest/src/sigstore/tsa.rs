@@ -1,6 +1,7 @@
 //! RFC 3161 signed timestamps: a timestamp authority's statement that a signature existed at a
 //! time. Rekor v2 records no integration time, so these are what bound the signing time.
 
+use super::Reason;
 use cms::content_info::ContentInfo;
 use cms::signed_data::{SignedData, SignerIdentifier};
 use der::{Decode as _, Encode as _};
@@ -25,7 +26,7 @@ fn hash_of(oid: &str) -> Option<Hash> {
 
 /// Verifies a DER `TimeStampResp` over `signature` against the trusted timestamp authorities
 /// and returns its time (Unix seconds).
-pub fn verify(der: &[u8], signature: &[u8], authorities: &[Authority]) -> Result<i64, String> {
+pub fn verify(der: &[u8], signature: &[u8], authorities: &[Authority]) -> Result<i64, Reason> {
     let resp =
         TimeStampResp::from_der(der).map_err(|e| format!("not an RFC 3161 response: {e}"))?;
     use cmpv2::status::PkiStatus;
@@ -33,10 +34,10 @@ pub fn verify(der: &[u8], signature: &[u8], authorities: &[Authority]) -> Result
         resp.status.status,
         PkiStatus::Accepted | PkiStatus::GrantedWithMods
     ) {
-        return Err(format!(
+        return Err(Reason(format!(
             "the timestamp authority did not grant the request (status {:?})",
             resp.status.status
-        ));
+        )));
     }
     let token: &ContentInfo = resp
         .time_stamp_token
@@ -153,5 +154,5 @@ pub fn verify(der: &[u8], signature: &[u8], authorities: &[Authority]) -> Result
             }
         }
     }
-    Err(last_error)
+    Err(Reason(last_error))
 }

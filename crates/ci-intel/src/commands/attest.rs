@@ -116,9 +116,9 @@ fn keygen(a: &AttestKeygenArgs) -> Result<i32> {
             bail!("{} exists; pass --force to replace it", p.display());
         }
     }
-    let key = SigningKey::generate().map_err(anyhow::Error::msg)?;
-    let private = key.to_pem().map_err(anyhow::Error::msg)?;
-    let public = key.verifying_key().to_pem().map_err(anyhow::Error::msg)?;
+    let key = SigningKey::generate()?;
+    let private = key.to_pem()?;
+    let public = key.verifying_key().to_pem()?;
     write_private(&a.private, private.as_bytes())?;
     fsutil::write_atomic(&a.public, public.as_bytes())
         .map_err(|e| InputError::io(&a.public, &e))?;
@@ -159,7 +159,7 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 fn signing_key(path: &Path) -> Result<SigningKey, InputError> {
-    SigningKey::from_pem(&context::read_input_text(path)?).map_err(|m| InputError::new(path, m))
+    SigningKey::from_pem(&context::read_input_text(path)?).map_err(|e| InputError::caused(path, &e))
 }
 
 fn sign(a: &AttestSignArgs) -> Result<i32> {
@@ -178,7 +178,8 @@ fn verify(a: &AttestVerifyArgs) -> Result<i32> {
         .key
         .iter()
         .map(|p| {
-            VerifyingKey::from_pem(&context::read_input_text(p)?).map_err(|m| InputError::new(p, m))
+            VerifyingKey::from_pem(&context::read_input_text(p)?)
+                .map_err(|e| InputError::caused(p, &e))
         })
         .collect::<Result<Vec<_>, _>>()?;
     let env = dsse::parse(&context::read_input_text(&a.envelope)?)

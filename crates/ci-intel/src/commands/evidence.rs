@@ -19,11 +19,11 @@ pub fn run(cmd: EvidenceCommand) -> Result<i32> {
 
 fn pack(a: &EvidencePackArgs) -> Result<i32> {
     let text = std::fs::read_to_string(&a.key).map_err(|e| InputError::io(&a.key, &e))?;
-    let key = SigningKey::from_pem(&text).map_err(|m| InputError::new(&a.key, m))?;
+    let key = SigningKey::from_pem(&text).map_err(|e| InputError::caused(&a.key, &e))?;
     let inputs = a
         .inputs
         .iter()
-        .map(|arg| evidence::input_from_arg(arg).map_err(|(p, m)| InputError::new(p, m)))
+        .map(|arg| evidence::input_from_arg(arg))
         .collect::<Result<Vec<_>, _>>()?;
     let run_id = a.run_id.clone().or_else(|| {
         ["GITHUB_RUN_ID", "CI_PIPELINE_ID"]
@@ -35,8 +35,7 @@ fn pack(a: &EvidencePackArgs) -> Result<i32> {
     {
         anyhow::bail!("--created `{t}`: expected an RFC 3339 time (2026-11-23T10:00:00Z)");
     }
-    let (bytes, manifest) =
-        evidence::pack(&inputs, run_id, a.created.clone(), &key).map_err(anyhow::Error::msg)?;
+    let (bytes, manifest) = evidence::pack(&inputs, run_id, a.created.clone(), &key)?;
     fsutil::write_atomic(&a.out, &bytes).map_err(|e| InputError::io(&a.out, &e))?;
     eprintln!(
         "evidence pack: {} file(s) in {} (sha256:{}), manifest signed by {}",
@@ -54,11 +53,11 @@ fn verify(a: &EvidenceVerifyArgs) -> Result<i32> {
         .iter()
         .map(|p| {
             let text = std::fs::read_to_string(p).map_err(|e| InputError::io(p, &e))?;
-            VerifyingKey::from_pem(&text).map_err(|m| InputError::new(p, m))
+            VerifyingKey::from_pem(&text).map_err(|e| InputError::caused(p, &e))
         })
         .collect::<Result<Vec<_>, _>>()?;
     let bytes = std::fs::read(&a.bundle).map_err(|e| InputError::io(&a.bundle, &e))?;
-    let report = evidence::verify(&bytes, &keys).map_err(|m| InputError::new(&a.bundle, m))?;
+    let report = evidence::verify(&bytes, &keys).map_err(|e| InputError::caused(&a.bundle, &e))?;
     if let Some(m) = &report.manifest {
         print!("{}", describe(m));
     }
@@ -83,7 +82,7 @@ fn verify(a: &EvidenceVerifyArgs) -> Result<i32> {
 
 fn show(a: &EvidenceShowArgs) -> Result<i32> {
     let bytes = std::fs::read(&a.bundle).map_err(|e| InputError::io(&a.bundle, &e))?;
-    let entries = evidence::read_archive(&bytes).map_err(|m| InputError::new(&a.bundle, m))?;
+    let entries = evidence::read_archive(&bytes).map_err(|e| InputError::caused(&a.bundle, &e))?;
     let manifest: Manifest = entries
         .get(evidence::MANIFEST)
         .and_then(|b| serde_json::from_slice(b).ok())

@@ -19,7 +19,8 @@ pub fn run(a: &VerifyArgs) -> Result<i32> {
         .key
         .iter()
         .map(|p| {
-            VerifyingKey::from_pem(&context::read_input_text(p)?).map_err(|m| InputError::new(p, m))
+            VerifyingKey::from_pem(&context::read_input_text(p)?)
+                .map_err(|e| InputError::caused(p, &e))
         })
         .collect::<Result<Vec<_>, _>>()?;
     for o in &a.optional {
@@ -53,7 +54,7 @@ pub fn run(a: &VerifyArgs) -> Result<i32> {
         now: time::OffsetDateTime::now_utc().unix_timestamp(),
     };
     let archive = std::fs::read(&a.bundle).map_err(|e| InputError::io(&a.bundle, &e))?;
-    let rows = release::judge(&archive, &req).map_err(|m| InputError::new(&a.bundle, m))?;
+    let rows = release::judge(&archive, &req).map_err(|e| InputError::caused(&a.bundle, &e))?;
     let denied = rows.iter().filter(|r| r.result == GateResult::Deny).count();
     match a.format {
         Format::Json => {
