@@ -587,7 +587,7 @@ impl Effective {
                 Ok(s) => suppressions.push(s),
                 Err(msg) => errors.push(InputError::new(
                     source.map_or_else(|| PathBuf::from("<flags>"), |l| PathBuf::from(l.path)),
-                    msg,
+                    msg.to_string(),
                 )),
             }
         }

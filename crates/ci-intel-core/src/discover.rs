@@ -33,7 +33,8 @@ pub fn expand(base: &Path, patterns: &[String]) -> Result<(Vec<PathBuf>, Vec<boo
         }
         let (dir, rest) = split_literal_prefix(pattern);
         let root = resolve(base, &dir);
-        let matcher = glob(&rest).map_err(|e| InputError::new(pattern, e))?;
+        let matcher =
+            glob(&rest).map_err(|e| InputError::new(pattern, format!("invalid glob: {e}")))?;
         walk(&root, &root, &matcher, &mut files);
         matched.push(files.len() > before);
     }
@@ -78,12 +79,11 @@ fn split_literal_prefix(pattern: &str) -> (String, String) {
     (literal.to_string_lossy().into_owned(), rest.join("/"))
 }
 
-fn glob(pattern: &str) -> Result<GlobMatcher, String> {
+fn glob(pattern: &str) -> Result<GlobMatcher, globset::Error> {
     GlobBuilder::new(pattern)
         .literal_separator(true)
         .build()
         .map(|g| g.compile_matcher())
-        .map_err(|e| format!("invalid glob: {e}"))
 }
 
 fn walk(root: &Path, dir: &Path, matcher: &GlobMatcher, out: &mut Vec<PathBuf>) {

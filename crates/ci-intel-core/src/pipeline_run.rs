@@ -604,13 +604,23 @@ pub struct RecordError {
     pub message: String,
 }
 
+/// A record that is not JSON: where (the line when the record spans several), and why. The
+/// parser's message is part of the text: readers print this as one line under the file.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid JSON at {}column {column}: {source}", line.map_or(String::new(), |l| format!("line {l}, ")))]
+pub struct JsonLineError {
+    pub line: Option<usize>,
+    pub column: usize,
+    source: serde_json::Error,
+}
+
 /// Reads records: NDJSON (one per line, blank lines skipped) or one JSON record spread over
 /// several lines (pretty-printed). Calls `each(line, parsed)` with the 1-based line a record
 /// starts on; returns how many records it saw. A line that is not JSON is reported and reading
 /// goes on. Streams: a large NDJSON file is never held whole.
 pub fn for_each_record<R: std::io::BufRead>(
     mut reader: R,
-    mut each: impl FnMut(usize, Result<Value, String>),
+    mut each: impl FnMut(usize, Result<Value, JsonLineError>),
 ) -> std::io::Result<usize> {
     let mut line = Vec::new();
     let mut n = 0;
@@ -635,19 +645,21 @@ pub fn for_each_record<R: std::io::BufRead>(
                 reader.read_to_end(&mut all)?;
                 each(
                     n,
-                    serde_json::from_slice::<Value>(&all).map_err(|e| {
-                        format!(
-                            "invalid JSON at line {}, column {}: {e}",
-                            e.line() + n - 1,
-                            e.column()
-                        )
+                    serde_json::from_slice::<Value>(&all).map_err(|e| JsonLineError {
+                        line: Some(e.line() + n - 1),
+                        column: e.column(),
+                        source: e,
                     }),
                 );
                 break;
             }
             Err(e) => each(
                 n,
-                Err(format!("invalid JSON at column {}: {e}", e.column())),
+                Err(JsonLineError {
+                    line: None,
+                    column: e.column(),
+                    source: e,
+                }),
             ),
         }
     }
@@ -669,7 +681,7 @@ pub fn parse_batch(text: &str) -> Result<Vec<PipelineRun>, Vec<RecordError>> {
     let _ = for_each_record(text.as_bytes(), |line, parsed| {
         let value = match parsed {
             Ok(v) => v,
-            Err(message) => return errors.push(error(line, None, message)),
+            Err(message) => return errors.push(error(line, None, message.to_string())),
         };
         let violations = validate(&value);
         if !violations.is_empty() {

@@ -50,20 +50,44 @@ pub struct CompiledSuppression {
     pub source: Option<Location>,
 }
 
+/// Why a suppression entry is not usable. The message carries the cause too: configuration
+/// errors are printed as one line under the key that holds them.
+#[derive(Debug, thiserror::Error)]
+pub enum SuppressionError {
+    #[error("a suppression needs a `fingerprint` or a `rule`")]
+    NoTarget,
+    #[error("`expires: {value}` is not a YYYY-MM-DD date ({source})")]
+    Expires {
+        value: String,
+        source: time::error::Parse,
+    },
+    #[error("`path: {glob}` is not a valid glob ({source})")]
+    Path {
+        glob: String,
+        source: globset::Error,
+    },
+}
+
 const DATE_FORMAT: &[time::format_description::FormatItem<'static>] =
     time::macros::format_description!("[year]-[month]-[day]");
 
 impl CompiledSuppression {
-    pub fn compile(spec: Suppression, source: Option<Location>) -> Result<Self, String> {
+    pub fn compile(spec: Suppression, source: Option<Location>) -> Result<Self, SuppressionError> {
         if spec.fingerprint.is_none() && spec.rule.is_none() {
-            return Err("a suppression needs a `fingerprint` or a `rule`".into());
+            return Err(SuppressionError::NoTarget);
         }
-        let expires = Date::parse(&spec.expires, DATE_FORMAT)
-            .map_err(|e| format!("`expires: {}` is not a YYYY-MM-DD date ({e})", spec.expires))?;
+        let expires =
+            Date::parse(&spec.expires, DATE_FORMAT).map_err(|e| SuppressionError::Expires {
+                value: spec.expires.clone(),
+                source: e,
+            })?;
         let path = match &spec.path {
             Some(g) => Some(
                 Glob::new(g)
-                    .map_err(|e| format!("`path: {g}` is not a valid glob ({e})"))?
+                    .map_err(|e| SuppressionError::Path {
+                        glob: g.clone(),
+                        source: e,
+                    })?
                     .compile_matcher(),
             ),
             None => None,

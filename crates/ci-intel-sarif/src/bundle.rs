@@ -111,7 +111,7 @@ impl Bundle {
                     let log = sample.json.unwrap_or_default();
                     return self.add_log(log);
                 }
-                convert::detect(&sample).map_err(ParseError::new)?
+                convert::detect(&sample).map_err(|e| ParseError::new(e.to_string()))?
             }
         };
         let converted = converter.convert(text, &mut self.tree)?;

@@ -13,7 +13,10 @@ use serde_json::Value;
 
 /// Where `serde-sarif`'s copy of the official schema is, per `cargo metadata` run from
 /// `manifest_dir`.
-fn schema_path(manifest_dir: &Path) -> Result<PathBuf, String> {
+/// Test support: any failure is a test failure, so errors are boxed rather than typed.
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+fn schema_path(manifest_dir: &Path) -> Result<PathBuf, BoxError> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     // Only the host's packages are downloaded by a build; without the filter `cargo metadata`
     // would want every target's (and fail offline).
@@ -49,7 +52,8 @@ fn schema_path(manifest_dir: &Path) -> Result<PathBuf, String> {
         return Err(format!(
             "cargo metadata failed: {}",
             String::from_utf8_lossy(&out.stderr)
-        ));
+        )
+        .into());
     }
     let meta: Value = serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())?;
     let manifest = meta["packages"]
@@ -103,7 +107,7 @@ fn schema_in_registry(manifest_dir: &Path) -> Option<PathBuf> {
 fn validator(manifest_dir: &Path) -> &'static jsonschema::Validator {
     static V: OnceLock<jsonschema::Validator> = OnceLock::new();
     V.get_or_init(|| {
-        let load = || -> Result<jsonschema::Validator, String> {
+        let load = || -> Result<jsonschema::Validator, BoxError> {
             let path = match schema_in_registry(manifest_dir) {
                 Some(p) => p,
                 None => schema_path(manifest_dir)?,
@@ -121,7 +125,7 @@ fn validator(manifest_dir: &Path) -> &'static jsonschema::Validator {
             jsonschema::options()
                 .should_validate_formats(true)
                 .build(&schema)
-                .map_err(|e| e.to_string())
+                .map_err(|e| e.to_string().into())
         };
         match load() {
             Ok(v) => v,

@@ -61,7 +61,7 @@ impl Parser {
         self.at += 1;
         t
     }
-    fn or(&mut self) -> Result<Expr, String> {
+    fn or(&mut self) -> Result<Expr, ExprError> {
         let mut items = vec![self.and()?];
         while self.peek().is_some_and(|t| is_op(t, "OR")) {
             self.next();
@@ -73,7 +73,7 @@ impl Parser {
             Expr::Or(items)
         })
     }
-    fn and(&mut self) -> Result<Expr, String> {
+    fn and(&mut self) -> Result<Expr, ExprError> {
         let mut items = vec![self.with()?];
         while self.peek().is_some_and(|t| is_op(t, "AND")) {
             self.next();
@@ -85,46 +85,57 @@ impl Parser {
             Expr::And(items)
         })
     }
-    fn with(&mut self) -> Result<Expr, String> {
+    fn with(&mut self) -> Result<Expr, ExprError> {
         let base = self.atom()?;
         if self.peek().is_some_and(|t| is_op(t, "WITH")) {
             self.next();
             let exc = self
                 .next()
                 .filter(|t| valid_id(t))
-                .ok_or("expected an exception id after WITH")?;
+                .ok_or(ExprError::new("expected an exception id after WITH"))?;
             return match base {
                 Expr::License(l) => Ok(Expr::With(l, exc)),
-                _ => Err("WITH applies to a single licence".into()),
+                _ => Err(ExprError::new("WITH applies to a single licence")),
             };
         }
         Ok(base)
     }
-    fn atom(&mut self) -> Result<Expr, String> {
+    fn atom(&mut self) -> Result<Expr, ExprError> {
         match self.next() {
             Some(t) if t == "(" => {
                 let e = self.or()?;
                 match self.next() {
                     Some(c) if c == ")" => Ok(e),
-                    _ => Err("expected `)`".into()),
+                    _ => Err(ExprError::new("expected `)`")),
                 }
             }
             Some(t) if valid_id(&t) => Ok(Expr::License(t)),
-            Some(t) => Err(format!("unexpected `{t}`")),
-            None => Err("expression ends too early".into()),
+            Some(t) => Err(ExprError::new(format!("unexpected `{t}`"))),
+            None => Err(ExprError::new("expression ends too early")),
         }
     }
 }
 
+/// Why a licence expression does not parse (the token and what was expected).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ExprError(String);
+
+impl ExprError {
+    fn new(why: impl Into<String>) -> Self {
+        ExprError(why.into())
+    }
+}
+
 /// Parses an SPDX licence expression.
-pub fn parse(s: &str) -> Result<Expr, String> {
+pub fn parse(s: &str) -> Result<Expr, ExprError> {
     let mut p = Parser {
         toks: tokens(s),
         at: 0,
     };
-    let e = p.or().map_err(|m| format!("`{s}`: {m}"))?;
+    let e = p.or().map_err(|m| ExprError::new(format!("`{s}`: {m}")))?;
     if let Some(t) = p.peek() {
-        return Err(format!("`{s}`: unexpected `{t}`"));
+        return Err(ExprError::new(format!("`{s}`: unexpected `{t}`")));
     }
     Ok(e)
 }

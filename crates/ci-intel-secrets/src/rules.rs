@@ -83,6 +83,34 @@ pub struct RuleSet {
     pub(crate) paths: GlobSet,
 }
 
+/// Why a rules file does not compile; names the rule.
+#[derive(Debug, thiserror::Error)]
+pub enum RulesError {
+    #[error("not a rules file")]
+    Toml(#[from] toml::de::Error),
+    #[error("rule `{rule}`: invalid regex")]
+    Regex {
+        rule: String,
+        #[source]
+        source: regex::Error,
+    },
+    #[error("rule `{rule}` {why}")]
+    Invalid { rule: String, why: String },
+    #[error("cannot build the keyword automaton")]
+    Keywords(#[source] aho_corasick::BuildError),
+    #[error("invalid allow-list path")]
+    Glob(#[from] globset::Error),
+}
+
+impl RulesError {
+    fn invalid(rule: &str, why: impl Into<String>) -> Self {
+        RulesError::Invalid {
+            rule: rule.to_owned(),
+            why: why.into(),
+        }
+    }
+}
+
 impl RuleSet {
     /// The built-in rules, compiled once per process.
     pub fn builtin() -> &'static Self {
@@ -97,29 +125,34 @@ impl RuleSet {
     }
 
     /// Compiles a rules file; errors name the rule and what is wrong.
-    pub fn from_toml(text: &str) -> Result<Self, String> {
-        let file: File = toml::from_str(text).map_err(|e| e.to_string())?;
+    pub fn from_toml(text: &str) -> Result<Self, RulesError> {
+        let file: File = toml::from_str(text)?;
         let mut rules = Vec::with_capacity(file.rule.len());
         let mut seen = HashSet::new();
         for spec in file.rule {
             if !seen.insert(spec.id.clone()) {
-                return Err(format!("rule `{}` is defined twice", spec.id));
+                return Err(RulesError::invalid(&spec.id, "is defined twice"));
             }
-            let regex = Regex::new(&spec.regex)
-                .map_err(|e| format!("rule `{}`: invalid regex: {e}", spec.id))?;
+            let regex = Regex::new(&spec.regex).map_err(|source| RulesError::Regex {
+                rule: spec.id.clone(),
+                source,
+            })?;
             let group = regex
                 .capture_names()
                 .position(|n| n == Some("secret"))
                 .unwrap_or(0);
             if spec.keywords.is_empty() {
-                return Err(format!("rule `{}` needs at least one keyword", spec.id));
+                return Err(RulesError::invalid(&spec.id, "needs at least one keyword"));
             }
             let severity = match spec.severity.as_deref() {
                 None | Some("error") => Severity::Error,
                 Some("warning") => Severity::Warning,
                 Some("note") => Severity::Note,
                 Some(other) => {
-                    return Err(format!("rule `{}`: unknown severity `{other}`", spec.id));
+                    return Err(RulesError::invalid(
+                        &spec.id,
+                        format!("has an unknown severity `{other}`"),
+                    ));
                 }
             };
             rules.push(Rule {
@@ -161,7 +194,7 @@ impl RuleSet {
             .match_kind(MatchKind::LeftmostLongest)
             .kind(Some(AhoCorasickKind::DFA))
             .build(&words)
-            .map_err(|e| format!("keywords: {e}"))?;
+            .map_err(RulesError::Keywords)?;
         let shadows = words
             .iter()
             .enumerate()
@@ -176,7 +209,7 @@ impl RuleSet {
             .collect();
         let mut paths = GlobSetBuilder::new();
         for p in &file.allowlist.paths {
-            paths.add(Glob::new(p).map_err(|e| format!("allowlist path `{p}`: {e}"))?);
+            paths.add(Glob::new(p)?);
         }
         Ok(Self {
             rules,
@@ -192,7 +225,7 @@ impl RuleSet {
                 .collect(),
             stopwords: lowered(file.allowlist.stopwords),
             generic_stopwords: lowered(file.allowlist.generic_stopwords),
-            paths: paths.build().map_err(|e| e.to_string())?,
+            paths: paths.build()?,
         })
     }
 

@@ -120,8 +120,23 @@ impl<'a> Sample<'a> {
     }
 }
 
+/// Why no converter was chosen for an input.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DetectError {
+    #[error(
+        "the input has no results, so its tool cannot be recognised; name it with --from (a clean run still needs its tool's empty run, so code scanning closes fixed alerts)"
+    )]
+    NoResults,
+    #[error(
+        "not SARIF and not the output of a supported tool; expected one of: {supported} (or name the format with --from)"
+    )]
+    Unknown { supported: String },
+    #[error("the input looks like the output of several tools ({tools}); name it with --from")]
+    Ambiguous { tools: String },
+}
+
 /// The converter for `text`, if exactly one format matches it.
-pub fn detect(sample: &Sample<'_>) -> Result<&'static dyn Converter, String> {
+pub fn detect(sample: &Sample<'_>) -> Result<&'static dyn Converter, DetectError> {
     let matches: Vec<_> = CONVERTERS
         .iter()
         .copied()
@@ -130,22 +145,23 @@ pub fn detect(sample: &Sample<'_>) -> Result<&'static dyn Converter, String> {
     match matches.as_slice() {
         [one] => Ok(*one),
         [] if sample.text.trim().is_empty()
-            || sample.json.as_ref().is_some_and(|j| j.as_array().is_some_and(Vec::is_empty)) =>
+            || sample
+                .json
+                .as_ref()
+                .is_some_and(|j| j.as_array().is_some_and(Vec::is_empty)) =>
         {
-            Err("the input has no results, so its tool cannot be recognised; name it with --from (a clean run still needs its tool's empty run, so code scanning closes fixed alerts)".into())
+            Err(DetectError::NoResults)
         }
-        [] => Err(format!(
-            "not SARIF and not the output of a supported tool; expected one of: {} (or name the format with --from)",
-            CONVERTERS
+        [] => Err(DetectError::Unknown {
+            supported: CONVERTERS
                 .iter()
                 .map(|c| c.produced_by())
                 .collect::<Vec<_>>()
-                .join("; ")
-        )),
-        many => Err(format!(
-            "the input looks like the output of several tools ({}); name it with --from",
-            many.iter().map(|c| c.id()).collect::<Vec<_>>().join(", ")
-        )),
+                .join("; "),
+        }),
+        many => Err(DetectError::Ambiguous {
+            tools: many.iter().map(|c| c.id()).collect::<Vec<_>>().join(", "),
+        }),
     }
 }
 
@@ -398,13 +414,17 @@ mod tests {
 
     #[test]
     fn detection_refuses_empty_and_unknown_input() {
-        assert!(detect(&Sample::new("")).unwrap_err().contains("--from"));
-        assert!(detect(&Sample::new("[]")).unwrap_err().contains("--from"));
-        assert!(
-            detect(&Sample::new("hello world\n"))
-                .unwrap_err()
-                .contains("not SARIF")
-        );
+        assert!(matches!(
+            detect(&Sample::new("")),
+            Err(DetectError::NoResults)
+        ));
+        assert!(matches!(
+            detect(&Sample::new("[]")),
+            Err(DetectError::NoResults)
+        ));
+        let unknown = detect(&Sample::new("hello world\n")).err().unwrap();
+        assert!(matches!(unknown, DetectError::Unknown { .. }));
+        assert!(unknown.to_string().contains("not SARIF"), "{unknown}");
         assert!(detect(&Sample::new("{\"a\": 1}")).is_err());
     }
 

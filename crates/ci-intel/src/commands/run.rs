@@ -48,7 +48,10 @@ fn open(path: &Path) -> Result<Box<dyn BufRead>> {
 }
 
 /// [`pipeline_run::for_each_record`] over a file (or `-`), with the file named in errors.
-fn for_each_record(path: &Path, mut each: impl FnMut(u64, Result<Value, String>)) -> Result<u64> {
+fn for_each_record(
+    path: &Path,
+    mut each: impl FnMut(u64, Result<Value, pipeline_run::JsonLineError>),
+) -> Result<u64> {
     let n = pipeline_run::for_each_record(open(path)?, |line, parsed| each(line as u64, parsed))
         .with_context(|| format!("{}: cannot read", path.display()))?;
     Ok(n as u64)
@@ -65,7 +68,7 @@ fn validate(args: &ValidateArgs) -> Result<i32> {
                 Err(message) => errors.push(LineError {
                     line,
                     pointer: None,
-                    message,
+                    message: message.to_string(),
                 }),
                 Ok(v) => {
                     for viol in pipeline_run::validate(&v) {

@@ -33,7 +33,7 @@ pub fn load_rules(
     let text = std::fs::read_to_string(&path)
         .with_context(|| format!("{}: cannot read", path.display()))?;
     let rules =
-        RuleSet::from_toml(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        RuleSet::from_toml(&text).map_err(|e| ci_intel_core::InputError::caused(path, &e))?;
     // Rules live for the whole run.
     Ok(Box::leak(Box::new(rules)))
 }
