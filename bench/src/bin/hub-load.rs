@@ -183,7 +183,7 @@ fn ingest(
             std::thread::spawn(move || {
                 let agent: ureq::Agent = ureq::Agent::config_builder()
                     .http_status_as_error(false)
-                    .timeout_global(Some(Duration::from_secs(60)))
+                    .timeout_global(Some(Duration::from_mins(1)))
                     .build()
                     .into();
                 loop {

@@ -167,7 +167,7 @@ pub fn check(statement: &Value, policy: &Policy) -> Vec<CheckResult> {
             name,
             passed,
             detail,
-        })
+        });
     };
     let ty = statement["_type"].as_str().unwrap_or_default();
     push(

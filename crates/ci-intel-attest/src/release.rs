@@ -219,7 +219,7 @@ fn transparency_row(
         });
         match found {
             Some((bpath, v)) => {
-                verified.push(format!("{apath} by {bpath} (log index {})", v.log_index))
+                verified.push(format!("{apath} by {bpath} (log index {})", v.log_index));
             }
             None => {
                 return deny(

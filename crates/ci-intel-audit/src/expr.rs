@@ -388,7 +388,9 @@ pub fn calls<'e>(e: &'e Expr, out: &mut Vec<(&'e str, &'e [Expr])>) {
     match e {
         Expr::Call(name, args) => {
             out.push((name.as_str(), args.as_slice()));
-            args.iter().for_each(|a| calls(a, out));
+            for a in args {
+                calls(a, out);
+            }
         }
         Expr::Index(a, b) | Expr::Compare(a, b) | Expr::And(a, b) | Expr::Or(a, b) => {
             calls(a, out);

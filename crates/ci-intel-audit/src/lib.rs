@@ -78,7 +78,9 @@ pub fn discover(dir: &Path) -> Vec<Input> {
             .file_name()
             .and_then(|n| n.to_str())
             .unwrap_or_default();
-        let is_yaml = name.ends_with(".yml") || name.ends_with(".yaml");
+        let is_yaml = Path::new(name)
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("yml") || e.eq_ignore_ascii_case("yaml"));
         let parent = path
             .parent()
             .and_then(|p| p.file_name())

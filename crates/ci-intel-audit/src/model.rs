@@ -149,7 +149,7 @@ impl<'a> Workflow<'a> {
         named("deploy")
             || named("publish")
             || named("release")
-            || self.jobs.iter().any(|j| j.deploys())
+            || self.jobs.iter().any(Job::deploys)
     }
 }
 
@@ -240,7 +240,7 @@ impl<'a> Action<'a> {
     }
 }
 
-fn steps<'a>(node: Option<Node<'a>>) -> Vec<Step<'a>> {
+fn steps(node: Option<Node<'_>>) -> Vec<Step<'_>> {
     node.map(|n| {
         n.items()
             .enumerate()

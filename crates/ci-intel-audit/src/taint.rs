@@ -242,7 +242,7 @@ impl Env<'_, '_> {
     fn input(&self, path: &str, name: &str) -> Option<Tainted> {
         let declared = self
             .workflow
-            .map(|w| w.inputs())
+            .map(super::model::Workflow::inputs)
             .unwrap_or_default()
             .into_iter()
             .chain(

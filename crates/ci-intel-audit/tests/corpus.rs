@@ -2,7 +2,14 @@
 //! and the findings per rule stay what they were when last reviewed (`bench/RESULTS.md` compares
 //! them with zizmor's, difference by difference). A change in these counts must be deliberate.
 
-#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::float_cmp,
+    clippy::unreadable_literal,
+    reason = "tests fail loudly on unexpected errors and compare exact values"
+)]
 
 use std::collections::BTreeMap;
 use std::path::Path;

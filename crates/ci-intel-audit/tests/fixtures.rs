@@ -2,7 +2,14 @@
 //! every rule a fixture mentions, the audit must report exactly those lines with exactly those
 //! severities: a missing finding or an extra one fails.
 
-#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::float_cmp,
+    clippy::unreadable_literal,
+    reason = "tests fail loudly on unexpected errors and compare exact values"
+)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

@@ -129,7 +129,7 @@ impl std::error::Error for InputErrors {}
 pub fn position_of_offset(text: &[u8], offset: usize) -> Position {
     let offset = offset.min(text.len());
     let before = &text[..offset];
-    let line = before.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+    let line = memchr::memchr_iter(b'\n', before).count() as u64 + 1;
     let line_start = before
         .iter()
         .rposition(|&b| b == b'\n')

@@ -110,7 +110,7 @@ impl RepoPaths {
                 .collect();
             match matching.len() {
                 1 => return Some(matching[0].clone()),
-                0 => continue,
+                0 => {}
                 // Ambiguous at this length: a shorter suffix can only be more ambiguous.
                 _ => return None,
             }

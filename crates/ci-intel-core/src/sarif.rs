@@ -84,11 +84,11 @@ impl ReportingDescriptor {
         let id = id.into();
         let mut short: String = short.into();
         if short.trim().is_empty() {
-            short = id.clone();
+            short.clone_from(&id);
         }
         let mut help: String = help.into();
         if help.trim().is_empty() {
-            help = short.clone();
+            help.clone_from(&short);
         }
         Self {
             name: Some(pascal(&id)).filter(|n| !n.is_empty()),

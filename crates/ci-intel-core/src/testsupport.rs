@@ -10,8 +10,7 @@ use std::path::PathBuf;
 /// required. Panics when it is required and absent.
 pub fn corpus(workspace_root: &std::path::Path) -> Option<PathBuf> {
     let dir = std::env::var_os("CI_INTEL_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root.join("../shared/corpus"));
+        .map_or_else(|| workspace_root.join("../shared/corpus"), PathBuf::from);
     if dir.is_dir() {
         return Some(dir);
     }

@@ -265,18 +265,15 @@ async fn get_run(
 ) -> ApiResult<Response> {
     let key = id.clone();
     let run = hub.with_store(move |s| s.get_run(&key)).await?;
-    match run {
-        Some(r) => {
-            may_read(&hub, &headers, Some(&r.repo)).await?;
-            Ok(axum::Json(r).into_response())
-        }
-        None => {
-            may_read(&hub, &headers, None).await?;
-            Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                format!("no run `{id}`"),
-            ))
-        }
+    if let Some(r) = run {
+        may_read(&hub, &headers, Some(&r.repo)).await?;
+        Ok(axum::Json(r).into_response())
+    } else {
+        may_read(&hub, &headers, None).await?;
+        Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("no run `{id}`"),
+        ))
     }
 }
 

@@ -66,6 +66,10 @@ mod tests {
     use super::*;
 
     #[test]
+    #[expect(
+        clippy::float_cmp,
+        reason = "the parsed values are the literals written"
+    )]
     fn settings_parse_and_typos_are_errors() {
         let c = HubConfig::parse(
             "[dora]\nchange_failure_rate = [0.1, 0.2, 0.3]\n[retention]\nrecords_days = 90\n",

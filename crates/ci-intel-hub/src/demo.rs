@@ -160,7 +160,7 @@ pub fn generate(
             deploy_debt += p.deploys_per_day * (0.5 + rng.f64());
             let deploys = deploy_debt.floor() as u32;
             deploy_debt -= f64::from(deploys);
-            for i in 0..n + 1 {
+            for i in 0..=n {
                 let nightly = i == n;
                 let start = midnight
                     + Duration::seconds(if nightly {
@@ -277,6 +277,10 @@ pub fn generate(
                     }]});
                 }
                 r["policies"] = json!([{"id": "tests.failures", "result": if failed { "deny" } else { "allow" }}]);
+                #[expect(
+                    clippy::unreachable,
+                    reason = "the generator's own records; the demo tests validate every one"
+                )]
                 let run: PipelineRun = match serde_json::from_value::<PipelineRun>(r) {
                     Ok(run) => run,
                     Err(e) => unreachable!("the demo generator builds valid records: {e}"),
@@ -327,8 +331,8 @@ pub fn generate(
                     again.tests.failed = 0;
                     again.autopsy = None;
                     let mut rerun_report = report.clone();
-                    rerun_report.run_id = again.run_id.clone();
-                    rerun_report.started_at = again.started_at.clone();
+                    rerun_report.run_id.clone_from(&again.run_id);
+                    rerun_report.started_at.clone_from(&again.started_at);
                     rerun_report.tests = vec![TestResult {
                         id: t.into(),
                         outcome: TestOutcome::Passed,

@@ -83,7 +83,15 @@ impl Writer {
                     d.fetch_sub(n as i64, Ordering::Relaxed);
                 }
             })
-            .unwrap_or_else(|e| panic!("cannot start the writer thread: {e}"));
+            .unwrap_or_else(|e| {
+                #[expect(
+                    clippy::panic,
+                    reason = "a process that cannot start a thread cannot serve; as std::thread::spawn"
+                )]
+                {
+                    panic!("cannot start the writer thread: {e}")
+                }
+            });
         Writer { tx, depth }
     }
 

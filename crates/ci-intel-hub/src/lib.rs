@@ -115,7 +115,7 @@ pub async fn run(
     }
     let st = store.clone();
     tokio::spawn(async move {
-        let mut daily = tokio::time::interval(std::time::Duration::from_secs(24 * 3600));
+        let mut daily = tokio::time::interval(std::time::Duration::from_hours(24));
         loop {
             daily.tick().await;
             let st = st.clone();

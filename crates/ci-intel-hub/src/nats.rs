@@ -78,7 +78,7 @@ async fn connect(
         name: names.stream.clone(),
         subjects: vec![names.subject.clone()],
         storage: stream::StorageType::File,
-        duplicate_window: Duration::from_secs(120),
+        duplicate_window: Duration::from_mins(2),
         // Work queue: a message is gone once a worker acknowledged it.
         retention: stream::RetentionPolicy::WorkQueue,
         ..Default::default()
@@ -131,7 +131,7 @@ impl Publisher {
         Ok(())
     }
 
-    pub async fn ready(&self) -> Result<(), HubError> {
+    pub fn ready(&self) -> Result<(), HubError> {
         match self.client.connection_state() {
             async_nats::connection::State::Connected => Ok(()),
             other => Err(HubError::NotConnected(format!("{other:?}").to_lowercase())),

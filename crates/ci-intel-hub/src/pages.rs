@@ -63,7 +63,7 @@ async fn page_access(State(hub): State<Arc<Hub>>, req: Request, next: Next) -> R
     let repo = page_repo(req.uri());
     match may_read(&hub, req.headers(), repo.as_deref()).await {
         Ok(()) => next.run(req).await,
-        Err(e) => error_page(e),
+        Err(e) => error_page(&e),
     }
 }
 
@@ -122,13 +122,13 @@ impl From<ApiError> for PageError {
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
-        error_page(self.0)
+        error_page(&self.0)
     }
 }
 
 type Page = Result<Response, PageError>;
 
-fn error_page(e: ApiError) -> Response {
+fn error_page(e: &ApiError) -> Response {
     let status = e.status;
     let unauthorized = status == StatusCode::UNAUTHORIZED;
     let mut r = layout(

@@ -55,7 +55,7 @@ async fn observe(State(hub): State<Arc<Hub>>, req: Request, next: Next) -> Respo
 async fn ready(State(hub): State<Arc<Hub>>) -> Response {
     let store = hub.with_store(|s| s.token("readiness-probe")).await;
     let queue = match &hub.queue {
-        Some(q) => q.ready().await,
+        Some(q) => q.ready(),
         None => Ok(()),
     };
     match (store, queue) {

@@ -107,7 +107,7 @@ pub const WORKFLOW_JOB: &str = "workflow";
 /// A minimal run record (no tests or costs: GitHub does not know them).
 fn record(
     repo: &str,
-    id: String,
+    id: &str,
     sha: &str,
     branch: &str,
     started: &str,
@@ -228,7 +228,7 @@ pub fn effects(event: &str, payload: &Value) -> Result<Effects, PayloadError> {
                 .unwrap_or(started.clone());
             let mut run = record(
                 &repo,
-                run_id(&repo, id, attempt),
+                &run_id(&repo, id, attempt),
                 s(w, "/head_sha").unwrap_or_default(),
                 s(w, "/head_branch").unwrap_or("HEAD"),
                 &started,
@@ -290,7 +290,7 @@ pub fn effects(event: &str, payload: &Value) -> Result<Effects, PayloadError> {
             };
             let shell = record(
                 &repo,
-                run_id(&repo, run, attempt),
+                &run_id(&repo, run, attempt),
                 s(j, "/head_sha").unwrap_or_default(),
                 s(j, "/head_branch").unwrap_or("HEAD"),
                 &started,

@@ -3,7 +3,14 @@
 //! get a per-process prefix and are deleted afterwards. Without the services the test skips,
 //! unless `CI_INTEL_REQUIRE_SERVICES=1`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::float_cmp,
+    clippy::unreadable_literal,
+    reason = "tests fail loudly on unexpected errors and compare exact values"
+)]
 
 use std::sync::Arc;
 

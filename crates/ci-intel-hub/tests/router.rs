@@ -2,7 +2,14 @@
 //! run against SQLite and against the local PostgreSQL (a schema of its own, dropped after).
 //! Without PostgreSQL the Postgres half skips, unless `CI_INTEL_REQUIRE_SERVICES=1`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::float_cmp,
+    clippy::unreadable_literal,
+    reason = "tests fail loudly on unexpected errors and compare exact values"
+)]
 
 use std::io::Write as _;
 use std::sync::Arc;

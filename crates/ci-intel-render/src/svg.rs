@@ -45,7 +45,7 @@ fn fmt_value(v: f64) -> String {
         format!("{:.1}M", v / 1_000_000.0)
     } else if a >= 10_000.0 {
         format!("{:.0}k", v / 1000.0)
-    } else if a >= 100.0 || v == v.trunc() {
+    } else if a >= 100.0 || v.fract() == 0.0 {
         format!("{v:.0}")
     } else if a >= 1.0 {
         format!("{v:.1}")
@@ -123,7 +123,7 @@ impl Frame {
 fn open(out: &mut String, title: &str, series: &[Series<'_>]) {
     let _ = write!(
         out,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="100%" role="img" aria-label="{}" class="chart"><title>{}</title>"##,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="100%" role="img" aria-label="{}" class="chart"><title>{}</title>"#,
         escape(title),
         escape(title)
     );
@@ -249,7 +249,10 @@ mod tests {
 
     #[test]
     fn charts_draw_their_data_and_escape_labels() {
-        let labels: Vec<String> = ["a<b", "c", "d"].iter().map(|s| s.to_string()).collect();
+        let labels: Vec<String> = ["a<b", "c", "d"]
+            .iter()
+            .map(std::string::ToString::to_string)
+            .collect();
         let s = Series {
             name: "runs & more",
             color: "#2563eb",

@@ -103,16 +103,15 @@ impl Bundle {
         from: Option<&dyn Converter>,
         name: &str,
     ) -> Result<(), ParseError> {
-        let converter = match from {
-            Some(c) => c,
-            None => {
-                let sample = Sample::new(text);
-                if sample.is_sarif() {
-                    let log = sample.json.unwrap_or_default();
-                    return self.add_log(log);
-                }
-                convert::detect(&sample).map_err(|e| ParseError::new(e.to_string()))?
+        let converter = if let Some(c) = from {
+            c
+        } else {
+            let sample = Sample::new(text);
+            if sample.is_sarif() {
+                let log = sample.json.unwrap_or_default();
+                return self.add_log(log);
             }
+            convert::detect(&sample).map_err(|e| ParseError::new(e.to_string()))?
         };
         let converted = converter.convert(text, &mut self.tree)?;
         for n in &converted.notes {
@@ -279,6 +278,10 @@ fn array_mut<'a>(obj: &'a mut Map<String, Value>, key: &str) -> &'a mut Vec<Valu
     if !slot.is_array() {
         *slot = Value::Array(Vec::new());
     }
+    #[expect(
+        clippy::unreachable,
+        reason = "the slot was set to an array just above"
+    )]
     match slot {
         Value::Array(a) => a,
         _ => unreachable!("just made an array"),

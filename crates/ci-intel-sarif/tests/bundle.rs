@@ -2,7 +2,14 @@
 //! (absolute `file://` URIs) beside its converted JSON, and zizmor's SARIF of two real
 //! workflows (bare relative URIs, no rule indexes).
 
-#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::float_cmp,
+    clippy::unreadable_literal,
+    reason = "tests fail loudly on unexpected errors and compare exact values"
+)]
 
 mod common;
 

@@ -1,7 +1,14 @@
 //! Untrusted input never panics: arbitrary text, and real outputs cut or corrupted at any
 //! point, through every converter (forced and detected) and the bundle.
 
-#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::float_cmp,
+    clippy::unreadable_literal,
+    reason = "tests fail loudly on unexpected errors and compare exact values"
+)]
 
 mod common;
 

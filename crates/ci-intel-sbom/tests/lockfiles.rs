@@ -2,7 +2,14 @@
 //! repository's own: the component set is exactly what the lockfile resolved (computed here
 //! independently from the raw file), purls are right, and the graph and scopes hold.
 
-#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::float_cmp,
+    clippy::unreadable_literal,
+    reason = "tests fail loudly on unexpected errors and compare exact values"
+)]
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -486,7 +493,7 @@ fn pnpm_and_yarn_resolve_what_their_lockfiles_say() {
                 .next()
                 .unwrap()
                 .trim_matches('"');
-            name = first[..first[1..].find('@').unwrap() + 1].to_owned();
+            name = first[..=first[1..].find('@').unwrap()].to_owned();
         } else if let Some(v) = line.strip_prefix("  version ") {
             want.insert(format!("{name}@{}", v.trim_matches('"')));
         }

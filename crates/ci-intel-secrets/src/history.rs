@@ -94,7 +94,9 @@ impl State<'_> {
     fn line(&mut self, raw: &[u8]) {
         if let Some(rest) = raw.strip_prefix(b"\0commit ") {
             self.flush();
-            self.commit = String::from_utf8_lossy(rest).trim().to_owned();
+            String::from_utf8_lossy(rest)
+                .trim()
+                .clone_into(&mut self.commit);
             self.path = None;
         } else if raw.starts_with(b"diff --git ") {
             self.flush();

@@ -44,8 +44,7 @@ pub fn preview(secret: &[u8]) -> String {
 
 /// Hex SHA-256 of a secret: what identifies it in fingerprints and reports.
 pub fn secret_hash(secret: &[u8]) -> String {
-    let d = Sha256::digest(secret);
-    d.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(Sha256::digest(secret))
 }
 
 /// Byte offset → 1-based (line, column) over a text, built once per text with hits.

@@ -147,28 +147,25 @@ impl<'r> Redactor<'r> {
             if buf.is_empty() {
                 break;
             }
-            match memchr::memchr(b'\n', buf) {
-                Some(i) => {
-                    pending.extend_from_slice(&buf[..=i]);
-                    input.consume(i + 1);
-                    self.emit_line(&pending, &mut in_private_key, &mut output)?;
-                    output.flush()?;
-                    pending.clear();
-                }
-                None => {
-                    let n = buf.len();
-                    pending.extend_from_slice(buf);
-                    input.consume(n);
-                    if pending.len() > MAX_LINE {
-                        // Emit all but the overlap, never cutting through a masked range.
-                        let ranges = self.ranges(&pending);
-                        let mut cut = pending.len() - OVERLAP;
-                        if let Some(&(s, _)) = ranges.iter().find(|&&(s, e)| s < cut && cut < e) {
-                            cut = s;
-                        }
-                        output.write_all(&apply(&pending, &ranges, cut))?;
-                        pending.drain(..cut);
+            if let Some(i) = memchr::memchr(b'\n', buf) {
+                pending.extend_from_slice(&buf[..=i]);
+                input.consume(i + 1);
+                self.emit_line(&pending, &mut in_private_key, &mut output)?;
+                output.flush()?;
+                pending.clear();
+            } else {
+                let n = buf.len();
+                pending.extend_from_slice(buf);
+                input.consume(n);
+                if pending.len() > MAX_LINE {
+                    // Emit all but the overlap, never cutting through a masked range.
+                    let ranges = self.ranges(&pending);
+                    let mut cut = pending.len() - OVERLAP;
+                    if let Some(&(s, _)) = ranges.iter().find(|&&(s, e)| s < cut && cut < e) {
+                        cut = s;
                     }
+                    output.write_all(&apply(&pending, &ranges, cut))?;
+                    pending.drain(..cut);
                 }
             }
         }

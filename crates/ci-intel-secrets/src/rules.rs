@@ -115,6 +115,10 @@ impl RuleSet {
     /// The built-in rules, compiled once per process.
     pub fn builtin() -> &'static Self {
         static RULES: std::sync::OnceLock<RuleSet> = std::sync::OnceLock::new();
+        #[expect(
+            clippy::panic,
+            reason = "the embedded rules file is compiled by the tests; a bad one is a build defect"
+        )]
         RULES.get_or_init(|| {
             // The embedded file is checked by the tests; failing here would be a build defect.
             match Self::from_toml(BUILTIN) {
@@ -177,12 +181,11 @@ impl RuleSet {
         let mut owners: Vec<Vec<usize>> = Vec::new();
         for (i, r) in rules.iter().enumerate() {
             for k in &r.keywords {
-                match words.iter().position(|w| w == k) {
-                    Some(p) => owners[p].push(i),
-                    None => {
-                        words.push(k.clone());
-                        owners.push(vec![i]);
-                    }
+                if let Some(p) = words.iter().position(|w| w == k) {
+                    owners[p].push(i)
+                } else {
+                    words.push(k.clone());
+                    owners.push(vec![i]);
                 }
             }
         }

@@ -3,7 +3,14 @@
 //! the places people leave them (env files, YAML, JSON, shell, HTTP headers, URLs). Each must
 //! be found by its vendor's rule, exactly where it is.
 
-#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::float_cmp,
+    clippy::unreadable_literal,
+    reason = "tests fail loudly on unexpected errors and compare exact values"
+)]
 
 use ci_intel_secrets::RuleSet;
 use proptest::prelude::*;

@@ -1,7 +1,14 @@
 //! The rules file itself: every rule finds its own example, once; hashes, UUIDs, lockfile
 //! integrity strings, documented example keys and placeholders are not reported.
 
-#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::float_cmp,
+    clippy::unreadable_literal,
+    reason = "tests fail loudly on unexpected errors and compare exact values"
+)]
 
 use ci_intel_secrets::RuleSet;
 

@@ -85,8 +85,12 @@ pub struct PostgresStore {
 /// The locked, open connection.
 struct Conn<'a>(MutexGuard<'a, Option<Client>>);
 
+// A `Conn` is only made around an open client (`open_slot` fills the slot first), so the
+// `None` arm cannot be reached; `Deref` has no way to return an error.
+
 impl std::ops::Deref for Conn<'_> {
     type Target = Client;
+    #[expect(clippy::unreachable, reason = "see the note on `Conn`")]
     fn deref(&self) -> &Client {
         self.0
             .as_ref()
@@ -95,6 +99,7 @@ impl std::ops::Deref for Conn<'_> {
 }
 
 impl std::ops::DerefMut for Conn<'_> {
+    #[expect(clippy::unreachable, reason = "see the note on `Conn`")]
     fn deref_mut(&mut self) -> &mut Client {
         self.0
             .as_mut()
@@ -643,7 +648,7 @@ fn upsert_in(tx: &mut Transaction<'_>, runs: &[PipelineRun]) -> Result<Vec<Upser
             put_deployment(tx, &d)?;
         }
     }
-    merge_rollups(tx, deltas)?;
+    merge_rollups(tx, &deltas)?;
     Ok(out)
 }
 
@@ -683,7 +688,7 @@ impl<'a> Rows<'a> {
 
 /// Adds a batch's rollup deltas: the touched day rows are created, locked in key order, merged
 /// in memory, and written back in one statement.
-fn merge_rollups(tx: &mut Transaction<'_>, deltas: Deltas) -> Result<(), StoreError> {
+fn merge_rollups(tx: &mut Transaction<'_>, deltas: &Deltas) -> Result<(), StoreError> {
     if deltas.0.is_empty() {
         return Ok(());
     }

@@ -73,7 +73,7 @@ fn connector(root_cert: Option<&str>) -> Result<MakeRustlsConnect, StoreError> {
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     if let Some(path) = root_cert {
         let certs = CertificateDer::pem_file_iter(path)
-            .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+            .and_then(std::iter::Iterator::collect::<Result<Vec<_>, _>>)
             .map_err(|e| StoreError::backend_with(format!("sslrootcert={path}"), e))?;
         if certs.is_empty() {
             return Err(StoreError::Invalid(format!(

@@ -2,7 +2,14 @@
 //! schema of its own that is dropped afterwards. Without the service the test skips, unless
 //! `CI_INTEL_REQUIRE_SERVICES=1` (as `.ci/run` sets), when it fails.
 
-#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::float_cmp,
+    clippy::unreadable_literal,
+    reason = "tests fail loudly on unexpected errors and compare exact values"
+)]
 
 use ci_intel_store::contract;
 use ci_intel_store_postgres::PostgresStore;

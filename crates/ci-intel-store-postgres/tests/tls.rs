@@ -3,7 +3,14 @@
 //! CA in `sslrootcert` connects over TLS; without the CA the certificate is refused; against a
 //! server without TLS, `require` is refused. The shared server on 5432 is not touched.
 
-#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::float_cmp,
+    clippy::unreadable_literal,
+    reason = "tests fail loudly on unexpected errors and compare exact values"
+)]
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -166,6 +173,8 @@ fn start(bin: &Path, dir: &Path, tls: bool) -> Server {
         }
         seen.push(line);
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("the test's PostgreSQL did not start:\n{}", seen.join("\n"));
 }
 

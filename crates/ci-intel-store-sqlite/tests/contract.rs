@@ -1,6 +1,13 @@
 //! The shared store contract on a real SQLite file, and durability across reopening.
 
-#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::float_cmp,
+    clippy::unreadable_literal,
+    reason = "tests fail loudly on unexpected errors and compare exact values"
+)]
 
 use ci_intel_store::{Store, contract};
 use ci_intel_store_sqlite::SqliteStore;

@@ -74,7 +74,7 @@ pub fn analyze(s: &Settings) -> Result<TestsReport, InputError> {
                     c.base_commit,
                     &c.added,
                     &cov,
-                ))
+                ));
             }
             Err(e @ diffcov::DiffError::UnknownBase(_)) if explicit_base => {
                 return Err(InputError::new(&s.root, e.to_string()));

@@ -105,9 +105,8 @@ pub fn change(
         let added = git::added_lines_since_merge_base(&top, &base);
         (mb.join(), added)
     });
-    let base_commit = match base_commit {
-        Ok(Ok(c)) => c,
-        _ => return Err(DiffError::UnknownBase(base.clone())),
+    let Ok(Ok(base_commit)) = base_commit else {
+        return Err(DiffError::UnknownBase(base.clone()));
     };
     let added = match added {
         Ok(a) => a,

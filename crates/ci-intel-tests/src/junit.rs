@@ -351,7 +351,7 @@ fn read_raw<R: BufRead>(
                         ));
                     }
                 };
-                info.root = name.to_owned();
+                name.clone_into(&mut info.root);
                 if matches!(event, Event::Start(_)) {
                     if dialect.names_suite(name) {
                         suites.push(attr(e, "name").unwrap_or_default().into_owned());
@@ -473,10 +473,7 @@ fn read_raw<R: BufRead>(
         return Err(xmlutil::located(
             path,
             *offset,
-            format!(
-                "truncated report: the file ends inside <{}> opened here",
-                name
-            ),
+            format!("truncated report: the file ends inside <{name}> opened here"),
         ));
     }
     Ok(info)
@@ -547,7 +544,7 @@ fn start_failure(case: &mut CaseRecord, e: &BytesStart<'_>, name: &str) {
         outcome,
         message: message.unwrap_or_default(),
         kind: attr(e, "type")
-            .map(|t| t.into_owned())
+            .map(std::borrow::Cow::into_owned)
             .filter(|t| !t.is_empty()),
         file: None,
         line: None,

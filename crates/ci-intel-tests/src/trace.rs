@@ -41,7 +41,12 @@ fn patterns() -> &'static [Pattern] {
         let mk = |needle, re: &str, order, java| Pattern {
             needle,
             // The patterns are constants; a typo is caught by the unit tests.
-            re: Regex::new(re).unwrap_or_else(|e| panic!("bad trace regex {re}: {e}")),
+            re: Regex::new(re).unwrap_or_else(|e| {
+                #[expect(clippy::panic, reason = "constant patterns, compiled by the unit tests")]
+                {
+                    panic!("bad trace regex {re}: {e}")
+                }
+            }),
             order,
             java,
         };

@@ -31,15 +31,13 @@ pub fn attr<'a>(e: &'a BytesStart<'a>, key: &str) -> Option<Cow<'a, str>> {
 
 /// Resolves an entity or character reference met in text.
 pub fn resolve_ref(r: &BytesRef<'_>) -> Cow<'static, str> {
-    match r.resolve_char_ref() {
-        Ok(Some(c)) => Cow::Owned(c.to_string()),
-        Ok(None) | Err(_) => {
-            let name = r.xml10_content();
-            match resolve_predefined_entity(&name) {
-                Some(s) => Cow::Borrowed(s),
-                None => Cow::Owned(format!("&{name};")),
-            }
-        }
+    if let Ok(Some(c)) = r.resolve_char_ref() {
+        return Cow::Owned(c.to_string());
+    }
+    let name = r.xml10_content();
+    match resolve_predefined_entity(&name) {
+        Some(s) => Cow::Borrowed(s),
+        None => Cow::Owned(format!("&{name};")),
     }
 }
 

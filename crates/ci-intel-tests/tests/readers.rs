@@ -2,7 +2,14 @@
 //! the counts must match what the runner itself printed, and coverage fractions what the
 //! coverage tool computed.
 
-#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::float_cmp,
+    clippy::unreadable_literal,
+    reason = "tests fail loudly on unexpected errors and compare exact values"
+)]
 
 use std::path::{Path, PathBuf};
 

@@ -292,7 +292,10 @@ impl Index {
             let mut entry = zip
                 .by_index(i)
                 .map_err(|e| InputError::new(path, format!("zip entry {i}: {e}")))?;
-            if !entry.name().ends_with(".json") {
+            if !Path::new(entry.name())
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+            {
                 continue;
             }
             let name = path.join(entry.name());

@@ -120,12 +120,12 @@ pub fn scan_package(index: &Index, p: &Package, intel: &Intel) -> Vec<Match> {
         let mut merged = (ids, vec![a]);
         let mut i = 0;
         while i < groups.len() {
-            if !groups[i].0.is_disjoint(&merged.0) {
+            if groups[i].0.is_disjoint(&merged.0) {
+                i += 1;
+            } else {
                 let (ids, advs) = groups.swap_remove(i);
                 merged.0.extend(ids);
                 merged.1.extend(advs);
-            } else {
-                i += 1;
             }
         }
         groups.push(merged);

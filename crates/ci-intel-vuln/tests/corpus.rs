@@ -2,7 +2,14 @@
 //! matches against it are tested where the binary wires the SBOM reader to the scanner:
 //! `crates/ci-intel/tests/vuln_corpus.rs`).
 
-#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::float_cmp,
+    clippy::unreadable_literal,
+    reason = "tests fail loudly on unexpected errors and compare exact values"
+)]
 
 use std::path::{Path, PathBuf};
 

@@ -25,18 +25,15 @@ impl Workspace {
     /// current directory (git and coverage paths are relative to it), else the current
     /// directory.
     pub fn discover(root: Option<&Path>) -> Result<Self> {
-        let root = match root {
-            Some(r) => {
-                if !r.is_dir() {
-                    anyhow::bail!("{}: expected a directory (--root)", r.display());
-                }
-                r.canonicalize()
-                    .with_context(|| format!("cannot resolve {}", r.display()))?
+        let root = if let Some(r) = root {
+            if !r.is_dir() {
+                anyhow::bail!("{}: expected a directory (--root)", r.display());
             }
-            None => {
-                let cwd = std::env::current_dir().context("cannot read the current directory")?;
-                git::toplevel(&cwd).unwrap_or(cwd)
-            }
+            r.canonicalize()
+                .with_context(|| format!("cannot resolve {}", r.display()))?
+        } else {
+            let cwd = std::env::current_dir().context("cannot read the current directory")?;
+            git::toplevel(&cwd).unwrap_or(cwd)
         };
         Ok(Self {
             root,
@@ -102,17 +99,16 @@ pub fn color() -> bool {
 
 /// Writes `text` to `--output` (atomically) or standard output.
 pub fn write_output(output: Option<&Path>, text: &str) -> Result<()> {
-    match output {
-        Some(p) => fsutil::write_atomic(p, text.as_bytes())
-            .with_context(|| format!("cannot write {}", p.display())),
-        None => {
-            let mut out = std::io::stdout().lock();
-            match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-                Ok(()) => Ok(()),
-                // `ci-intel … | head` is not an error.
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-                Err(e) => Err(e).context("cannot write to standard output"),
-            }
+    if let Some(p) = output {
+        fsutil::write_atomic(p, text.as_bytes())
+            .with_context(|| format!("cannot write {}", p.display()))
+    } else {
+        let mut out = std::io::stdout().lock();
+        match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+            Ok(()) => Ok(()),
+            // `ci-intel … | head` is not an error.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            Err(e) => Err(e).context("cannot write to standard output"),
         }
     }
 }

@@ -2,7 +2,14 @@
 //! that an independent implementation (Python `cryptography`, `bench/peers/dsse_interop.py`)
 //! signed, provenance and its policy.
 
-#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::float_cmp,
+    clippy::unreadable_literal,
+    reason = "tests fail loudly on unexpected errors and compare exact values"
+)]
 
 mod common;
 

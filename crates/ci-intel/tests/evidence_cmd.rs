@@ -1,7 +1,14 @@
 //! `ci-intel evidence pack|verify|show` through the real binary: determinism, and every kind of
 //! tampering named.
 
-#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::float_cmp,
+    clippy::unreadable_literal,
+    reason = "tests fail loudly on unexpected errors and compare exact values"
+)]
 
 mod common;
 

@@ -4,7 +4,14 @@
 //! target directory (`hub-screenshots/`). Without Chromium the test skips, unless
 //! `CI_INTEL_REQUIRE_SERVICES=1`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::float_cmp,
+    clippy::unreadable_literal,
+    reason = "tests fail loudly on unexpected errors and compare exact values"
+)]
 
 mod common;
 

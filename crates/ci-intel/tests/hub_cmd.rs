@@ -1,7 +1,14 @@
 //! End to end: the real `ci-intel hub` on port 0 over SQLite, and the real agent emitting and
 //! uploading records, spooling them while the hub is down and flushing them once it is back.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::float_cmp,
+    clippy::unreadable_literal,
+    reason = "tests fail loudly on unexpected errors and compare exact values"
+)]
 
 mod common;
 

@@ -1,7 +1,14 @@
 //! `ci-intel sarif convert|merge|dedupe` through the real binary, on real tool outputs (the
 //! fixtures of `ci-intel-sarif`).
 
-#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::float_cmp,
+    clippy::unreadable_literal,
+    reason = "tests fail loudly on unexpected errors and compare exact values"
+)]
 
 mod common;
 

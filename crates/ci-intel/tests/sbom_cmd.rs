@@ -1,7 +1,14 @@
 //! `ci-intel sbom generate` through the real binary: both formats, byte-identical runs, bad
 //! input named with its line.
 
-#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::float_cmp,
+    clippy::unreadable_literal,
+    reason = "tests fail loudly on unexpected errors and compare exact values"
+)]
 
 mod common;
 
@@ -107,7 +114,7 @@ fn bad_lockfiles_exit_2_naming_file_and_line_and_write_nothing() {
     assert!(stderr(&o).contains("no lockfile found"), "{}", stderr(&o));
 }
 
-fn write_cdx(d: &Path, name: &str, components: serde_json::Value) {
+fn write_cdx(d: &Path, name: &str, components: &serde_json::Value) {
     let doc = serde_json::json!({"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, "components": components});
     std::fs::write(d.join(name), doc.to_string()).unwrap();
 }
@@ -119,7 +126,7 @@ fn check_applies_minimum_fields_licences_and_the_recorded_digest() {
     write_cdx(
         d,
         "a.json",
-        serde_json::json!([
+        &serde_json::json!([
             {"name": "a", "version": "1.0.0", "purl": "pkg:npm/a@1.0.0", "licenses": [{"license": {"id": "MIT"}}]},
             {"name": "b", "version": "2.0.0", "purl": "pkg:npm/b@2.0.0", "licenses": [{"expression": "MIT OR GPL-3.0-only"}]},
             {"name": "c", "version": "3.0.0", "purl": "pkg:npm/c@3.0.0", "licenses": [{"expression": "Apache-2.0 AND GPL-3.0-only"}]},

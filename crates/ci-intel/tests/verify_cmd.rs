@@ -1,7 +1,14 @@
 //! `ci-intel verify`, the release truth table, through the real binary: a release whose
 //! evidence proves everything passes; each broken promise denies its own row.
 
-#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::float_cmp,
+    clippy::unreadable_literal,
+    reason = "tests fail loudly on unexpected errors and compare exact values"
+)]
 
 mod common;
 

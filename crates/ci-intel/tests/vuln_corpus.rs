@@ -2,7 +2,14 @@
 //! scanner: ripgrep 0.10.0's lockfile yields exactly the seven vulnerabilities cargo-audit
 //! reports (and RustSec's informational advisories apart); today's ripgrep none.
 
-#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::float_cmp,
+    clippy::unreadable_literal,
+    reason = "tests fail loudly on unexpected errors and compare exact values"
+)]
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

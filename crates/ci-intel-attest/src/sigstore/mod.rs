@@ -366,29 +366,26 @@ fn signer(material: &RawMaterial, version: &str, policy: &Policy) -> Result<Sign
             ));
         }
     };
-    match leaf {
-        Some(cert) => {
-            let key = cert
-                .public_key()
-                .map_err(|e| Error::Refused(format!("signing certificate: {e}")))?;
-            Ok(Signer {
-                spki: cert.spki_der(),
-                key,
-                cert: Some(cert),
-            })
-        }
-        None => {
-            let key = policy.key.clone().ok_or_else(|| {
-                Error::Refused(
-                    "the bundle is signed with a managed key: pass that public key (--key)".into(),
-                )
-            })?;
-            Ok(Signer {
-                spki: key.spki_der(),
-                key,
-                cert: None,
-            })
-        }
+    if let Some(cert) = leaf {
+        let key = cert
+            .public_key()
+            .map_err(|e| Error::Refused(format!("signing certificate: {e}")))?;
+        Ok(Signer {
+            spki: cert.spki_der(),
+            key,
+            cert: Some(cert),
+        })
+    } else {
+        let key = policy.key.clone().ok_or_else(|| {
+            Error::Refused(
+                "the bundle is signed with a managed key: pass that public key (--key)".into(),
+            )
+        })?;
+        Ok(Signer {
+            spki: key.spki_der(),
+            key,
+            cert: None,
+        })
     }
 }
 
@@ -598,7 +595,7 @@ fn check_inclusion(
     let root_hash = b64(&proof.root_hash, "inclusionProof.rootHash").map_err(Error::malformed)?;
     let computed =
         tlog::root_from_inclusion_proof(index as u64, size as u64, tlog::leaf_hash(body), &hashes);
-    if computed.as_ref().map(|r| r.as_slice()) != Some(root_hash.as_slice()) {
+    if computed.as_ref().map(<[u8; 32]>::as_slice) != Some(root_hash.as_slice()) {
         return refuse(
             "the inclusion proof does not lead from the entry to the recorded root hash",
         );

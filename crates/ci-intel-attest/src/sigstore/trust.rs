@@ -151,7 +151,7 @@ pub(crate) struct RawCert {
 
 fn rfc3339(s: &str, what: &str) -> Result<i64, Reason> {
     time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-        .map(|t| t.unix_timestamp())
+        .map(time::OffsetDateTime::unix_timestamp)
         .map_err(|e| Reason(format!("{what}: `{s}` is not an RFC 3339 time: {e}")))
 }
 

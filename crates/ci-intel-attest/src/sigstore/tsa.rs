@@ -107,7 +107,7 @@ pub fn verify(der: &[u8], signature: &[u8], authorities: &[Authority]) -> Result
             cms::cert::CertificateChoices::Certificate(c) => {
                 c.to_der().ok().and_then(|d| Cert::from_der(&d).ok())
             }
-            _ => None,
+            cms::cert::CertificateChoices::Other(_) => None,
         })
         .collect();
     let names_signer = |c: &Cert| match &signer.sid {

@@ -42,11 +42,10 @@ impl Audit for DangerousTriggers {
     }
 
     fn workflow(&self, wf: &Workflow<'_>, cx: &mut Ctx<'_>) {
-        let allowed = cx.config.allowed_dangerous_triggers.iter().any(|g| {
-            Glob::new(g)
-                .map(|g| g.compile_matcher().is_match(&wf.root.src.path))
-                .unwrap_or(false)
-        });
+        let allowed =
+            cx.config.allowed_dangerous_triggers.iter().any(|g| {
+                Glob::new(g).is_ok_and(|g| g.compile_matcher().is_match(&wf.root.src.path))
+            });
         if allowed {
             return;
         }

@@ -29,7 +29,7 @@ impl Audit for MissingConcurrency {
             return;
         }
         // Concurrency on every job that deploys (or on all jobs) is as good.
-        let relevant: Vec<_> = if wf.jobs.iter().any(|j| j.deploys()) {
+        let relevant: Vec<_> = if wf.jobs.iter().any(super::super::model::Job::deploys) {
             wf.jobs.iter().filter(|j| j.deploys()).collect()
         } else {
             wf.jobs.iter().collect()

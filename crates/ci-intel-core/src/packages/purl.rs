@@ -116,7 +116,7 @@ pub fn parse(purl: &str) -> Option<(Ecosystem, String, String)> {
         percent_encoding::percent_decode_str(s)
             .decode_utf8()
             .ok()
-            .map(|c| c.into_owned())
+            .map(std::borrow::Cow::into_owned)
     };
     let name = path
         .split('/')

@@ -18,7 +18,12 @@ fn line_re() -> &'static Regex {
         Regex::new(
             r"^(?P<path>.+?):(?P<line>\d+):(?P<col>\d+): (?P<code>[A-Z]{1,3}\d{1,4}) (?P<msg>.*)$",
         )
-        .unwrap_or_else(|e| unreachable!("static regex: {e}"))
+        .unwrap_or_else(|e| {
+            #[expect(clippy::unreachable, reason = "a literal regex, compiled by the tests")]
+            {
+                unreachable!("static regex: {e}")
+            }
+        })
     })
 }
 

@@ -40,10 +40,7 @@ pub(super) fn short_commit(c: &str) -> String {
 
 /// The hex SHA-256 of a secret: identifies it without revealing it.
 pub(super) fn secret_hash(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
 impl Converter for Gitleaks {

@@ -25,7 +25,12 @@ fn line_re() -> &'static Regex {
         Regex::new(
             r"^(?P<path>.+?):(?:(?P<line>\d+):(?:(?P<col>\d+):(?:(?P<eline>\d+):(?P<ecol>\d+):)?)?)? (?P<sev>error|warning|note): (?P<msg>.*?)(?:  \[(?P<code>[a-z0-9-]+)\])?$",
         )
-        .unwrap_or_else(|e| unreachable!("static regex: {e}"))
+        .unwrap_or_else(|e| {
+            #[expect(clippy::unreachable, reason = "a literal regex, compiled by the tests")]
+            {
+                unreachable!("static regex: {e}")
+            }
+        })
     })
 }
 
@@ -72,7 +77,7 @@ fn line_of(v: Option<i64>) -> u32 {
 }
 
 impl Mypy {
-    fn convert_json(&self, text: &str, tree: &mut SourceTree) -> Result<Converted, ParseError> {
+    fn convert_json(text: &str, tree: &mut SourceTree) -> Result<Converted, ParseError> {
         let (lines, skipped) = parse_json_lines::<JsonMessage>(text, "mypy JSON output")?;
         let mut out = Converted::new("mypy", "https://mypy-lang.org");
         for (_, m) in lines {
@@ -125,7 +130,7 @@ impl Converter for Mypy {
 
     fn convert(&self, text: &str, tree: &mut SourceTree) -> Result<Converted, ParseError> {
         if text.trim_start().starts_with('{') {
-            return self.convert_json(text, tree);
+            return Self::convert_json(text, tree);
         }
         let mut out = Converted::new("mypy", "https://mypy-lang.org");
         let mut skipped = Vec::new();

@@ -1,7 +1,14 @@
 //! Shared by the integration tests: fixtures copied into a temporary repository, conversion
 //! through the bundle, and the official schema check.
 
-#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::float_cmp,
+    clippy::unreadable_literal,
+    reason = "tests fail loudly on unexpected errors and compare exact values"
+)]
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};

@@ -32,31 +32,30 @@ pub(super) fn read(path: &Path, text: &str, rel: &str, sbom: &mut Sbom) -> Resul
             block = None;
             continue;
         }
-        let (verb, rest) = match block {
-            Some(b) => (b, code),
-            None => {
-                let (v, r) = code.split_once(char::is_whitespace).unwrap_or((code, ""));
-                let r = r.trim();
-                if r == "(" {
-                    block = Some(match v {
-                        "require" => "require",
-                        "replace" => "replace",
-                        "exclude" => "exclude",
-                        "retract" => "retract",
-                        "tool" => "tool",
-                        "godebug" => "godebug",
-                        _ => {
-                            return Err(InputError::at(
-                                path,
-                                Position::line(line_no),
-                                format!("expected a go.mod directive, found `{v} (`"),
-                            ));
-                        }
-                    });
-                    continue;
-                }
-                (v, r)
+        let (verb, rest) = if let Some(b) = block {
+            (b, code)
+        } else {
+            let (v, r) = code.split_once(char::is_whitespace).unwrap_or((code, ""));
+            let r = r.trim();
+            if r == "(" {
+                block = Some(match v {
+                    "require" => "require",
+                    "replace" => "replace",
+                    "exclude" => "exclude",
+                    "retract" => "retract",
+                    "tool" => "tool",
+                    "godebug" => "godebug",
+                    _ => {
+                        return Err(InputError::at(
+                            path,
+                            Position::line(line_no),
+                            format!("expected a go.mod directive, found `{v} (`"),
+                        ));
+                    }
+                });
+                continue;
             }
+            (v, r)
         };
         let words: Vec<&str> = rest
             .split_whitespace()
@@ -110,7 +109,7 @@ pub(super) fn read(path: &Path, text: &str, rel: &str, sbom: &mut Sbom) -> Resul
         return Err(InputError::new(path, "expected a go.mod: no `module` line"));
     }
     if let Some(m) = &module {
-        sbom.name = m.clone();
+        sbom.name.clone_from(m);
     }
     // go.sum: `MODULE VERSION h1:BASE64` (the `/go.mod` lines hash only the go.mod file).
     let mut sums: BTreeMap<(String, String), String> = BTreeMap::new();

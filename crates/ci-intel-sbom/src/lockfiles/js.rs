@@ -135,9 +135,7 @@ pub(super) fn read_yarn(
                 .map(|(n, r)| {
                     (
                         n.clone(),
-                        r.as_str()
-                            .map(str::to_owned)
-                            .unwrap_or_else(|| r.to_string()),
+                        r.as_str().map_or_else(|| r.to_string(), str::to_owned),
                     )
                 })
                 .collect();
@@ -149,11 +147,10 @@ pub(super) fn read_yarn(
                 workspace_deps.extend(deps);
                 continue;
             }
-            let Some(version) = entry.get("version").map(|v| {
-                v.as_str()
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| v.to_string())
-            }) else {
+            let Some(version) = entry
+                .get("version")
+                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+            else {
                 return Err(InputError::new(
                     path,
                     format!("expected a `version` for `{key}`"),
@@ -288,7 +285,7 @@ pub(super) fn read_yarn(
             roots.normal = workspace_deps
                 .iter()
                 .filter_map(|(n, r)| resolve(n, r))
-                .collect()
+                .collect();
         }
     }
     finish(&pkgs, &roots, rel, sbom);
@@ -315,11 +312,7 @@ pub(super) fn read_pnpm(
     let doc = ci_intel_core::yaml::parse(path, text)?.value;
     let version = doc
         .get("lockfileVersion")
-        .map(|v| {
-            v.as_str()
-                .map(str::to_owned)
-                .unwrap_or_else(|| v.to_string())
-        })
+        .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
         .ok_or_else(|| InputError::new(path, "expected a pnpm-lock.yaml: no `lockfileVersion`"))?;
     let packages = doc.get("packages").and_then(Value::as_object);
     let snapshots = doc.get("snapshots").and_then(Value::as_object);

@@ -38,7 +38,11 @@ fn reader_for(path: &Path) -> Option<Reader> {
         return Some(*r);
     }
     // requirements.txt, requirements-dev.txt, requirements/prod.txt…
-    if name.starts_with("requirements") && name.ends_with(".txt") {
+    if name.starts_with("requirements")
+        && Path::new(name)
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("txt"))
+    {
         return Some(python::read_requirements);
     }
     None

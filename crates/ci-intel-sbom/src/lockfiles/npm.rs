@@ -133,13 +133,10 @@ pub(super) fn read_package_lock(
                 {
                     continue;
                 }
-                let name = entry
-                    .get("name")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| {
-                        loc.rsplit("node_modules/").next().unwrap_or(loc).to_owned()
-                    });
+                let name = entry.get("name").and_then(Value::as_str).map_or_else(
+                    || loc.rsplit("node_modules/").next().unwrap_or(loc).to_owned(),
+                    str::to_owned,
+                );
                 let wants = names(
                     entry,
                     &["dependencies", "optionalDependencies", "peerDependencies"],
@@ -157,7 +154,7 @@ pub(super) fn read_package_lock(
                 ],
             );
             if let Some(n) = root.get("name").and_then(Value::as_str) {
-                sbom.name = n.to_owned();
+                n.clone_into(&mut sbom.name);
             }
             if let Some(v) = root.get("version").and_then(Value::as_str) {
                 sbom.version.get_or_insert_with(|| v.to_owned());

@@ -77,16 +77,13 @@ fn read_requirements_at(
     let mut pending: Option<(usize, String)> = None;
     for (i, raw) in text.lines().enumerate() {
         let (start, mut acc) = pending.take().unwrap_or((i + 1, String::new()));
-        match raw.strip_suffix('\\') {
-            Some(head) => {
-                acc.push_str(head);
-                acc.push(' ');
-                pending = Some((start, acc));
-            }
-            None => {
-                acc.push_str(raw);
-                logical.push((start, acc));
-            }
+        if let Some(head) = raw.strip_suffix('\\') {
+            acc.push_str(head);
+            acc.push(' ');
+            pending = Some((start, acc));
+        } else {
+            acc.push_str(raw);
+            logical.push((start, acc));
         }
     }
     if let Some(p) = pending {
@@ -208,7 +205,7 @@ fn read_requirements_at(
         let from_input = vias.iter().any(|v| {
             v.starts_with("-r")
                 || v.starts_with("-c")
-                || v.ends_with(".in")
+                || Path::new(v).extension().is_some_and(|e| e == "in")
                 || v.contains("pyproject.toml")
         });
         for v in &vias {

@@ -155,7 +155,7 @@ impl Coverage {
             self.statements = Some((sc + c, sv + v));
         }
         for (path, fc) in report.files {
-            let candidates = std::iter::once(path.as_str()).chain(
+            let mut candidates = std::iter::once(path.as_str()).chain(
                 report
                     .aliases
                     .get(&path)
@@ -164,8 +164,7 @@ impl Coverage {
                     .map(String::as_str),
             );
             let resolved = candidates
-                .filter_map(|p| repo.resolve(p))
-                .next()
+                .find_map(|p| repo.resolve(p))
                 .unwrap_or_else(|| ci_intel_core::repo_paths::normalize(&path));
             self.files.entry(resolved).or_default().merge(&fc);
         }

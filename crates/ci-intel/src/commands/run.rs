@@ -98,37 +98,34 @@ fn validate(args: &ValidateArgs) -> Result<i32> {
         });
     }
     let any_invalid = results.iter().any(|r| r.invalid > 0);
-    let text = match args.format {
-        Format::Json => {
-            serde_json::to_string_pretty(&serde_json::json!({
-                "schema": "ci-intel.validate/v1",
-                "contract": pipeline_run::SCHEMA_ID,
-                "valid": !any_invalid,
-                "files": results,
-            }))? + "\n"
-        }
-        _ => {
-            let mut out = String::new();
-            for r in &results {
-                for e in &r.errors {
-                    match &e.pointer {
-                        Some(p) => out.push_str(&format!(
-                            "{}:{}: {}: {}\n",
-                            r.path,
-                            e.line,
-                            if p.is_empty() { "(record)" } else { p },
-                            e.message
-                        )),
-                        None => out.push_str(&format!("{}:{}: {}\n", r.path, e.line, e.message)),
-                    }
+    let text = if args.format == Format::Json {
+        serde_json::to_string_pretty(&serde_json::json!({
+            "schema": "ci-intel.validate/v1",
+            "contract": pipeline_run::SCHEMA_ID,
+            "valid": !any_invalid,
+            "files": results,
+        }))? + "\n"
+    } else {
+        let mut out = String::new();
+        for r in &results {
+            for e in &r.errors {
+                match &e.pointer {
+                    Some(p) => out.push_str(&format!(
+                        "{}:{}: {}: {}\n",
+                        r.path,
+                        e.line,
+                        if p.is_empty() { "(record)" } else { p },
+                        e.message
+                    )),
+                    None => out.push_str(&format!("{}:{}: {}\n", r.path, e.line, e.message)),
                 }
-                out.push_str(&format!(
-                    "{}: {} record(s), {} invalid\n",
-                    r.path, r.records, r.invalid
-                ));
             }
-            out
+            out.push_str(&format!(
+                "{}: {} record(s), {} invalid\n",
+                r.path, r.records, r.invalid
+            ));
         }
+        out
     };
     context::write_output(None, &text)?;
     // An invalid record is invalid input (exit 2), as `config check` says of a configuration.
@@ -428,18 +425,17 @@ fn release_evidence_uri(args: &EmitArgs) -> Result<Option<String>> {
 fn pinned_uri(path: &Path, given: Option<&str>) -> Result<String> {
     let bytes = std::fs::read(path).map_err(|e| InputError::io(path, &e))?;
     let digest = ci_intel_attest::evidence::bundle_digest(&bytes);
-    let uri = match given {
-        Some(u) => u.split('#').next().unwrap_or(u).to_owned(),
-        None => {
-            let abs = std::path::absolute(path).map_err(|e| InputError::io(path, &e))?;
-            let encoded: String = abs
-                .to_string_lossy()
-                .split('/')
-                .map(|seg| percent_encoding::utf8_percent_encode(seg, PATH_SEGMENT).to_string())
-                .collect::<Vec<_>>()
-                .join("/");
-            format!("file://{encoded}")
-        }
+    let uri = if let Some(u) = given {
+        u.split('#').next().unwrap_or(u).to_owned()
+    } else {
+        let abs = std::path::absolute(path).map_err(|e| InputError::io(path, &e))?;
+        let encoded: String = abs
+            .to_string_lossy()
+            .split('/')
+            .map(|seg| percent_encoding::utf8_percent_encode(seg, PATH_SEGMENT).to_string())
+            .collect::<Vec<_>>()
+            .join("/");
+        format!("file://{encoded}")
     };
     Ok(format!("{uri}#sha256={digest}"))
 }

@@ -74,9 +74,7 @@ fn bundle(
         Level::Warning => Severity::Warning,
         Level::Note => Severity::Note,
     });
-    let failing: usize = threshold
-        .map(|t| summary.runs.iter().map(|r| r.at_least(t)).sum())
-        .unwrap_or(0);
+    let failing: usize = threshold.map_or(0, |t| summary.runs.iter().map(|r| r.at_least(t)).sum());
     if failing > 0 {
         eprintln!(
             "sarif: DENY — {failing} result(s) at --fail-on level or worse are neither suppressed nor baselined"

@@ -59,7 +59,7 @@ fn creation_time(dir: &Path, lockfiles: &[PathBuf]) -> String {
 fn generate(a: &SbomGenerateArgs) -> Result<i32> {
     let mut sbom = lockfiles::read_dir(&a.dir)?;
     if let Some(n) = &a.name {
-        sbom.name = n.clone();
+        sbom.name.clone_from(n);
     }
     if a.no_dev {
         sbom.components.retain(|_, c| c.scope != Scope::Dev);

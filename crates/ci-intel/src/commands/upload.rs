@@ -54,7 +54,7 @@ fn spool_dir(c: &HubConnectionArgs) -> PathBuf {
 fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(60)))
+        .timeout_global(Some(Duration::from_mins(1)))
         .build()
         .into()
 }
@@ -287,18 +287,17 @@ fn flush_dir(
     let total = files.len();
     let (mut sent, mut records) = (0, 0);
     for (i, f) in files.iter().enumerate() {
-        let entry: Spooled = match std::fs::read(f)
+        let entry: Spooled = if let Some(e) = std::fs::read(f)
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok())
         {
-            Some(e) => e,
-            None => {
-                eprintln!(
-                    "warning: {} is not a spool entry; left in place",
-                    f.display()
-                );
-                continue;
-            }
+            e
+        } else {
+            eprintln!(
+                "warning: {} is not a spool entry; left in place",
+                f.display()
+            );
+            continue;
         };
         let ct = if entry.records > 0 {
             "application/x-ndjson"
