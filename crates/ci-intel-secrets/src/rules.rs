@@ -182,7 +182,7 @@ impl RuleSet {
         for (i, r) in rules.iter().enumerate() {
             for k in &r.keywords {
                 if let Some(p) = words.iter().position(|w| w == k) {
-                    owners[p].push(i)
+                    owners[p].push(i);
                 } else {
                     words.push(k.clone());
                     owners.push(vec![i]);
