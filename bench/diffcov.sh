@@ -17,7 +17,7 @@ CI_INTEL=$ROOT/target/release/ci-intel
 
 PEERS=${PEERS:-$(mktemp -d)}
 python3 -m venv "$PEERS/venv"
-"$PEERS/venv/bin/pip" install -q diff-cover==11.0.1 pytest coverage
+"$PEERS/venv/bin/pip" install -q diff-cover==11.0.1 pytest==9.2.0 coverage==7.18.0
 "$PEERS/venv/bin/pip" download -q --no-deps --no-binary :all: -d "$OUT/sdists" \
   more-itertools==10.0.0 2>/dev/null || true
 for v in 10.2.0 10.4.0 10.5.0; do

@@ -11,7 +11,7 @@ mkdir -p "$OUT"
 cargo build --release --locked -q -p ci-intel
 CI_INTEL=$ROOT/target/release/ci-intel
 PEERS=${PEERS:-$(mktemp -d)}
-[ -x "$PEERS/b3/bin/b3sum" ] || cargo install b3sum --locked -q --root "$PEERS/b3"
+[ -x "$PEERS/b3/bin/b3sum" ] || cargo install b3sum --version 1.8.7 --locked -q --root "$PEERS/b3"
 B3SUM=$PEERS/b3/bin/b3sum
 
 BIG=$OUT/big.bin

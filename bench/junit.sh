@@ -34,6 +34,7 @@ echo "== peak memory (median of 3, KB)"
 rss() { for _ in 1 2 3; do /usr/bin/time -f %M "$@" >/dev/null 2>>rss.txt || true; tail -1 rss.txt; done | sort -n | sed -n 2p; }
 echo "ci-intel:           $(rss $OURS)"
 echo "junitparser verify: $(rss $VERIFY)"
+echo "junitparser count:  $(rss $COUNT)"
 
 echo "== time"
 hyperfine -N -i --warmup 1 --runs 7 --export-json "$OUT/junit-hyperfine.json" "$OURS" "$VERIFY" "$COUNT"

@@ -15,8 +15,8 @@ rm -rf "$OUT" && mkdir -p "$OUT"
 cargo build --release --locked -q -p ci-intel
 CI_INTEL=$ROOT/target/release/ci-intel
 PEERS=${PEERS:-$(mktemp -d)}
-[ -x "$PEERS/cdx/bin/cargo-cyclonedx" ] || cargo install cargo-cyclonedx --locked -q --root "$PEERS/cdx"
-[ -x "$PEERS/sbomv/bin/cyclonedx-py" ] || { python3 -m venv "$PEERS/sbomv" && "$PEERS/sbomv/bin/pip" install -q cyclonedx-bom 'cyclonedx-python-lib[json-validation]' spdx-tools; }
+[ -x "$PEERS/cdx/bin/cargo-cyclonedx" ] || cargo install cargo-cyclonedx --version 0.5.9 --locked -q --root "$PEERS/cdx"
+[ -x "$PEERS/sbomv/bin/cyclonedx-py" ] || { python3 -m venv "$PEERS/sbomv" && "$PEERS/sbomv/bin/pip" install -q cyclonedx-bom==7.5.0 'cyclonedx-python-lib[json-validation]==11.12.0' spdx-tools==0.8.5; }
 
 echo "== Cargo: this repository (a clean copy, so the peer's per-crate files land outside the tree)"
 git clone -q "$ROOT" "$OUT/self"

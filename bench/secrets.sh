@@ -32,7 +32,7 @@ d = os.path.join(sys.argv[1], "zz-planted")
 os.makedirs(d)
 planted = {
     "github.py": 'TOKEN = "ghp_' + 'Zq8s0mK3L1xY7PdN4c9TvB2wR6eHfA5gJuQi"\n',
-    "aws.env": "AWS_ACCESS_KEY_ID=AKIA" + "Q3EGRJBKVLZX7T2M\nAWS_SECRET_ACCESS_KEY=" + "wJa9Xk3mQ7rT2vLp8sN4yB6cF1dH5gZ0eR3uW7iO" + "\n",
+    "aws.env": "AWS_ACCESS_KEY_ID=AKIA" + "Q3EGRJBKVLZX7T2M\nAWS_SECRET_ACCESS_KEY=" + "wJa9Xk3mQ7rT2vLp8sN4" + "yB6cF1dH5gZ0eR3uW7iO" + "\n",
     "stripe.js": "const s = require('stripe')('sk_live_" + "4eC39HqLyjWDarjtT1zdp7dcX9kP2mNv');\n",
     "slack.yml": "webhook: https://hooks.slack.com/services/" + "T024BE7LD/B01ABCDEF12/x9Rk2LmP7qWz3NvB8cTyQ4sd\n",
     "gitlab.sh": "export GL_TOKEN=glpat-" + "x9Rk2LmP7qWz3NvB8cTy\n",

@@ -14,7 +14,7 @@ mkdir -p "$OUT"
 cargo build --release --locked -q -p ci-intel
 CI_INTEL=$ROOT/target/release/ci-intel
 PEERS=${PEERS:-$(mktemp -d)}
-[ -x "$PEERS/sig/bin/python" ] || { python3 -m venv "$PEERS/sig" && "$PEERS/sig/bin/pip" install -q 'sigstore==4.5.*'; }
+[ -x "$PEERS/sig/bin/python" ] || { python3 -m venv "$PEERS/sig" && "$PEERS/sig/bin/pip" install -q sigstore==4.5.1; }
 PY=$PEERS/sig/bin/python
 STAGING=$S/trusted_root/staging.trusted_root.json
 PRODUCTION=$S/trusted_root/production.trusted_root.json

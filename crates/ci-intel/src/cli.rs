@@ -154,12 +154,8 @@ pub struct SbomDiffArgs {
     pub fail_on_new: bool,
     #[command(flatten)]
     pub licenses: LicensePolicyArgs,
-    /// Output format (human, json or markdown).
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
-    /// Write the output to FILE (atomically) instead of standard output.
-    #[arg(long, short, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub out: OutputArgs,
 }
 
 /// An SBOM format.
@@ -250,12 +246,8 @@ pub struct VulnScanArgs {
     /// Leave out RustSec's informational advisories (unmaintained, unsound).
     #[arg(long)]
     pub no_informational: bool,
-    /// Output format (human, json, sarif, markdown).
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
-    /// Write the output to FILE (atomically) instead of standard output.
-    #[arg(long, short, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub out: OutputArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -301,12 +293,8 @@ pub struct VerifyArgs {
     /// Sigstore trusted root for the artifacts' Sigstore bundles (role `signature`).
     #[arg(long, value_name = "ROOT.json")]
     pub trusted_root: Option<PathBuf>,
-    /// Regular expression the Sigstore signer identity must match as a whole.
-    #[arg(long, value_name = "REGEX")]
-    pub identity: Option<String>,
-    /// Regular expression the Sigstore signer's OIDC issuer must match as a whole.
-    #[arg(long, value_name = "REGEX")]
-    pub issuer: Option<String>,
+    #[command(flatten)]
+    pub signer: SignerArgs,
     /// Minimum number of components in the SBOM.
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub sbom_min_components: usize,
@@ -335,6 +323,29 @@ pub enum Format {
     Markdown,
 }
 
+/// `--format` and `--output`, as every command that writes a report takes them.
+#[derive(Args, Debug, Clone)]
+pub struct OutputArgs {
+    /// Output format (the formats a command cannot write are refused).
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Write the output to FILE (atomically) instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// Who must have signed a Sigstore bundle: `--identity` and `--issuer`, each a regular
+/// expression that must match the whole value.
+#[derive(Args, Debug, Clone)]
+pub struct SignerArgs {
+    /// Regular expression the signing certificate's identity (SAN) must match as a whole.
+    #[arg(long, value_name = "REGEX")]
+    pub identity: Option<String>,
+    /// Regular expression the signing certificate's OIDC issuer must match as a whole.
+    #[arg(long, value_name = "REGEX")]
+    pub issuer: Option<String>,
+}
+
 /// Options every analysis command shares.
 #[derive(Args, Debug, Clone)]
 pub struct CommonArgs {
@@ -347,12 +358,8 @@ pub struct CommonArgs {
     /// Organisation configuration, applied before the repository's (which may only tighten it).
     #[arg(long, value_name = "FILE", env = "CI_INTEL_ORG_CONFIG")]
     pub org_config: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
-    /// Write the output to FILE (atomically) instead of standard output.
-    #[arg(long, short, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub out: OutputArgs,
     /// A baseline file: its findings do not count (see `--write-baseline`).
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
@@ -1023,12 +1030,9 @@ pub struct AttestVerifyBundleArgs {
     /// timestamp authorities).
     #[arg(long, value_name = "ROOT.json")]
     pub trusted_root: PathBuf,
-    /// Regular expression the certificate's identity (SAN) must match as a whole.
-    #[arg(long, value_name = "REGEX", required_unless_present = "key")]
-    pub identity: Option<String>,
-    /// Regular expression the certificate's OIDC issuer must match as a whole.
-    #[arg(long, value_name = "REGEX", required_unless_present = "key")]
-    pub issuer: Option<String>,
+    /// Required unless `--key` names a managed key.
+    #[command(flatten)]
+    pub signer: SignerArgs,
     /// For bundles signed with a managed key: its public key (SPKI PEM).
     #[arg(long, value_name = "KEY.pub")]
     pub key: Option<PathBuf>,

@@ -468,3 +468,33 @@ fn verify_bundle_garbage_is_bad_input_naming_the_file() {
     assert!(stderr(&o).contains("root.json"), "{}", stderr(&o));
     assert!(stderr(&o).contains("trusted root"), "{}", stderr(&o));
 }
+
+/// A Fulcio-signed bundle is only as good as the identity it is checked against: without
+/// `--key`, both `--identity` and `--issuer` are required (exit 2, before reading anything).
+#[test]
+fn verify_bundle_requires_a_signer_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &["--identity", ".*"][..],
+        &["--issuer", "https://token.actions.githubusercontent.com"][..],
+        &[][..],
+    ] {
+        let o = ci_intel(dir.path())
+            .args([
+                "attest",
+                "verify-bundle",
+                "a.txt",
+                "--trusted-root",
+                "root.json",
+            ])
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2));
+        assert!(
+            stderr(&o).contains("--identity and --issuer are required unless --key"),
+            "{}",
+            stderr(&o)
+        );
+    }
+}

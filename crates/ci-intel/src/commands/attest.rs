@@ -323,6 +323,11 @@ fn parse_subject(s: &str) -> Result<Subject> {
 
 fn verify_bundle(a: &AttestVerifyBundleArgs) -> Result<i32> {
     use ci_intel_attest::sigstore::{self, pki::PublicKey};
+    if a.key.is_none() && (a.signer.identity.is_none() || a.signer.issuer.is_none()) {
+        anyhow::bail!(
+            "--identity and --issuer are required unless --key names the bundle's managed key"
+        );
+    }
     let bundle_path = a.bundle.clone().unwrap_or_else(|| {
         let mut p = a.artifact.clone().into_os_string();
         p.push(".sigstore.json");
@@ -338,8 +343,8 @@ fn verify_bundle(a: &AttestVerifyBundleArgs) -> Result<i32> {
         None => None,
     };
     let policy = sigstore::Policy {
-        identity: signer_pattern(a.identity.as_deref(), "--identity")?,
-        issuer: signer_pattern(a.issuer.as_deref(), "--issuer")?,
+        identity: signer_pattern(a.signer.identity.as_deref(), "--identity")?,
+        issuer: signer_pattern(a.signer.issuer.as_deref(), "--issuer")?,
         key,
     };
     let bundle = context::read_input_text(&bundle_path)?;

@@ -14,8 +14,10 @@ pub fn run(cmd: BaselineCommand) -> Result<i32> {
             root: args.root.clone(),
             config: args.config.clone(),
             org_config: args.org_config.clone(),
-            format: Format::Json,
-            output: None,
+            out: crate::cli::OutputArgs {
+                format: Format::Json,
+                output: None,
+            },
             // The existing baseline must not hide what the new one should list.
             baseline: None,
             write_baseline: None,

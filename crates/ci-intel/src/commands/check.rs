@@ -176,16 +176,16 @@ pub fn run(args: &CheckArgs) -> Result<i32> {
         return Ok(ci_intel_core::exit::PASS);
     }
     let md = markdown_report(&report);
-    let text = match common.format {
-        Format::Human => human_report(&report, common.output.is_none() && context::color()),
+    let text = match common.out.format {
+        Format::Human => human_report(&report, common.out.output.is_none() && context::color()),
         Format::Json => serde_json::to_string_pretty(&report)? + "\n",
         Format::Sarif => {
             sarif::to_json(&sarif::log(env!("CARGO_PKG_VERSION"), &rules(), &findings))
         }
         Format::Markdown => md.clone(),
     };
-    context::write_output(common.output.as_deref(), &text)?;
-    if common.output.is_some() && common.format != Format::Human {
+    context::write_output(common.out.output.as_deref(), &text)?;
+    if common.out.output.is_some() && common.out.format != Format::Human {
         eprint!("{}", human_report(&report, false));
     }
     context::github_outputs(

@@ -109,8 +109,8 @@ pub fn output(
             human::Style { color },
         )
     };
-    let text = match common.format {
-        Format::Human => human_text(common.output.is_none() && context::color()),
+    let text = match common.out.format {
+        Format::Human => human_text(common.out.output.is_none() && context::color()),
         Format::Json => serde_json::to_string_pretty(report)? + "\n",
         Format::Sarif => sarif::to_json(&sarif::log(
             env!("CARGO_PKG_VERSION"),
@@ -119,8 +119,8 @@ pub fn output(
         )),
         Format::Markdown => md.clone(),
     };
-    context::write_output(common.output.as_deref(), &text)?;
-    if common.output.is_some() && common.format != Format::Human {
+    context::write_output(common.out.output.as_deref(), &text)?;
+    if common.out.output.is_some() && common.out.format != Format::Human {
         let full = human_text(false);
         // Only the summary: the findings are in the file.
         let summary = full

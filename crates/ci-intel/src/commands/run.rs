@@ -373,7 +373,7 @@ fn emit(args: &EmitArgs) -> Result<i32> {
         );
     }
     let line = serde_json::to_string(&value)? + "\n";
-    match (&common.output, args.append) {
+    match (&common.out.output, args.append) {
         (Some(p), true) => {
             append_line(p, &line)?;
         }

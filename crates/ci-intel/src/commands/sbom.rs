@@ -372,7 +372,7 @@ fn diff(a: &SbomDiffArgs) -> Result<i32> {
             )
         },
     );
-    let text = match a.format {
+    let text = match a.out.format {
         Format::Json => {
             serde_json::to_string_pretty(
                 &serde_json::json!({"schema": "ci-intel.sbom-diff/v1", "old": a.old.display().to_string(), "new": a.new.display().to_string(), "changes": rows, "denials": denials, "gates": [gate]}),
@@ -422,7 +422,7 @@ fn diff(a: &SbomDiffArgs) -> Result<i32> {
             out
         }
     };
-    context::write_output(a.output.as_deref(), &text)?;
+    context::write_output(a.out.output.as_deref(), &text)?;
     Ok(if denials.is_empty() {
         exit::PASS
     } else {

@@ -204,12 +204,12 @@ pub fn output(
         return Ok(ci_intel_core::exit::PASS);
     }
     let md = markdown::tests_dashboard(report);
-    let text = match common.format {
+    let text = match common.out.format {
         Format::Human => human::tests(
             title,
             report,
             human::Style {
-                color: common.output.is_none() && context::color(),
+                color: common.out.output.is_none() && context::color(),
             },
         ),
         Format::Json => json(report)?,
@@ -220,8 +220,8 @@ pub fn output(
         )),
         Format::Markdown => md.clone(),
     };
-    context::write_output(common.output.as_deref(), &text)?;
-    if common.output.is_some() && common.format != Format::Human {
+    context::write_output(common.out.output.as_deref(), &text)?;
+    if common.out.output.is_some() && common.out.format != Format::Human {
         // The file is for machines; the log still tells people what happened.
         eprint!(
             "{}",

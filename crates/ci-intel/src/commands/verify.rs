@@ -44,8 +44,8 @@ pub fn run(a: &VerifyArgs) -> Result<i32> {
         provenance: provenance::Policy::from(&a.provenance),
         trusted_root,
         sigstore_policy: sigstore::Policy {
-            identity: super::attest::signer_pattern(a.identity.as_deref(), "--identity")?,
-            issuer: super::attest::signer_pattern(a.issuer.as_deref(), "--issuer")?,
+            identity: super::attest::signer_pattern(a.signer.identity.as_deref(), "--identity")?,
+            issuer: super::attest::signer_pattern(a.signer.issuer.as_deref(), "--issuer")?,
             key: None,
         },
         sbom_min_components: a.sbom_min_components,

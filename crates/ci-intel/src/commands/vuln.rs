@@ -167,7 +167,7 @@ fn scan_cmd(a: &VulnScanArgs) -> Result<i32> {
         .filter(|j| !matches!(j.vex, Verdict::Suppressed(_)))
         .collect();
     // Findings are what JSON and SARIF carry; the table prints the matches themselves.
-    let findings = if matches!(a.format, Format::Json | Format::Sarif) {
+    let findings = if matches!(a.out.format, Format::Json | Format::Sarif) {
         policy::findings(&judged, a.threshold)
     } else {
         Vec::new()
@@ -179,7 +179,7 @@ fn scan_cmd(a: &VulnScanArgs) -> Result<i32> {
     let suppressed = judged.len() - active.len();
     let gate = policy::risk_gate(&judged, a.threshold);
 
-    let text = match a.format {
+    let text = match a.out.format {
         Format::Json => {
             let doc = json!({
                 "schema": "ci-intel.vuln/v1",
@@ -207,7 +207,7 @@ fn scan_cmd(a: &VulnScanArgs) -> Result<i32> {
             &findings,
         )),
         Format::Human | Format::Markdown => {
-            let md = a.format == Format::Markdown;
+            let md = a.out.format == Format::Markdown;
             let mut out = String::new();
             if md {
                 out.push_str(
@@ -261,7 +261,7 @@ fn scan_cmd(a: &VulnScanArgs) -> Result<i32> {
             out
         }
     };
-    context::write_output(a.output.as_deref(), &text)?;
+    context::write_output(a.out.output.as_deref(), &text)?;
     Ok(if gate.result == GateResult::Deny {
         exit::GATE_DENIED
     } else {
