@@ -127,16 +127,17 @@ fn run_uuid(name: &str) -> String {
     ci_intel_core::pipeline_run::stable_run_id(&format!("ci-intel-demo:{name}"))
 }
 
-/// The synthetic history of `days` days ending with `last_day`.
-/// Runs that would start after `now` are left out; test reports are kept for the last 30 days
-/// (the retention of raw events).
+/// The synthetic history of the `days` complete UTC days before `now`'s day: the same day
+/// gives the same history at any hour (what `docs/hub.md` promises). Test reports are kept for
+/// the last 30 days (the retention of raw events).
 pub fn generate(
     seed: u64,
     now: OffsetDateTime,
     days: u32,
 ) -> (Vec<PipelineRun>, Vec<TestReport>, Vec<Commit>) {
-    let last_day = now.date();
-    let reports_from = now - Duration::days(30);
+    let end = now.date().midnight().assume_utc();
+    let last_day = now.date() - Duration::days(1);
+    let reports_from = end - Duration::days(30);
     let mut rng = fastrand::Rng::with_seed(seed);
     let mut runs = Vec::new();
     let mut reports = Vec::new();
@@ -310,7 +311,7 @@ pub fn generate(
                         });
                     }
                 }
-                if start > now {
+                if start >= end {
                     continue;
                 }
                 let report = TestReport {
@@ -339,7 +340,7 @@ pub fn generate(
                         attempts: 1,
                         duration_ms: Some(900.0),
                     }];
-                    if start + Duration::minutes(15) <= now {
+                    if start + Duration::minutes(15) < end {
                         if start >= reports_from {
                             reports.push(rerun_report);
                         }
@@ -420,9 +421,17 @@ mod tests {
         );
         assert!(
             a.iter()
-                .all(|r| r.started_at.as_str() <= "2026-11-23T12:00:00Z"),
-            "nothing in the future"
+                .all(|r| r.started_at.as_str() < "2026-11-23T00:00:00Z"),
+            "complete days only: nothing from the day of `now`"
         );
+        // Any hour of the same day gives the same history.
+        for hour in [
+            time::macros::datetime!(2026-11-23 00:00 UTC),
+            time::macros::datetime!(2026-11-23 23:59:59 UTC),
+        ] {
+            let (h, rh, ch) = generate(7, hour, 10);
+            assert_eq!((&h, &rh, &ch), (&a, &ra, &ca));
+        }
         let rerun = a.iter().any(|r| {
             r.status == ci_intel_core::pipeline_run::RunStatus::Success
                 && a.iter().any(|f| {
