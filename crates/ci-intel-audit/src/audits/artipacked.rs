@@ -1,4 +1,4 @@
-use ci_intel_core::finding::{Confidence, Rule, Severity};
+use ci_intel_core::finding::{Confidence, Severity};
 
 use super::{Audit, Ctx, Scope, step_route};
 use crate::model::Step;
@@ -21,10 +21,6 @@ audit!(
 );
 
 impl Audit for Artipacked {
-    fn rule(&self) -> &'static Rule {
-        &Self::RULE
-    }
-
     fn step(&self, scope: Scope<'_, '_>, step: &Step<'_>, cx: &mut Ctx<'_>) {
         if !step.uses_action("actions/checkout") {
             return;

@@ -1,4 +1,4 @@
-use ci_intel_core::finding::{Confidence, Rule, Severity};
+use ci_intel_core::finding::{Confidence, Severity};
 
 use super::{Audit, Ctx};
 use crate::expr::{self, Expr};
@@ -22,10 +22,6 @@ audit!(
 );
 
 impl Audit for BotConditions {
-    fn rule(&self) -> &'static Rule {
-        &Self::RULE
-    }
-
     fn workflow(&self, wf: &Workflow<'_>, cx: &mut Ctx<'_>) {
         if !wf
             .triggers

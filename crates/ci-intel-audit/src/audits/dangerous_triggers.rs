@@ -1,4 +1,4 @@
-use ci_intel_core::finding::{Confidence, Rule, Severity};
+use ci_intel_core::finding::{Confidence, Severity};
 use globset::Glob;
 
 use super::{Audit, Ctx};
@@ -37,10 +37,6 @@ const HEAD_REFS: [&str; 7] = [
 ];
 
 impl Audit for DangerousTriggers {
-    fn rule(&self) -> &'static Rule {
-        &Self::RULE
-    }
-
     fn workflow(&self, wf: &Workflow<'_>, cx: &mut Ctx<'_>) {
         let allowed =
             cx.config.allowed_dangerous_triggers.iter().any(|g| {

@@ -1,4 +1,4 @@
-use ci_intel_core::finding::{Confidence, Rule, Severity};
+use ci_intel_core::finding::{Confidence, Severity};
 
 use super::{Audit, Ctx};
 use crate::model::{Job, Workflow};
@@ -40,10 +40,6 @@ const READ_ONLY_ACTIONS: [&str; 12] = [
 ];
 
 impl Audit for ExcessivePermissions {
-    fn rule(&self) -> &'static Rule {
-        &Self::RULE
-    }
-
     fn workflow(&self, wf: &Workflow<'_>, cx: &mut Ctx<'_>) {
         if wf.permissions.is_none() && wf.jobs.iter().any(|j| j.permissions.is_none()) {
             let at = wf.root.key("on").or(wf.on).unwrap_or(wf.root);

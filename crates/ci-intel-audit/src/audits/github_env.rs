@@ -1,4 +1,4 @@
-use ci_intel_core::finding::{Confidence, Rule, Severity};
+use ci_intel_core::finding::{Confidence, Severity};
 
 use super::template_injection::step_env;
 use super::{Audit, Ctx, Scope, step_route};
@@ -24,10 +24,6 @@ audit!(
 );
 
 impl Audit for GithubEnv {
-    fn rule(&self) -> &'static Rule {
-        &Self::RULE
-    }
-
     fn step(&self, scope: Scope<'_, '_>, step: &Step<'_>, cx: &mut Ctx<'_>) {
         let (Some(run), Some(text)) = (step.run, step.run_text()) else {
             return;

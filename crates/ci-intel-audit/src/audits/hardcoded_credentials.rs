@@ -1,4 +1,4 @@
-use ci_intel_core::finding::{Confidence, Rule, Severity};
+use ci_intel_core::finding::{Confidence, Severity};
 
 use super::{Audit, Ctx, Scope, step_route};
 use crate::model::{Job, Step, Workflow};
@@ -40,10 +40,6 @@ const NOT_SECRETS: [&str; 10] = [
 ];
 
 impl Audit for HardcodedCredentials {
-    fn rule(&self) -> &'static Rule {
-        &Self::RULE
-    }
-
     fn workflow(&self, wf: &Workflow<'_>, cx: &mut Ctx<'_>) {
         if let Some(env) = wf.env {
             mapping(env, "env", cx);

@@ -1,4 +1,4 @@
-use ci_intel_core::finding::{Confidence, Rule, Severity};
+use ci_intel_core::finding::{Confidence, Severity};
 
 use super::{Audit, Ctx, Scope, step_route};
 use crate::model::{Job, Step, Workflow};
@@ -19,10 +19,6 @@ audit!(
 );
 
 impl Audit for InsecureCommands {
-    fn rule(&self) -> &'static Rule {
-        &Self::RULE
-    }
-
     fn workflow(&self, wf: &Workflow<'_>, cx: &mut Ctx<'_>) {
         check(wf.env, "env", cx);
     }

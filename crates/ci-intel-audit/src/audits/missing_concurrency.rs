@@ -1,4 +1,4 @@
-use ci_intel_core::finding::{Confidence, Rule, Severity};
+use ci_intel_core::finding::{Confidence, Severity};
 
 use super::{Audit, Ctx};
 use crate::model::Workflow;
@@ -20,10 +20,6 @@ audit!(
 );
 
 impl Audit for MissingConcurrency {
-    fn rule(&self) -> &'static Rule {
-        &Self::RULE
-    }
-
     fn workflow(&self, wf: &Workflow<'_>, cx: &mut Ctx<'_>) {
         if wf.concurrency.is_some() || !wf.is_release_or_deploy() {
             return;

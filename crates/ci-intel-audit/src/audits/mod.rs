@@ -23,6 +23,12 @@ macro_rules! audit {
                 help: concat!($($doc, "\n"),*),
             };
         }
+
+        impl $crate::audits::HasRule for $name {
+            fn rule(&self) -> &'static ci_intel_core::finding::Rule {
+                &Self::RULE
+            }
+        }
     };
 }
 
@@ -87,9 +93,13 @@ impl Ctx<'_> {
     }
 }
 
-/// One audit. Every hook has an empty default: an audit overrides the level it needs.
-pub trait Audit: Send + Sync {
+/// The rule an audit reports under; implemented by [`audit!`], never by hand.
+pub trait HasRule {
     fn rule(&self) -> &'static Rule;
+}
+
+/// One audit. Every hook has an empty default: an audit overrides the level it needs.
+pub trait Audit: HasRule + Send + Sync {
     fn workflow(&self, _wf: &Workflow<'_>, _cx: &mut Ctx<'_>) {}
     fn job(&self, _wf: &Workflow<'_>, _job: &Job<'_>, _cx: &mut Ctx<'_>) {}
     /// Every step, of workflows and of composite actions.

@@ -1,4 +1,4 @@
-use ci_intel_core::finding::{Confidence, Rule, Severity};
+use ci_intel_core::finding::{Confidence, Severity};
 
 use super::{Audit, Ctx};
 use crate::model::{Job, Workflow};
@@ -18,10 +18,6 @@ audit!(
 );
 
 impl Audit for SecretsInherit {
-    fn rule(&self) -> &'static Rule {
-        &Self::RULE
-    }
-
     fn job(&self, _wf: &Workflow<'_>, job: &Job<'_>, cx: &mut Ctx<'_>) {
         let (Some(uses), Some(secrets)) = (job.uses, job.node.get("secrets")) else {
             return;

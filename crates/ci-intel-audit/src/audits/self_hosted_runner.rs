@@ -1,4 +1,4 @@
-use ci_intel_core::finding::{Confidence, Rule, Severity};
+use ci_intel_core::finding::{Confidence, Severity};
 
 use super::{Audit, Ctx};
 use crate::model::{Job, Workflow};
@@ -20,10 +20,6 @@ audit!(
 );
 
 impl Audit for SelfHostedRunner {
-    fn rule(&self) -> &'static Rule {
-        &Self::RULE
-    }
-
     fn job(&self, wf: &Workflow<'_>, job: &Job<'_>, cx: &mut Ctx<'_>) {
         if !job
             .runs_on()

@@ -1,4 +1,4 @@
-use ci_intel_core::finding::{Confidence, Rule, Severity};
+use ci_intel_core::finding::{Confidence, Severity};
 
 use super::{Audit, Ctx, Scope, step_route};
 use crate::expr;
@@ -27,10 +27,6 @@ audit!(
 );
 
 impl Audit for TemplateInjection {
-    fn rule(&self) -> &'static Rule {
-        &Self::RULE
-    }
-
     fn step(&self, scope: Scope<'_, '_>, step: &Step<'_>, cx: &mut Ctx<'_>) {
         let env = step_env(scope, step);
         if let Some(run) = step.run {

@@ -1,4 +1,4 @@
-use ci_intel_core::finding::{Confidence, Rule, Severity};
+use ci_intel_core::finding::{Confidence, Severity};
 
 use super::{Audit, Ctx};
 use crate::model::{Job, Workflow};
@@ -19,10 +19,6 @@ audit!(
 );
 
 impl Audit for UnpinnedImages {
-    fn rule(&self) -> &'static Rule {
-        &Self::RULE
-    }
-
     fn job(&self, _wf: &Workflow<'_>, job: &Job<'_>, cx: &mut Ctx<'_>) {
         if let Some(c) = job.node.get("container") {
             check(c, &format!("jobs.{}.container", job.id), cx);

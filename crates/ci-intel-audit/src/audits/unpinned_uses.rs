@@ -1,4 +1,4 @@
-use ci_intel_core::finding::{Confidence, Rule, Severity};
+use ci_intel_core::finding::{Confidence, Severity};
 
 use super::{Audit, Ctx, Scope, step_route};
 use crate::model::{Job, Step, Workflow};
@@ -25,10 +25,6 @@ audit!(
 );
 
 impl Audit for UnpinnedUses {
-    fn rule(&self) -> &'static Rule {
-        &Self::RULE
-    }
-
     fn job(&self, _wf: &Workflow<'_>, job: &Job<'_>, cx: &mut Ctx<'_>) {
         if let Some(uses) = job.uses {
             check(uses, &format!("jobs.{}.uses", job.id), cx);

@@ -1,4 +1,4 @@
-use ci_intel_core::finding::{Confidence, Rule, Severity};
+use ci_intel_core::finding::{Confidence, Severity};
 
 use super::{Audit, Ctx};
 use crate::expr::{self, Expr};
@@ -20,10 +20,6 @@ audit!(
 );
 
 impl Audit for UnredactedSecrets {
-    fn rule(&self) -> &'static Rule {
-        &Self::RULE
-    }
-
     fn workflow(&self, wf: &Workflow<'_>, cx: &mut Ctx<'_>) {
         check(wf.root, cx);
     }

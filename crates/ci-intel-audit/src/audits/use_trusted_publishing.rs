@@ -1,4 +1,4 @@
-use ci_intel_core::finding::{Confidence, Rule, Severity};
+use ci_intel_core::finding::{Confidence, Severity};
 
 use super::{Audit, Ctx, Scope, step_route};
 use crate::model::Step;
@@ -31,10 +31,6 @@ const TOKENS: [&str; 5] = [
 ];
 
 impl Audit for UseTrustedPublishing {
-    fn rule(&self) -> &'static Rule {
-        &Self::RULE
-    }
-
     fn step(&self, scope: Scope<'_, '_>, step: &Step<'_>, cx: &mut Ctx<'_>) {
         let via_action = step.uses_action("pypa/gh-action-pypi-publish")
             && step.with_value("password").is_some();
