@@ -6,8 +6,8 @@
 
 use std::path::Path;
 
+use ci_intel_core::InputError;
 use ci_intel_core::finding::Location;
-use ci_intel_core::{InputError, Position};
 use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
 
 /// The source of one document, with what is needed to turn offsets into lines and columns.
@@ -90,14 +90,8 @@ fn memchr_newlines(b: &[u8]) -> impl Iterator<Item = usize> + '_ {
 
 /// Parses one YAML document; syntax errors name the file and line.
 pub fn parse<'t>(path: &Path, text: &'t str) -> Result<Option<MarkedYaml<'t>>, InputError> {
-    let mut docs = MarkedYaml::load_from_str(text).map_err(|e| {
-        let m = e.marker();
-        InputError::at(
-            path,
-            Position::at(m.line() as u64, m.col() as u64 + 1),
-            format!("invalid YAML: {}", e.info()),
-        )
-    })?;
+    let mut docs =
+        MarkedYaml::load_from_str(text).map_err(|e| ci_intel_core::yaml::syntax_error(path, &e))?;
     Ok(if docs.is_empty() {
         None
     } else {

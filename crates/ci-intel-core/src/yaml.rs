@@ -35,16 +35,20 @@ impl PositionedJson {
     }
 }
 
+/// A YAML syntax error as an [`InputError`] at its line and column: the one mapping every
+/// YAML reader (configuration, workflows, lockfiles) uses.
+pub fn syntax_error(path: &Path, e: &saphyr::ScanError) -> InputError {
+    let m = e.marker();
+    InputError::at(
+        path,
+        Position::at(m.line() as u64, m.col() as u64 + 1),
+        format!("invalid YAML: {}", e.info()),
+    )
+}
+
 /// Parses one YAML document (an empty file is an empty mapping).
 pub fn parse(path: &Path, text: &str) -> Result<PositionedJson, InputError> {
-    let docs = MarkedYaml::load_from_str(text).map_err(|e| {
-        let m = e.marker();
-        InputError::at(
-            path,
-            Position::at(m.line() as u64, m.col() as u64 + 1),
-            format!("invalid YAML: {}", e.info()),
-        )
-    })?;
+    let docs = MarkedYaml::load_from_str(text).map_err(|e| syntax_error(path, &e))?;
     let mut out = PositionedJson::default();
     match docs.len() {
         0 => out.value = Value::Object(Map::new()),
