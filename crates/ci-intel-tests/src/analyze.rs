@@ -57,68 +57,16 @@ pub fn analyze(s: &Settings) -> Result<TestsReport, InputError> {
     let run = read_junit(&s.junit, s.slowest)?;
     let cov = read_coverage(&s.coverage, &repo)?;
 
-    let mut diff: Option<DiffCoverage> = None;
-    let mut diff_problem: Option<String> = None;
-    if let Some(handle) = pending_change {
-        let explicit_base = s.diff.as_ref().is_some_and(|d| d.base.is_some());
-        let result = handle.join().unwrap_or_else(|_| {
-            Err(diffcov::DiffError::Git(ci_intel_core::git::GitError {
-                args: "diff".into(),
-                message: "the thread running git stopped unexpectedly".into(),
-            }))
-        });
-        match result {
-            Ok(c) => {
-                diff = Some(diffcov::from_added_lines(
-                    c.base,
-                    c.base_commit,
-                    &c.added,
-                    &cov,
-                ));
-            }
-            Err(e @ diffcov::DiffError::UnknownBase(_)) if explicit_base => {
-                return Err(InputError::new(&s.root, e.to_string()));
-            }
-            Err(e) => {
-                notes.push(format!("diff coverage skipped: {e}"));
-                diff_problem = Some(e.to_string());
-            }
-        }
-    }
+    let (diff, diff_problem) = match pending_change {
+        Some(handle) => join_diff(handle, s, &cov, &mut notes)?,
+        None => (None, None),
+    };
 
     // Gates on coverage come first: the uncovered-line findings take their severity from the
     // diff gate.
-    let mut coverage_gates = Vec::new();
     let totals = cov.totals();
     let th = &s.thresholds;
-    if let Some(min) = th.min_lines {
-        coverage_gates.push(gates::minimum(
-            "coverage.lines",
-            "line coverage",
-            totals.lines_pct(),
-            min,
-        ));
-    }
-    if let Some(min) = th.min_branches {
-        coverage_gates.push(gates::minimum(
-            "coverage.branches",
-            "branch coverage",
-            totals.branches_pct(),
-            min,
-        ));
-    }
-    if let Some(min) = th.min_diff {
-        coverage_gates.push(match (&diff, &diff_problem) {
-            (Some(d), _) if d.measured_lines() == 0 => {
-                gates::diff_nothing_measured(d.changed_lines, min)
-            }
-            (Some(d), _) => gates::minimum("coverage.diff", "diff coverage", d.lines_pct(), min)
-                .input("measured_lines", d.measured_lines())
-                .input("uncovered_lines", d.uncovered_lines()),
-            (None, Some(why)) => gates::diff_unavailable(why, min),
-            (None, None) => gates::minimum("coverage.diff", "diff coverage", None, min),
-        });
-    }
+    let coverage_gates = coverage_gates(th, &totals, diff.as_ref(), diff_problem.as_deref());
     let diff_denied = coverage_gates
         .iter()
         .any(|g| g.id == "coverage.diff" && g.result == GateResult::Deny);
@@ -126,87 +74,15 @@ pub fn analyze(s: &Settings) -> Result<TestsReport, InputError> {
     // Findings.
     let failed = run.failed();
     let flaky = run.flaky();
-    let mut findings = Vec::new();
-    let mut failure_fps = Vec::with_capacity(failed.len());
-    for f in &failed {
-        let location = f
-            .detail
-            .file
-            .as_deref()
-            .map(|file| Location::line(repo.resolve_or_keep(file), f.detail.line.unwrap_or(1)));
-        let verb = if f.detail.outcome == Outcome::Errored {
-            "errored"
-        } else {
-            "failed"
-        };
-        let first = f.detail.message.lines().next().unwrap_or_default();
-        let message = if first.is_empty() {
-            format!("{} {verb}", f.id)
-        } else {
-            format!("{} {verb}: {first}", f.id)
-        };
-        let finding = Finding::new(
-            "tests",
-            "test-failure",
-            Severity::Error,
-            message,
-            location,
-            &f.id,
-        );
-        failure_fps.push(finding.fingerprint.clone());
-        findings.push(finding);
-    }
-    for f in &flaky {
-        let message = match &f.message {
-            Some(m) => format!(
-                "{} is flaky: passed after {} attempts ({})",
-                f.id,
-                f.attempts,
-                m.lines().next().unwrap_or_default()
-            ),
-            None => format!("{} is flaky: passed after {} attempts", f.id, f.attempts),
-        };
-        findings.push(Finding::new(
-            "tests",
-            "flaky-test",
-            Severity::Warning,
-            message,
-            None,
-            &f.id,
-        ));
-    }
+    let (mut findings, failure_fps) = failure_findings(&failed, &repo);
+    findings.extend(flaky_findings(&flaky));
     if let Some(d) = &diff {
         let severity = if diff_denied {
             Severity::Error
         } else {
             Severity::Warning
         };
-        for file in &d.files {
-            let source = std::fs::read_to_string(s.root.join(&file.path)).ok();
-            for (start, end) in diffcov::ranges(&file.uncovered) {
-                let snippet = source
-                    .as_deref()
-                    .map(|text| lines_of(text, start, end))
-                    .unwrap_or_else(|| format!("{}:{start}-{end}", file.path));
-                let message = if start == end {
-                    format!("line {start} is changed and not covered by tests")
-                } else {
-                    format!("lines {start}-{end} are changed and not covered by tests")
-                };
-                let mut loc = Location::line(file.path.clone(), start);
-                if end != start {
-                    loc.end_line = Some(end);
-                }
-                findings.push(Finding::new(
-                    "coverage",
-                    "uncovered-line",
-                    severity,
-                    message,
-                    Some(loc),
-                    &snippet,
-                ));
-            }
-        }
+        findings.extend(uncovered_findings(d, &s.root, severity));
     }
 
     let today = s
@@ -308,6 +184,179 @@ pub fn analyze(s: &Settings) -> Result<TestsReport, InputError> {
         baselined: filtered.baselined.len(),
         notes,
     })
+}
+
+/// Waits for git's view of the change and turns it into diff coverage: `(coverage, why not)`.
+/// An explicit `--base` that git does not know is an input error; anything else only skips diff
+/// coverage, with a note.
+fn join_diff(
+    handle: std::thread::JoinHandle<Result<diffcov::Change, diffcov::DiffError>>,
+    s: &Settings,
+    cov: &Coverage,
+    notes: &mut Vec<String>,
+) -> Result<(Option<DiffCoverage>, Option<String>), InputError> {
+    let explicit_base = s.diff.as_ref().is_some_and(|d| d.base.is_some());
+    let result = handle.join().unwrap_or_else(|_| {
+        Err(diffcov::DiffError::Git(ci_intel_core::git::GitError {
+            args: "diff".into(),
+            message: "the thread running git stopped unexpectedly".into(),
+        }))
+    });
+    match result {
+        Ok(c) => Ok((
+            Some(diffcov::from_added_lines(
+                c.base,
+                c.base_commit,
+                &c.added,
+                cov,
+            )),
+            None,
+        )),
+        Err(e @ diffcov::DiffError::UnknownBase(_)) if explicit_base => {
+            Err(InputError::new(&s.root, e.to_string()))
+        }
+        Err(e) => {
+            notes.push(format!("diff coverage skipped: {e}"));
+            Ok((None, Some(e.to_string())))
+        }
+    }
+}
+
+/// The coverage gates the thresholds ask for: lines, branches, and the diff.
+fn coverage_gates(
+    th: &Thresholds,
+    totals: &coverage::Totals,
+    diff: Option<&DiffCoverage>,
+    diff_problem: Option<&str>,
+) -> Vec<ci_intel_core::GateVerdict> {
+    let mut out = Vec::new();
+    if let Some(min) = th.min_lines {
+        out.push(gates::minimum(
+            "coverage.lines",
+            "line coverage",
+            totals.lines_pct(),
+            min,
+        ));
+    }
+    if let Some(min) = th.min_branches {
+        out.push(gates::minimum(
+            "coverage.branches",
+            "branch coverage",
+            totals.branches_pct(),
+            min,
+        ));
+    }
+    if let Some(min) = th.min_diff {
+        out.push(match (diff, diff_problem) {
+            (Some(d), _) if d.measured_lines() == 0 => {
+                gates::diff_nothing_measured(d.changed_lines, min)
+            }
+            (Some(d), _) => gates::minimum("coverage.diff", "diff coverage", d.lines_pct(), min)
+                .input("measured_lines", d.measured_lines())
+                .input("uncovered_lines", d.uncovered_lines()),
+            (None, Some(why)) => gates::diff_unavailable(why, min),
+            (None, None) => gates::minimum("coverage.diff", "diff coverage", None, min),
+        });
+    }
+    out
+}
+
+/// One `tests/test-failure` finding per failed test, and their fingerprints in order (to tell
+/// which failures a suppression quarantines).
+fn failure_findings(
+    failed: &[crate::results::FailedTest],
+    repo: &RepoPaths,
+) -> (Vec<Finding>, Vec<String>) {
+    let mut findings = Vec::with_capacity(failed.len());
+    let mut fingerprints = Vec::with_capacity(failed.len());
+    for f in failed {
+        let location = f
+            .detail
+            .file
+            .as_deref()
+            .map(|file| Location::line(repo.resolve_or_keep(file), f.detail.line.unwrap_or(1)));
+        let verb = if f.detail.outcome == Outcome::Errored {
+            "errored"
+        } else {
+            "failed"
+        };
+        let first = f.detail.message.lines().next().unwrap_or_default();
+        let message = if first.is_empty() {
+            format!("{} {verb}", f.id)
+        } else {
+            format!("{} {verb}: {first}", f.id)
+        };
+        let finding = Finding::new(
+            "tests",
+            "test-failure",
+            Severity::Error,
+            message,
+            location,
+            &f.id,
+        );
+        fingerprints.push(finding.fingerprint.clone());
+        findings.push(finding);
+    }
+    (findings, fingerprints)
+}
+
+/// One `tests/flaky-test` warning per test that passed only on a retry.
+fn flaky_findings(flaky: &[crate::results::FlakyTest]) -> Vec<Finding> {
+    flaky
+        .iter()
+        .map(|f| {
+            let message = match &f.message {
+                Some(m) => format!(
+                    "{} is flaky: passed after {} attempts ({})",
+                    f.id,
+                    f.attempts,
+                    m.lines().next().unwrap_or_default()
+                ),
+                None => format!("{} is flaky: passed after {} attempts", f.id, f.attempts),
+            };
+            Finding::new(
+                "tests",
+                "flaky-test",
+                Severity::Warning,
+                message,
+                None,
+                &f.id,
+            )
+        })
+        .collect()
+}
+
+/// One `coverage/uncovered-line` finding per range of changed lines no test ran; the snippet
+/// (the lines themselves) keeps the fingerprint stable when the lines move.
+fn uncovered_findings(d: &DiffCoverage, root: &Path, severity: Severity) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for file in &d.files {
+        let source = std::fs::read_to_string(root.join(&file.path)).ok();
+        for (start, end) in diffcov::ranges(&file.uncovered) {
+            let snippet = source
+                .as_deref()
+                .map(|text| lines_of(text, start, end))
+                .unwrap_or_else(|| format!("{}:{start}-{end}", file.path));
+            let message = if start == end {
+                format!("line {start} is changed and not covered by tests")
+            } else {
+                format!("lines {start}-{end} are changed and not covered by tests")
+            };
+            let mut loc = Location::line(file.path.clone(), start);
+            if end != start {
+                loc.end_line = Some(end);
+            }
+            out.push(Finding::new(
+                "coverage",
+                "uncovered-line",
+                severity,
+                message,
+                Some(loc),
+                &snippet,
+            ));
+        }
+    }
+    out
 }
 
 /// Reads JUnit reports in parallel, one [`TestRun`] each, merged in input order.
