@@ -131,177 +131,217 @@ fn record(
 
 /// Reads one event. `Err` names what the payload lacks.
 pub fn effects(event: &str, payload: &Value) -> Result<Effects, PayloadError> {
-    let missing = |field: &'static str| PayloadError::Missing {
-        event: event.to_owned(),
-        field,
-    };
-    let repo = || {
-        s(payload, "/repository/full_name")
-            .map(str::to_owned)
-            .ok_or_else(|| missing("repository.full_name"))
+    let ev = Event {
+        name: event,
+        payload,
     };
     let mut fx = Effects::default();
     match event {
-        "push" => {
-            let repo = repo()?;
-            for c in payload
-                .get("commits")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                if let (Some(sha), Some(at)) = (s(c, "/id"), s(c, "/timestamp").and_then(canonical))
-                {
-                    fx.commits.push(Commit {
-                        repo: repo.clone(),
-                        sha: sha.to_owned(),
-                        committed_at: at,
-                    });
-                }
-            }
-        }
-        "pull_request" => {
-            let merged = payload
-                .pointer("/pull_request/merged")
-                .and_then(Value::as_bool)
-                == Some(true);
-            if s(payload, "/action") == Some("closed") && merged {
-                let repo = repo()?;
-                if let (Some(sha), Some(at)) = (
-                    s(payload, "/pull_request/merge_commit_sha"),
-                    s(payload, "/pull_request/created_at").and_then(canonical),
-                ) {
-                    fx.commits.push(Commit {
-                        repo,
-                        sha: sha.to_owned(),
-                        committed_at: at,
-                    });
-                }
-            }
-        }
-        "deployment_status" => {
-            let failed = match s(payload, "/deployment_status/state") {
-                Some("success") => false,
-                Some("failure" | "error") => true,
-                _ => return Ok(fx),
-            };
-            let repo = repo()?;
-            let id = payload
-                .pointer("/deployment/id")
-                .and_then(Value::as_u64)
-                .ok_or_else(|| missing("deployment.id"))?;
-            let at = s(payload, "/deployment_status/updated_at")
-                .or_else(|| s(payload, "/deployment_status/created_at"))
-                .and_then(canonical)
-                .ok_or_else(|| missing("deployment_status.updated_at"))?;
-            fx.deployments.push(Deployment {
-                repo,
-                id: format!("github:{id}"),
-                environment: environment(
-                    s(payload, "/deployment/environment").unwrap_or("production"),
-                ),
-                commit_sha: s(payload, "/deployment/sha").unwrap_or_default().to_owned(),
-                deployed_at: at,
-                failed,
-                source: "github".into(),
-            });
-        }
-        "workflow_run" => {
-            if s(payload, "/action") != Some("completed") {
-                return Ok(fx);
-            }
-            let repo = repo()?;
-            let w = payload
-                .get("workflow_run")
-                .ok_or_else(|| missing("workflow_run"))?;
-            let id = w
-                .get("id")
-                .and_then(Value::as_u64)
-                .ok_or_else(|| missing("workflow_run.id"))?;
-            let attempt = w.get("run_attempt").and_then(Value::as_u64).unwrap_or(1);
-            let started = s(w, "/run_started_at")
-                .or_else(|| s(w, "/created_at"))
-                .and_then(canonical)
-                .ok_or_else(|| missing("workflow_run.run_started_at"))?;
-            let ended = s(w, "/updated_at")
-                .and_then(canonical)
-                .unwrap_or(started.clone());
-            let mut run = record(
-                &repo,
-                &run_id(&repo, id, attempt),
-                s(w, "/head_sha").unwrap_or_default(),
-                s(w, "/head_branch").unwrap_or("HEAD"),
-                &started,
-                &ended,
-            )
-            .ok_or(PayloadError::NotARecord("workflow_run"))?;
-            run.status = conclusion(s(w, "/conclusion"));
-            run.pr = w.pointer("/pull_requests/0/number").and_then(Value::as_u64);
-            // A record has at least one job; until `workflow_job` events tell the real ones,
-            // the workflow stands for itself.
-            run.jobs = vec![Job {
-                id: WORKFLOW_JOB.into(),
-                name: s(w, "/name").unwrap_or("workflow").to_owned(),
-                status: run.status,
-                attempt: Some(attempt),
-                duration_ms: millis_between(Some(&started), Some(&ended)).unwrap_or(0),
-                queue_ms: millis_between(s(w, "/created_at"), Some(&started)),
-                cache: None,
-                machine: None,
-                matrix: None,
-                logs_uri: s(w, "/html_url").map(str::to_owned),
-            }];
-            fx.run = Some(run);
-        }
-        "workflow_job" => {
-            if s(payload, "/action") != Some("completed") {
-                return Ok(fx);
-            }
-            let repo = repo()?;
-            let j = payload
-                .get("workflow_job")
-                .ok_or_else(|| missing("workflow_job"))?;
-            let run = j
-                .get("run_id")
-                .and_then(Value::as_u64)
-                .ok_or_else(|| missing("workflow_job.run_id"))?;
-            let attempt = j.get("run_attempt").and_then(Value::as_u64).unwrap_or(1);
-            let started = s(j, "/started_at")
-                .and_then(canonical)
-                .ok_or_else(|| missing("workflow_job.started_at"))?;
-            let ended = s(j, "/completed_at")
-                .and_then(canonical)
-                .unwrap_or(started.clone());
-            let job = Job {
-                id: j
-                    .get("id")
-                    .and_then(Value::as_u64)
-                    .unwrap_or_default()
-                    .to_string(),
-                name: s(j, "/name").unwrap_or("job").to_owned(),
-                status: conclusion(s(j, "/conclusion")),
-                attempt: Some(attempt),
-                duration_ms: millis_between(Some(&started), Some(&ended)).unwrap_or(0),
-                queue_ms: millis_between(s(j, "/created_at"), Some(&started)),
-                cache: None,
-                machine: None,
-                matrix: None,
-                logs_uri: s(j, "/html_url").map(str::to_owned),
-            };
-            let shell = record(
-                &repo,
-                &run_id(&repo, run, attempt),
-                s(j, "/head_sha").unwrap_or_default(),
-                s(j, "/head_branch").unwrap_or("HEAD"),
-                &started,
-                &ended,
-            )
-            .ok_or(PayloadError::NotARecord("workflow_job"))?;
-            fx.job = Some((shell, job));
-        }
+        "push" => push(&ev, &mut fx)?,
+        "pull_request" => pull_request(&ev, &mut fx)?,
+        "deployment_status" => deployment_status(&ev, &mut fx)?,
+        "workflow_run" => workflow_run(&ev, &mut fx)?,
+        "workflow_job" => workflow_job(&ev, &mut fx)?,
         _ => {}
     }
     Ok(fx)
+}
+
+/// An event's name and payload, and what every reader asks of them.
+struct Event<'a> {
+    name: &'a str,
+    payload: &'a Value,
+}
+
+impl Event<'_> {
+    fn missing(&self, field: &'static str) -> PayloadError {
+        PayloadError::Missing {
+            event: self.name.to_owned(),
+            field,
+        }
+    }
+
+    fn repo(&self) -> Result<String, PayloadError> {
+        s(self.payload, "/repository/full_name")
+            .map(str::to_owned)
+            .ok_or_else(|| self.missing("repository.full_name"))
+    }
+}
+
+/// A push: the time of every commit it carries (for lead times).
+fn push(ev: &Event<'_>, fx: &mut Effects) -> Result<(), PayloadError> {
+    let repo = ev.repo()?;
+    for c in ev
+        .payload
+        .get("commits")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let (Some(sha), Some(at)) = (s(c, "/id"), s(c, "/timestamp").and_then(canonical)) {
+            fx.commits.push(Commit {
+                repo: repo.clone(),
+                sha: sha.to_owned(),
+                committed_at: at,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A merged pull request: its merge commit, dated when the pull request was opened.
+fn pull_request(ev: &Event<'_>, fx: &mut Effects) -> Result<(), PayloadError> {
+    let merged = ev
+        .payload
+        .pointer("/pull_request/merged")
+        .and_then(Value::as_bool)
+        == Some(true);
+    if s(ev.payload, "/action") == Some("closed") && merged {
+        let repo = ev.repo()?;
+        if let (Some(sha), Some(at)) = (
+            s(ev.payload, "/pull_request/merge_commit_sha"),
+            s(ev.payload, "/pull_request/created_at").and_then(canonical),
+        ) {
+            fx.commits.push(Commit {
+                repo,
+                sha: sha.to_owned(),
+                committed_at: at,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A deployment that finished, successfully or not.
+fn deployment_status(ev: &Event<'_>, fx: &mut Effects) -> Result<(), PayloadError> {
+    let failed = match s(ev.payload, "/deployment_status/state") {
+        Some("success") => false,
+        Some("failure" | "error") => true,
+        _ => return Ok(()),
+    };
+    let repo = ev.repo()?;
+    let id = ev
+        .payload
+        .pointer("/deployment/id")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| ev.missing("deployment.id"))?;
+    let at = s(ev.payload, "/deployment_status/updated_at")
+        .or_else(|| s(ev.payload, "/deployment_status/created_at"))
+        .and_then(canonical)
+        .ok_or_else(|| ev.missing("deployment_status.updated_at"))?;
+    fx.deployments.push(Deployment {
+        repo,
+        id: format!("github:{id}"),
+        environment: environment(s(ev.payload, "/deployment/environment").unwrap_or("production")),
+        commit_sha: s(ev.payload, "/deployment/sha")
+            .unwrap_or_default()
+            .to_owned(),
+        deployed_at: at,
+        failed,
+        source: "github".into(),
+    });
+    Ok(())
+}
+
+/// A completed workflow run, as a run record (jobs merged later).
+fn workflow_run(ev: &Event<'_>, fx: &mut Effects) -> Result<(), PayloadError> {
+    if s(ev.payload, "/action") != Some("completed") {
+        return Ok(());
+    }
+    let repo = ev.repo()?;
+    let w = ev
+        .payload
+        .get("workflow_run")
+        .ok_or_else(|| ev.missing("workflow_run"))?;
+    let id = w
+        .get("id")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| ev.missing("workflow_run.id"))?;
+    let attempt = w.get("run_attempt").and_then(Value::as_u64).unwrap_or(1);
+    let started = s(w, "/run_started_at")
+        .or_else(|| s(w, "/created_at"))
+        .and_then(canonical)
+        .ok_or_else(|| ev.missing("workflow_run.run_started_at"))?;
+    let ended = s(w, "/updated_at")
+        .and_then(canonical)
+        .unwrap_or(started.clone());
+    let mut run = record(
+        &repo,
+        &run_id(&repo, id, attempt),
+        s(w, "/head_sha").unwrap_or_default(),
+        s(w, "/head_branch").unwrap_or("HEAD"),
+        &started,
+        &ended,
+    )
+    .ok_or(PayloadError::NotARecord("workflow_run"))?;
+    run.status = conclusion(s(w, "/conclusion"));
+    run.pr = w.pointer("/pull_requests/0/number").and_then(Value::as_u64);
+    // A record has at least one job; until `workflow_job` events tell the real ones,
+    // the workflow stands for itself.
+    run.jobs = vec![Job {
+        id: WORKFLOW_JOB.into(),
+        name: s(w, "/name").unwrap_or("workflow").to_owned(),
+        status: run.status,
+        attempt: Some(attempt),
+        duration_ms: millis_between(Some(&started), Some(&ended)).unwrap_or(0),
+        queue_ms: millis_between(s(w, "/created_at"), Some(&started)),
+        cache: None,
+        machine: None,
+        matrix: None,
+        logs_uri: s(w, "/html_url").map(str::to_owned),
+    }];
+    fx.run = Some(run);
+    Ok(())
+}
+
+/// A completed job, with the shell of the run record it belongs to.
+fn workflow_job(ev: &Event<'_>, fx: &mut Effects) -> Result<(), PayloadError> {
+    if s(ev.payload, "/action") != Some("completed") {
+        return Ok(());
+    }
+    let repo = ev.repo()?;
+    let j = ev
+        .payload
+        .get("workflow_job")
+        .ok_or_else(|| ev.missing("workflow_job"))?;
+    let run = j
+        .get("run_id")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| ev.missing("workflow_job.run_id"))?;
+    let attempt = j.get("run_attempt").and_then(Value::as_u64).unwrap_or(1);
+    let started = s(j, "/started_at")
+        .and_then(canonical)
+        .ok_or_else(|| ev.missing("workflow_job.started_at"))?;
+    let ended = s(j, "/completed_at")
+        .and_then(canonical)
+        .unwrap_or(started.clone());
+    let job = Job {
+        id: j
+            .get("id")
+            .and_then(Value::as_u64)
+            .unwrap_or_default()
+            .to_string(),
+        name: s(j, "/name").unwrap_or("job").to_owned(),
+        status: conclusion(s(j, "/conclusion")),
+        attempt: Some(attempt),
+        duration_ms: millis_between(Some(&started), Some(&ended)).unwrap_or(0),
+        queue_ms: millis_between(s(j, "/created_at"), Some(&started)),
+        cache: None,
+        machine: None,
+        matrix: None,
+        logs_uri: s(j, "/html_url").map(str::to_owned),
+    };
+    let shell = record(
+        &repo,
+        &run_id(&repo, run, attempt),
+        s(j, "/head_sha").unwrap_or_default(),
+        s(j, "/head_branch").unwrap_or("HEAD"),
+        &started,
+        &ended,
+    )
+    .ok_or(PayloadError::NotARecord("workflow_job"))?;
+    fx.job = Some((shell, job));
+    Ok(())
 }
 
 /// Merges a completed job into the run it belongs to (`known`, if the hub has it): the job

@@ -5,7 +5,7 @@ use std::path::Path;
 use anyhow::Result;
 use ci_intel_core::error::Position;
 use ci_intel_core::finding::Finding;
-use ci_intel_core::gate::GateResult;
+use ci_intel_core::gate::{GateResult, GateVerdict};
 use ci_intel_core::{InputError, exit};
 use ci_intel_render::sarif;
 use ci_intel_sbom::{Scope, document, lockfiles};
@@ -181,24 +181,14 @@ fn scan_cmd(a: &VulnScanArgs) -> Result<i32> {
 
     let text = match a.out.format {
         Format::Json => {
-            let doc = json!({
-                "schema": "ci-intel.vuln/v1",
-                "verdict": gate.result,
-                "input": source,
-                "packages": packages.len(),
-                "advisories": index.advisories.len(),
-                "matches": judged.iter().map(|j| {
-                    let mut v = serde_json::to_value(&j.m).unwrap_or_default();
-                    v["vex"] = match &j.vex {
-                        Verdict::Suppressed(s) => json!({"status": s.status, "justification": s.justification, "source": s.source}),
-                        Verdict::Expired(s, _) => json!({"status": "expired", "source": s.source}),
-                        Verdict::None => serde_json::Value::Null,
-                    };
-                    v
-                }).collect::<Vec<_>>(),
-                "findings": findings,
-                "gates": [gate],
-            });
+            let doc = json_doc(
+                &gate,
+                &source,
+                packages.len(),
+                index.advisories.len(),
+                &judged,
+                &findings,
+            );
             serde_json::to_string_pretty(&doc)? + "\n"
         }
         Format::Sarif => sarif::to_json(&sarif::log(
@@ -214,39 +204,7 @@ fn scan_cmd(a: &VulnScanArgs) -> Result<i32> {
                     "| advisory | package | risk | fixed in | summary |\n|---|---|---|---|---|\n",
                 );
             }
-            for j in &judged {
-                let m = &j.m;
-                let state = match &j.vex {
-                    Verdict::Suppressed(_) => " (VEX: not affected)",
-                    Verdict::Expired(..) => " (VEX statement expired)",
-                    Verdict::None if m.informational.is_some() => " (informational)",
-                    Verdict::None => "",
-                };
-                let fixed = if m.fixed.is_empty() {
-                    "-".to_owned()
-                } else {
-                    m.fixed.join(", ")
-                };
-                if md {
-                    out.push_str(&format!(
-                        "| {}{state} | `{}@{}` | {:.2} | {fixed} | {} |\n",
-                        m.id,
-                        m.name,
-                        m.version,
-                        m.risk,
-                        m.summary.replace('|', "\\|")
-                    ));
-                } else {
-                    out.push_str(&format!(
-                        "{:<20} {:<32} risk {:.2}  fixed in {:<14} {}{state}\n",
-                        m.id,
-                        format!("{}@{}", m.name, m.version),
-                        m.risk,
-                        fixed,
-                        m.summary
-                    ));
-                }
-            }
+            out.push_str(&match_rows(&judged, md));
             out.push_str(&format!(
                 "\nvuln: {} packages from {source}; {vulns} vulnerability(ies), {suppressed} suppressed by VEX, {} informational; {} advisories loaded in {} ms, matched in {} ms\n{}gate vuln.risk: {} — {}\n",
                 packages.len(),
@@ -266,6 +224,74 @@ fn scan_cmd(a: &VulnScanArgs) -> Result<i32> {
         exit::GATE_DENIED
     } else {
         exit::PASS
+    })
+}
+
+/// One line (or Markdown table row) per match, with what VEX said of it.
+fn match_rows(judged: &[Judged<'_>], md: bool) -> String {
+    let mut out = String::new();
+    for j in judged {
+        let m = &j.m;
+        let state = match &j.vex {
+            Verdict::Suppressed(_) => " (VEX: not affected)",
+            Verdict::Expired(..) => " (VEX statement expired)",
+            Verdict::None if m.informational.is_some() => " (informational)",
+            Verdict::None => "",
+        };
+        let fixed = if m.fixed.is_empty() {
+            "-".to_owned()
+        } else {
+            m.fixed.join(", ")
+        };
+        if md {
+            out.push_str(&format!(
+                "| {}{state} | `{}@{}` | {:.2} | {fixed} | {} |\n",
+                m.id,
+                m.name,
+                m.version,
+                m.risk,
+                m.summary.replace('|', "\\|")
+            ));
+        } else {
+            out.push_str(&format!(
+                "{:<20} {:<32} risk {:.2}  fixed in {:<14} {}{state}\n",
+                m.id,
+                format!("{}@{}", m.name, m.version),
+                m.risk,
+                fixed,
+                m.summary
+            ));
+        }
+    }
+    out
+}
+
+/// `ci-intel.vuln/v1`: every match with its VEX verdict, the findings and the gate.
+fn json_doc(
+    gate: &GateVerdict,
+    source: &str,
+    packages: usize,
+    advisories: usize,
+    judged: &[Judged<'_>],
+    findings: &[Finding],
+) -> serde_json::Value {
+    json!({
+        "schema": "ci-intel.vuln/v1",
+        "verdict": gate.result,
+        "input": source,
+        "packages": packages,
+        "advisories": advisories,
+        "matches": judged.iter().map(|j| {
+            let mut v = serde_json::to_value(&j.m).unwrap_or_default();
+            v["vex"] = match &j.vex {
+                Verdict::Suppressed(s) => json!({"status": s.status, "justification": s.justification, "source": s.source}),
+                Verdict::Expired(s, _) => json!({"status": "expired", "source": s.source}),
+                Verdict::None => serde_json::Value::Null,
+            };
+            v
+        }).collect::<Vec<_>>(),
+        "findings": findings,
+        "gates": [gate],
     })
 }
 
