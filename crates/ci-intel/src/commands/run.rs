@@ -204,51 +204,16 @@ fn emit(args: &EmitArgs) -> Result<i32> {
     };
 
     // Analyzers enabled by the configuration, run in this invocation.
-    let mut tests_obj = Tests::default();
-    let mut policies: Vec<Policy> = Vec::new();
-    let mut denied = false;
-    let mut sbom_uri = None;
-    if !args.no_analyzers {
-        let eff = context::load_config(
-            &ws.root,
-            common.config.as_deref(),
-            common.org_config.as_deref(),
-            serde_json::json!({}),
-        )?;
-        // The SBOM `check` wrote (vuln.sbom_output), pinned by its digest.
-        if let Some(out) = &eff.config.vuln.sbom_output {
-            let p = ws.root.join(out);
-            if p.is_file() {
-                sbom_uri = Some(pinned_uri(&p, None)?);
-            }
-        }
-        let (junit, coverage) = tests::configured_inputs(&ws.root, &eff, false)?;
-        if junit.is_empty() && coverage.is_empty() {
-            eprintln!(
-                "note: no test or coverage reports found; the record's `tests` counts are zero"
-            );
-        } else {
-            let report =
-                tests::analyze_tests(&ws, &eff, junit, coverage, args.base.clone(), common)?;
-            tests_obj = report.tests.clone();
-            denied = report.verdict == GateResult::Deny;
-            policies.extend(report.gates.iter().map(Policy::from));
-        }
-        // Audit, secrets and vulnerability gates, as `check` judges them.
-        let mut analyzers = super::check::Analyzers::default();
-        let mut notes = Vec::new();
-        super::check::findings_analyzers(&ws, &eff, common, &mut analyzers, &mut notes)?;
-        for n in &notes {
-            eprintln!("note: {n}");
-        }
-        for r in [&analyzers.audit, &analyzers.secrets, &analyzers.vuln]
-            .into_iter()
-            .flatten()
-        {
-            denied |= r.verdict == GateResult::Deny;
-            policies.extend(r.gates.iter().map(Policy::from));
-        }
-    }
+    let Analyzed {
+        tests: tests_obj,
+        policies,
+        denied,
+        sbom_uri,
+    } = if args.no_analyzers {
+        Analyzed::default()
+    } else {
+        run_analyzers(&ws, args)?
+    };
 
     let ci = &ws.ci;
     let repo = args
@@ -276,22 +241,7 @@ fn emit(args: &EmitArgs) -> Result<i32> {
         .clone()
         .unwrap_or_else(|| if denied { "failed" } else { "success" }.to_owned());
     let status: RunStatus = serde_json::from_value(Value::String(status_str))?;
-    let run_id = match (&args.run_id, &ci.run_id) {
-        (Some(id), _) => id.clone(),
-        (None, Some(ci_run)) => {
-            // Same CI run and attempt → same id, so re-sending a record never duplicates it.
-            let name = format!(
-                "{}:{}:{}:{}:{}",
-                ci.server_url.as_deref().unwrap_or("ci"),
-                repo,
-                ci_run,
-                ci.run_attempt.unwrap_or(1),
-                ci.job.as_deref().unwrap_or("")
-            );
-            pipeline_run::stable_run_id(&name)
-        }
-        (None, None) => uuid::Uuid::new_v4().to_string(),
-    };
+    let run_id = run_id_for(args, ci, &repo);
     let fmt = &time::format_description::well_known::Rfc3339;
     let duration_ms = u64::try_from((now - started).whole_milliseconds().max(0)).unwrap_or(0);
     let job_name = args
@@ -324,17 +274,8 @@ fn emit(args: &EmitArgs) -> Result<i32> {
         provenance_uri: None,
         signature_uri: None,
         release_evidence_uri: release_evidence_uri(args)?,
-        runner_os: ci.runner_os.as_deref().and_then(|os| match os {
-            "Linux" => Some(pipeline_run::RunnerOs::Linux),
-            "Windows" => Some(pipeline_run::RunnerOs::Windows),
-            "macOS" => Some(pipeline_run::RunnerOs::Macos),
-            _ => None,
-        }),
-        runner_type: ci.runner_environment.as_deref().and_then(|r| match r {
-            "github-hosted" => Some(pipeline_run::RunnerType::Hosted),
-            "self-hosted" => Some(pipeline_run::RunnerType::SelfHosted),
-            _ => None,
-        }),
+        runner_os: runner_os(ci),
+        runner_type: runner_type(ci),
         region: None,
         spot: None,
         carbon_g_co2e: None,
@@ -382,6 +323,98 @@ fn emit(args: &EmitArgs) -> Result<i32> {
         (None, _) => context::write_output(None, &line)?,
     }
     Ok(exit::PASS)
+}
+
+/// What the configured analyzers said, for the record.
+#[derive(Debug, Default)]
+struct Analyzed {
+    tests: Tests,
+    policies: Vec<Policy>,
+    denied: bool,
+    sbom_uri: Option<String>,
+}
+
+/// Runs what the configuration enables (tests and coverage, audit, secrets, vulnerabilities),
+/// as `check` judges them, and pins the SBOM `check` wrote.
+fn run_analyzers(ws: &Workspace, args: &EmitArgs) -> Result<Analyzed> {
+    let mut out = Analyzed::default();
+    let eff = context::load_config(
+        &ws.root,
+        args.common.config.as_deref(),
+        args.common.org_config.as_deref(),
+        serde_json::json!({}),
+    )?;
+    // The SBOM `check` wrote (vuln.sbom_output), pinned by its digest.
+    if let Some(sbom) = &eff.config.vuln.sbom_output {
+        let p = ws.root.join(sbom);
+        if p.is_file() {
+            out.sbom_uri = Some(pinned_uri(&p, None)?);
+        }
+    }
+    let (junit, coverage) = tests::configured_inputs(&ws.root, &eff, false)?;
+    if junit.is_empty() && coverage.is_empty() {
+        eprintln!("note: no test or coverage reports found; the record's `tests` counts are zero");
+    } else {
+        let report =
+            tests::analyze_tests(ws, &eff, junit, coverage, args.base.clone(), &args.common)?;
+        out.tests = report.tests.clone();
+        out.denied = report.verdict == GateResult::Deny;
+        out.policies.extend(report.gates.iter().map(Policy::from));
+    }
+    // Audit, secrets and vulnerability gates, as `check` judges them.
+    let mut analyzers = super::check::Analyzers::default();
+    let mut notes = Vec::new();
+    super::check::findings_analyzers(ws, &eff, &args.common, &mut analyzers, &mut notes)?;
+    for n in &notes {
+        eprintln!("note: {n}");
+    }
+    for r in [&analyzers.audit, &analyzers.secrets, &analyzers.vuln]
+        .into_iter()
+        .flatten()
+    {
+        out.denied |= r.verdict == GateResult::Deny;
+        out.policies.extend(r.gates.iter().map(Policy::from));
+    }
+
+    Ok(out)
+}
+
+/// The record's id: `--run-id`, else stable for the same CI run, attempt and job (so re-sending
+/// never duplicates), else random.
+fn run_id_for(args: &EmitArgs, ci: &ci_intel_core::ci_env::CiContext, repo: &str) -> String {
+    match (&args.run_id, &ci.run_id) {
+        (Some(id), _) => id.clone(),
+        (None, Some(ci_run)) => {
+            // Same CI run and attempt → same id, so re-sending a record never duplicates it.
+            let name = format!(
+                "{}:{}:{}:{}:{}",
+                ci.server_url.as_deref().unwrap_or("ci"),
+                repo,
+                ci_run,
+                ci.run_attempt.unwrap_or(1),
+                ci.job.as_deref().unwrap_or("")
+            );
+            pipeline_run::stable_run_id(&name)
+        }
+        (None, None) => uuid::Uuid::new_v4().to_string(),
+    }
+}
+
+fn runner_os(ci: &ci_intel_core::ci_env::CiContext) -> Option<pipeline_run::RunnerOs> {
+    match ci.runner_os.as_deref()? {
+        "Linux" => Some(pipeline_run::RunnerOs::Linux),
+        "Windows" => Some(pipeline_run::RunnerOs::Windows),
+        "macOS" => Some(pipeline_run::RunnerOs::Macos),
+        _ => None,
+    }
+}
+
+fn runner_type(ci: &ci_intel_core::ci_env::CiContext) -> Option<pipeline_run::RunnerType> {
+    match ci.runner_environment.as_deref()? {
+        "github-hosted" => Some(pipeline_run::RunnerType::Hosted),
+        "self-hosted" => Some(pipeline_run::RunnerType::SelfHosted),
+        _ => None,
+    }
 }
 
 /// Appends one NDJSON line: the whole file is rewritten atomically so a crash never leaves a
