@@ -65,12 +65,33 @@ pub fn gates(out: &mut String, verdicts: &[GateVerdict]) {
 /// The tests health dashboard.
 pub fn tests_dashboard(r: &TestsReport) -> String {
     let mut out = String::new();
-    let c = &r.counts;
     out.push_str(&format!(
         "## {} ci-intel · test health: {}\n\n",
         icon(r.verdict),
         r.verdict.as_str()
     ));
+    summary_table(&mut out, r);
+    gates(&mut out, &r.gates);
+    failures_section(&mut out, r);
+    flaky_section(&mut out, r);
+    uncovered_section(&mut out, r);
+    slowest_section(&mut out, r);
+    least_covered_section(&mut out, r);
+    if r.suppressed + r.baselined > 0 {
+        out.push_str(&format!(
+            "\n{} finding(s) suppressed, {} in the baseline.\n",
+            r.suppressed, r.baselined
+        ));
+    }
+    for n in &r.notes {
+        out.push_str(&format!("\n> {}\n", cell(n)));
+    }
+    out
+}
+
+/// The summary table: tests, coverage and diff coverage, one row each.
+fn summary_table(out: &mut String, r: &TestsReport) {
+    let c = &r.counts;
     out.push_str("| | |\n|---|---|\n");
     if !r.inputs.junit.is_empty() {
         out.push_str(&format!(
@@ -118,9 +139,10 @@ pub fn tests_dashboard(r: &TestsReport) -> String {
             d.uncovered.len()
         ));
     }
+}
 
-    gates(&mut out, &r.gates);
-
+/// Failed tests with their location and first message line.
+fn failures_section(out: &mut String, r: &TestsReport) {
     if !r.failures.is_empty() {
         out.push_str(&format!(
             "\n### Failures ({})\n\n| Test | Kind | Location | Message |\n|---|---|---|---|\n",
@@ -150,9 +172,12 @@ pub fn tests_dashboard(r: &TestsReport) -> String {
                 cell(&first_line(&f.message, 200))
             ));
         }
-        more(&mut out, r.failures.len());
+        more(out, r.failures.len());
     }
+}
 
+/// Tests that failed and then passed on a retry.
+fn flaky_section(out: &mut String, r: &TestsReport) {
     if !r.flaky.is_empty() {
         out.push_str(&format!(
             "\n### Flaky tests ({})\n\nFailed, then passed on a retry of the same commit.\n\n| Test | Attempts | First failure |\n|---|---|---|\n",
@@ -166,9 +191,12 @@ pub fn tests_dashboard(r: &TestsReport) -> String {
                 cell(&first_line(f.message.as_deref().unwrap_or(""), 200))
             ));
         }
-        more(&mut out, r.flaky.len());
+        more(out, r.flaky.len());
     }
+}
 
+/// Changed lines no test ran, per file.
+fn uncovered_section(out: &mut String, r: &TestsReport) {
     if let Some(d) = &r.diff_coverage
         && !d.files.is_empty()
     {
@@ -187,7 +215,10 @@ pub fn tests_dashboard(r: &TestsReport) -> String {
             ));
         }
     }
+}
 
+/// The slowest tests, folded.
+fn slowest_section(out: &mut String, r: &TestsReport) {
     if !r.slowest.is_empty() {
         out.push_str(
             "\n<details><summary>Slowest tests</summary>\n\n| Test | Duration |\n|---|---|\n",
@@ -201,7 +232,10 @@ pub fn tests_dashboard(r: &TestsReport) -> String {
         }
         out.push_str("\n</details>\n");
     }
+}
 
+/// The least covered files, folded.
+fn least_covered_section(out: &mut String, r: &TestsReport) {
     if let Some(cov) = &r.coverage {
         let low: Vec<_> = cov
             .files
@@ -224,17 +258,6 @@ pub fn tests_dashboard(r: &TestsReport) -> String {
             out.push_str("\n</details>\n");
         }
     }
-
-    if r.suppressed + r.baselined > 0 {
-        out.push_str(&format!(
-            "\n{} finding(s) suppressed, {} in the baseline.\n",
-            r.suppressed, r.baselined
-        ));
-    }
-    for n in &r.notes {
-        out.push_str(&format!("\n> {}\n", cell(n)));
-    }
-    out
 }
 
 fn more(out: &mut String, total: usize) {
