@@ -72,23 +72,7 @@ fn read_requirements_at(
     } else {
         Scope::Required
     };
-    // Logical lines: a trailing backslash continues the line.
-    let mut logical: Vec<(usize, String)> = Vec::new();
-    let mut pending: Option<(usize, String)> = None;
-    for (i, raw) in text.lines().enumerate() {
-        let (start, mut acc) = pending.take().unwrap_or((i + 1, String::new()));
-        if let Some(head) = raw.strip_suffix('\\') {
-            acc.push_str(head);
-            acc.push(' ');
-            pending = Some((start, acc));
-        } else {
-            acc.push_str(raw);
-            logical.push((start, acc));
-        }
-    }
-    if let Some(p) = pending {
-        logical.push(p);
-    }
+    let logical = logical_lines(text);
     // pip-compile: `    # via` blocks after a requirement say who pulled it in.
     let mut last: Option<String> = None;
     let mut via: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -193,8 +177,41 @@ fn read_requirements_at(
             source: rel.to_owned(),
         });
     }
-    // With pip-compile's annotations, a requirement only another pulled in is transitive, and
-    // its `via` names are the edges.
+    apply_via(sbom, rel, via);
+    let direct: Vec<String> = sbom
+        .components
+        .values()
+        .filter(|c| c.source == rel && c.direct)
+        .map(|c| c.purl.clone())
+        .collect();
+    sbom.root_depends_on.extend(direct);
+    Ok(())
+}
+
+/// Logical lines with the line each starts on: a trailing backslash continues the line.
+fn logical_lines(text: &str) -> Vec<(usize, String)> {
+    let mut logical: Vec<(usize, String)> = Vec::new();
+    let mut pending: Option<(usize, String)> = None;
+    for (i, raw) in text.lines().enumerate() {
+        let (start, mut acc) = pending.take().unwrap_or((i + 1, String::new()));
+        if let Some(head) = raw.strip_suffix('\\') {
+            acc.push_str(head);
+            acc.push(' ');
+            pending = Some((start, acc));
+        } else {
+            acc.push_str(raw);
+            logical.push((start, acc));
+        }
+    }
+    if let Some(p) = pending {
+        logical.push(p);
+    }
+    logical
+}
+
+/// pip-compile's `# via` annotations: a requirement only another pulled in is transitive, and
+/// its `via` names are the edges.
+fn apply_via(sbom: &mut Sbom, rel: &str, via: BTreeMap<String, Vec<String>>) {
     let by_name: BTreeMap<String, String> = sbom
         .components
         .values()
@@ -219,14 +236,6 @@ fn read_requirements_at(
             c.direct = from_input;
         }
     }
-    let direct: Vec<String> = sbom
-        .components
-        .values()
-        .filter(|c| c.source == rel && c.direct)
-        .map(|c| c.purl.clone())
-        .collect();
-    sbom.root_depends_on.extend(direct);
-    Ok(())
 }
 
 /// The direct dependencies a `pyproject.toml` declares: PEP 621 `[project]` and Poetry's
