@@ -66,14 +66,7 @@ impl InputError {
 
     /// A library error about `path`, its sources `: `-joined into the message.
     pub fn caused(path: impl Into<PathBuf>, err: &dyn std::error::Error) -> Self {
-        let mut message = err.to_string();
-        let mut cur = err.source();
-        while let Some(e) = cur {
-            message.push_str(": ");
-            message.push_str(&e.to_string());
-            cur = e.source();
-        }
-        Self::new(path, message)
+        Self::new(path, chain(err))
     }
 
     /// An I/O failure while reading `path`.
@@ -139,6 +132,19 @@ pub fn position_of_offset(text: &[u8], offset: usize) -> Position {
         .count() as u64
         + 1;
     Position::at(line, column)
+}
+
+/// An error and every source below it, `: `-joined: one line for a log, an API answer or an
+/// input error's message.
+pub fn chain(err: &dyn std::error::Error) -> String {
+    let mut out = err.to_string();
+    let mut cur = err.source();
+    while let Some(e) = cur {
+        out.push_str(": ");
+        out.push_str(&e.to_string());
+        cur = e.source();
+    }
+    out
 }
 
 #[cfg(test)]

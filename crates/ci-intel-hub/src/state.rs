@@ -122,18 +122,6 @@ impl From<StoreError> for ApiError {
     }
 }
 
-/// An error and its sources, `: `-joined, for an answer's message.
-pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        cur = s.source();
-    }
-    out
-}
-
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut body = json!({"error": self.message});
@@ -191,7 +179,7 @@ pub fn request_text(hub: &Hub, headers: &HeaderMap, body: &[u8]) -> ApiResult<St
         .is_some_and(|v| v.eq_ignore_ascii_case("gzip"));
     body_text(body, gzip, hub.options.max_body).map_err(|e| match e {
         BodyError::TooLarge { .. } => too_large(hub.options.max_body),
-        other => ApiError::bad_request(error_chain(&other)),
+        other => ApiError::bad_request(ci_intel_core::error::chain(&other)),
     })
 }
 

@@ -73,14 +73,7 @@ impl StoreError {
 
     /// The message and every source below it, `: `-joined (for logs and API answers).
     pub fn chain(&self) -> String {
-        let mut out = self.to_string();
-        let mut cur = std::error::Error::source(self);
-        while let Some(e) = cur {
-            out.push_str(": ");
-            out.push_str(&e.to_string());
-            cur = e.source();
-        }
-        out
+        ci_intel_core::error::chain(self)
     }
 }
 

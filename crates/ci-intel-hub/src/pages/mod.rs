@@ -44,13 +44,8 @@ fn page_repo(uri: &axum::http::Uri) -> Option<String> {
     if let Some(rest) = uri.path().strip_prefix("/repos/") {
         return Some(rest.trim_end_matches('/').to_owned());
     }
-    let query = uri.query()?;
-    query_repo(query)
-}
-
-/// The `repo` parameter of a query string, percent-decoded.
-fn query_repo(query: &str) -> Option<String> {
-    Query::<ChartParams>::try_from_uri(&format!("/?{query}").parse().ok()?)
+    // `?repo=`, percent-decoded as the handler's own `Query` reads it.
+    Query::<ChartParams>::try_from_uri(uri)
         .ok()
         .and_then(|Query(p)| p.repo)
         .filter(|r| !r.is_empty())
