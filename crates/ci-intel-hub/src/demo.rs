@@ -135,226 +135,362 @@ pub fn generate(
     now: OffsetDateTime,
     days: u32,
 ) -> (Vec<PipelineRun>, Vec<TestReport>, Vec<Commit>) {
-    let end = now.date().midnight().assume_utc();
     let last_day = now.date() - Duration::days(1);
-    let reports_from = end - Duration::days(30);
+    let mut history = History {
+        runs: Vec::new(),
+        reports: Vec::new(),
+        commits: Vec::new(),
+        reports_from: now.date().midnight().assume_utc() - Duration::days(30),
+    };
     let mut rng = fastrand::Rng::with_seed(seed);
-    let mut runs = Vec::new();
-    let mut reports = Vec::new();
-    let mut commits = Vec::new();
     let first = last_day - Duration::days(i64::from(days) - 1);
-    for p in PROFILES {
+    for profile in PROFILES {
         let mut deploy_debt = 0.0;
-        for d in 0..days {
-            let day = first + Duration::days(i64::from(d));
-            let midnight = day.midnight().assume_utc();
-            let n = p.runs_per_day / 2 + rng.u32(0..=p.runs_per_day);
-            // Weekends are quiet.
-            let n = if matches!(
-                day.weekday(),
-                time::Weekday::Saturday | time::Weekday::Sunday
-            ) {
-                n / 4
-            } else {
-                n
-            };
-            deploy_debt += p.deploys_per_day * (0.5 + rng.f64());
+        for day_index in 0..days {
+            let day = first + Duration::days(i64::from(day_index));
+            let n = runs_on(profile, day, &mut rng);
+            deploy_debt += profile.deploys_per_day * (0.5 + rng.f64());
             let deploys = deploy_debt.floor() as u32;
             deploy_debt -= f64::from(deploys);
-            for i in 0..=n {
-                let nightly = i == n;
-                let start = midnight
-                    + Duration::seconds(if nightly {
-                        2 * 3600
-                    } else {
-                        8 * 3600 + i64::from(rng.u32(0..12 * 3600))
-                    });
-                let name = format!("demo-{}-{}-{i}", p.repo.replace('/', "-"), ymd(day));
-                let id = run_uuid(&name);
-                let minutes =
-                    p.minutes * (0.7 + 0.6 * rng.f64()) * if rng.f64() < 0.03 { 3.0 } else { 1.0 };
-                let end = start + Duration::seconds((minutes * 60.0) as i64);
-                let failed = rng.f64() < p.failure_rate;
-                let deploying = !nightly && i < deploys;
-                let commit = sha(&name);
-                let cache_hit = rng.f64() < 0.88;
-                let job = |name: &str, share: f64, failed: bool, rng: &mut fastrand::Rng| {
-                    let slow_queue = rng.f64() < 0.05;
-                    json!({
-                        "id": format!("{id}-{name}"),
-                        "name": name,
-                        "status": if failed { "failed" } else { "success" },
-                        "duration_ms": (minutes * 60_000.0 * share) as u64,
-                        "queue_ms": u64::from(rng.u32(1_000..if slow_queue { 300_000 } else { 40_000 })),
-                        "cache": {"hit": cache_hit, "key": format!("{}-deps", p.repo)}
-                    })
+            for index in 0..=n {
+                let nightly = index == n;
+                let slot = Slot {
+                    profile,
+                    day,
+                    day_index,
+                    index,
+                    nightly,
+                    deploying: !nightly && index < deploys,
                 };
-                let mut jobs = vec![
-                    job("build", 0.35, false, &mut rng),
-                    job("test", 0.5, failed, &mut rng),
-                    job("lint", 0.15, false, &mut rng),
-                ];
-                let mut deploy_failed = false;
-                if deploying {
-                    deploy_failed = !failed && rng.f64() < p.deploy_failure_rate;
-                    jobs.push(job("deploy", 0.2, deploy_failed, &mut rng));
-                    let lead = p.lead_hours * (0.3 + 1.4 * rng.f64());
-                    commits.push(Commit {
-                        repo: p.repo.into(),
-                        sha: commit.clone(),
-                        committed_at: at(start - Duration::seconds((lead * 3600.0) as i64)),
-                    });
-                }
-                let total = 300 + rng.u64(0..1500);
-                let mut failures: Vec<&str> = Vec::new();
-                if failed {
-                    failures.push(p.tests[rng.usize(0..p.tests.len())]);
-                }
-                // A flaky test either passes on a retry, or fails the run and passes on a re-run
-                // of the same commit.
-                let mut flaky: Vec<&str> = Vec::new();
-                let mut flaky_failed = None;
-                for t in p.flaky {
-                    if rng.f64() < 0.04 {
-                        if !failed && flaky_failed.is_none() && rng.bool() {
-                            flaky_failed = Some(*t);
-                        } else {
-                            flaky.push(t);
-                        }
-                    }
-                }
-                let failed = failed || flaky_failed.is_some();
-                failures.extend(flaky_failed);
-                let score = if p.regression && (55..70).contains(&d) {
-                    0.66
-                } else {
-                    0.78
-                } + 0.03 * (rng.f64() - 0.5);
-                let cpu = minutes * 60.0 * 2.0;
-                let mut r = json!({
-                    "schema": "pipeline_run.v1.2",
-                    "run_id": id,
-                    "repo": p.repo,
-                    "commit_sha": commit,
-                    "branch": if deploying || nightly { "main".to_owned() } else { format!("feature/{}", rng.u32(100..999)) },
-                    "started_at": at(start),
-                    "ended_at": at(end),
-                    "status": if failed || deploy_failed { "failed" } else { "success" },
-                    "queue_ms": u64::from(rng.u32(1_000..60_000)),
-                    "runner_os": "linux",
-                    "runner_type": "hosted",
-                    "region": "eu-west-1",
-                    "carbon_g_co2e": (cpu * 0.045 * 100.0).round() / 100.0,
-                    "jobs": jobs,
-                    "tests": {
-                        "total": total,
-                        "failed": failures.len(),
-                        "skipped": rng.u64(0..20),
-                        "duration_ms": (minutes * 60_000.0 * 0.4) as u64,
-                        "coverage": {"lines_pct": ((0.72 + 0.1 * rng.f64()) * 10_000.0).round() / 10_000.0}
-                    },
-                    "cost": {"usd": (minutes * 0.008 * 4.0 * 100.0).round() / 100.0, "cpu_seconds": cpu.round()}
-                });
-                if nightly {
-                    let mutants = 400 + rng.u64(0..200);
-                    let killed = (mutants as f64 * score) as u64;
-                    r["tests"]["resilience"] = json!({"mutants_total": mutants, "killed": killed, "equiv": 0, "timeout": 0, "score": (score * 10_000.0).round() / 10_000.0});
-                }
-                if deploying {
-                    r["environment"] = json!("prod");
-                    r["deployment_id"] = json!(format!("{id}-deploy"));
-                    r["strategy"] = json!("rolling");
-                    if deploy_failed {
-                        r["rollback_reason"] = json!("error rate above budget after rollout");
-                    }
-                }
-                if failed {
-                    r["autopsy"] = json!({"root_causes": [{
-                        "tool": "pytest", "pattern": "assertion-failed",
-                        "file": format!("tests/{}.py", failures[0].split("::").next().unwrap_or("test").replace('.', "/")),
-                        "line": rng.u64(10..400),
-                        "message": "AssertionError: expected 200, got 500",
-                        "suggestion": "Look at the handler's error log for this request."
-                    }]});
-                }
-                r["policies"] = json!([{"id": "tests.failures", "result": if failed { "deny" } else { "allow" }}]);
-                #[expect(
-                    clippy::unreachable,
-                    reason = "the generator's own records; the demo tests validate every one"
-                )]
-                let run: PipelineRun = match serde_json::from_value::<PipelineRun>(r) {
-                    Ok(run) => run,
-                    Err(e) => unreachable!("the demo generator builds valid records: {e}"),
-                };
-                let mut tests: Vec<TestResult> = failures
-                    .iter()
-                    .map(|t| TestResult {
-                        id: (*t).into(),
-                        outcome: TestOutcome::Failed,
-                        attempts: 2,
-                        duration_ms: Some(100.0 + rng.f64() * 900.0),
-                    })
-                    .collect();
-                tests.extend(flaky.iter().map(|t| TestResult {
-                    id: (*t).into(),
-                    outcome: TestOutcome::Flaky,
-                    attempts: 2,
-                    duration_ms: Some(500.0 + rng.f64() * 4000.0),
-                }));
-                for t in p.tests {
-                    if !failures.contains(t) {
-                        tests.push(TestResult {
-                            id: (*t).into(),
-                            outcome: TestOutcome::Passed,
-                            attempts: 1,
-                            duration_ms: Some(50.0 + rng.f64() * 2000.0),
-                        });
-                    }
-                }
-                if start >= end {
-                    continue;
-                }
-                let report = TestReport {
-                    run_id: run.run_id.clone(),
-                    repo: run.repo.clone(),
-                    commit_sha: run.commit_sha.clone(),
-                    started_at: run.started_at.clone(),
-                    total,
-                    tests,
-                };
-                if let Some(t) = flaky_failed {
-                    // The re-run of the same commit, a quarter of an hour later, passes.
-                    let mut again = run.clone();
-                    again.run_id = run_uuid(&format!("{name}-rerun"));
-                    again.status = ci_intel_core::pipeline_run::RunStatus::Success;
-                    again.started_at = at(start + Duration::minutes(15));
-                    again.ended_at = at(end + Duration::minutes(15));
-                    again.tests.failed = 0;
-                    again.autopsy = None;
-                    let mut rerun_report = report.clone();
-                    rerun_report.run_id.clone_from(&again.run_id);
-                    rerun_report.started_at.clone_from(&again.started_at);
-                    rerun_report.tests = vec![TestResult {
-                        id: t.into(),
-                        outcome: TestOutcome::Passed,
-                        attempts: 1,
-                        duration_ms: Some(900.0),
-                    }];
-                    if start + Duration::minutes(15) < end {
-                        if start >= reports_from {
-                            reports.push(rerun_report);
-                        }
-                        runs.push(again);
-                    }
-                }
-                if start >= reports_from {
-                    reports.push(report);
-                }
-                runs.push(run);
+                history.add(&slot, &mut rng);
             }
         }
     }
-    (runs, reports, commits)
+    (history.runs, history.reports, history.commits)
+}
+
+/// How many runs a repository has on `day`, the nightly one aside: weekends are quiet.
+fn runs_on(profile: &Profile, day: Date, rng: &mut fastrand::Rng) -> u32 {
+    let n = profile.runs_per_day / 2 + rng.u32(0..=profile.runs_per_day);
+    if matches!(
+        day.weekday(),
+        time::Weekday::Saturday | time::Weekday::Sunday
+    ) {
+        n / 4
+    } else {
+        n
+    }
+}
+
+/// Where one run falls: its repository, its day and its place in that day.
+struct Slot<'a> {
+    profile: &'a Profile,
+    day: Date,
+    /// Days since the first day of the history (the mutation regression is placed by it).
+    day_index: u32,
+    index: u32,
+    /// The last run of the day: the 02:00 nightly on `main` with a mutation run.
+    nightly: bool,
+    deploying: bool,
+}
+
+/// What the generator has made so far.
+struct History {
+    runs: Vec<PipelineRun>,
+    reports: Vec<TestReport>,
+    commits: Vec<Commit>,
+    /// Raw test reports older than this are past retention and not kept.
+    reports_from: OffsetDateTime,
+}
+
+/// One run's timing, as the record and its re-run need it.
+struct Timing {
+    name: String,
+    id: String,
+    start: OffsetDateTime,
+    end: OffsetDateTime,
+    minutes: f64,
+}
+
+/// Which tests failed, flaked or failed the run and passed on a re-run.
+struct Outcomes {
+    total: u64,
+    failures: Vec<&'static str>,
+    /// Failed then passed on a retry in the same run.
+    flaky: Vec<&'static str>,
+    /// Failed the run; a re-run of the same commit passes.
+    flaky_failed: Option<&'static str>,
+}
+
+impl History {
+    fn add(&mut self, slot: &Slot<'_>, rng: &mut fastrand::Rng) {
+        let p = slot.profile;
+        let timing = Timing::draw(slot, rng);
+        let failed = rng.f64() < p.failure_rate;
+        let (jobs, deploy_failed) = self.jobs(slot, &timing, failed, rng);
+        let outcomes = Outcomes::draw(p, failed, rng);
+        let run = record(slot, &timing, &outcomes, &jobs, deploy_failed, rng);
+        let tests = outcomes.results(p, rng);
+        if timing.start >= timing.end {
+            return;
+        }
+        let report = TestReport {
+            run_id: run.run_id.clone(),
+            repo: run.repo.clone(),
+            commit_sha: run.commit_sha.clone(),
+            started_at: run.started_at.clone(),
+            total: outcomes.total,
+            tests,
+        };
+        if let Some(test) = outcomes.flaky_failed {
+            self.rerun(&run, &report, test, &timing);
+        }
+        if timing.start >= self.reports_from {
+            self.reports.push(report);
+        }
+        self.runs.push(run);
+    }
+
+    /// The run's jobs (a deploy job when it deploys, whose commit is recorded for lead time),
+    /// and whether the deployment failed.
+    fn jobs(
+        &mut self,
+        slot: &Slot<'_>,
+        timing: &Timing,
+        failed: bool,
+        rng: &mut fastrand::Rng,
+    ) -> (Vec<Value>, bool) {
+        let p = slot.profile;
+        let cache_hit = rng.f64() < 0.88;
+        let job = |name: &str, share: f64, failed: bool, rng: &mut fastrand::Rng| {
+            let slow_queue = rng.f64() < 0.05;
+            json!({
+                "id": format!("{}-{name}", timing.id),
+                "name": name,
+                "status": if failed { "failed" } else { "success" },
+                "duration_ms": (timing.minutes * 60_000.0 * share) as u64,
+                "queue_ms": u64::from(rng.u32(1_000..if slow_queue { 300_000 } else { 40_000 })),
+                "cache": {"hit": cache_hit, "key": format!("{}-deps", p.repo)}
+            })
+        };
+        let mut jobs = vec![
+            job("build", 0.35, false, rng),
+            job("test", 0.5, failed, rng),
+            job("lint", 0.15, false, rng),
+        ];
+        let mut deploy_failed = false;
+        if slot.deploying {
+            deploy_failed = !failed && rng.f64() < p.deploy_failure_rate;
+            jobs.push(job("deploy", 0.2, deploy_failed, rng));
+            let lead = p.lead_hours * (0.3 + 1.4 * rng.f64());
+            self.commits.push(Commit {
+                repo: p.repo.into(),
+                sha: sha(&timing.name),
+                committed_at: at(timing.start - Duration::seconds((lead * 3600.0) as i64)),
+            });
+        }
+        (jobs, deploy_failed)
+    }
+
+    /// The re-run of a commit whose flaky test failed it: a quarter of an hour later, it passes.
+    fn rerun(&mut self, run: &PipelineRun, report: &TestReport, test: &str, timing: &Timing) {
+        let later = timing.start + Duration::minutes(15);
+        if later >= timing.end {
+            return;
+        }
+        let mut again = run.clone();
+        again.run_id = run_uuid(&format!("{}-rerun", timing.name));
+        again.status = ci_intel_core::pipeline_run::RunStatus::Success;
+        again.started_at = at(later);
+        again.ended_at = at(timing.end + Duration::minutes(15));
+        again.tests.failed = 0;
+        again.autopsy = None;
+        if timing.start >= self.reports_from {
+            let mut rerun_report = report.clone();
+            rerun_report.run_id.clone_from(&again.run_id);
+            rerun_report.started_at.clone_from(&again.started_at);
+            rerun_report.tests = vec![TestResult {
+                id: test.into(),
+                outcome: TestOutcome::Passed,
+                attempts: 1,
+                duration_ms: Some(900.0),
+            }];
+            self.reports.push(rerun_report);
+        }
+        self.runs.push(again);
+    }
+}
+
+impl Timing {
+    fn draw(slot: &Slot<'_>, rng: &mut fastrand::Rng) -> Self {
+        let midnight = slot.day.midnight().assume_utc();
+        let start = midnight
+            + Duration::seconds(if slot.nightly {
+                2 * 3600
+            } else {
+                8 * 3600 + i64::from(rng.u32(0..12 * 3600))
+            });
+        let name = format!(
+            "demo-{}-{}-{}",
+            slot.profile.repo.replace('/', "-"),
+            ymd(slot.day),
+            slot.index
+        );
+        let id = run_uuid(&name);
+        // One run in thirty takes three times as long.
+        let minutes = slot.profile.minutes
+            * (0.7 + 0.6 * rng.f64())
+            * if rng.f64() < 0.03 { 3.0 } else { 1.0 };
+        let end = start + Duration::seconds((minutes * 60.0) as i64);
+        Self {
+            name,
+            id,
+            start,
+            end,
+            minutes,
+        }
+    }
+}
+
+impl Outcomes {
+    fn draw(p: &Profile, failed: bool, rng: &mut fastrand::Rng) -> Self {
+        let total = 300 + rng.u64(0..1500);
+        let mut failures: Vec<&'static str> = Vec::new();
+        if failed {
+            failures.push(p.tests[rng.usize(0..p.tests.len())]);
+        }
+        // A flaky test either passes on a retry, or fails the run and passes on a re-run
+        // of the same commit.
+        let mut flaky = Vec::new();
+        let mut flaky_failed = None;
+        for t in p.flaky {
+            if rng.f64() < 0.04 {
+                if !failed && flaky_failed.is_none() && rng.bool() {
+                    flaky_failed = Some(*t);
+                } else {
+                    flaky.push(*t);
+                }
+            }
+        }
+        failures.extend(flaky_failed);
+        Self {
+            total,
+            failures,
+            flaky,
+            flaky_failed,
+        }
+    }
+
+    fn failed(&self) -> bool {
+        !self.failures.is_empty()
+    }
+
+    /// Every test of the run with its outcome and duration.
+    fn results(&self, p: &Profile, rng: &mut fastrand::Rng) -> Vec<TestResult> {
+        let mut tests: Vec<TestResult> = self
+            .failures
+            .iter()
+            .map(|t| TestResult {
+                id: (*t).into(),
+                outcome: TestOutcome::Failed,
+                attempts: 2,
+                duration_ms: Some(100.0 + rng.f64() * 900.0),
+            })
+            .collect();
+        tests.extend(self.flaky.iter().map(|t| TestResult {
+            id: (*t).into(),
+            outcome: TestOutcome::Flaky,
+            attempts: 2,
+            duration_ms: Some(500.0 + rng.f64() * 4000.0),
+        }));
+        for t in p.tests {
+            if !self.failures.contains(t) {
+                tests.push(TestResult {
+                    id: (*t).into(),
+                    outcome: TestOutcome::Passed,
+                    attempts: 1,
+                    duration_ms: Some(50.0 + rng.f64() * 2000.0),
+                });
+            }
+        }
+        tests
+    }
+}
+
+/// The run's `pipeline_run.v1.2` record.
+fn record(
+    slot: &Slot<'_>,
+    timing: &Timing,
+    outcomes: &Outcomes,
+    jobs: &[Value],
+    deploy_failed: bool,
+    rng: &mut fastrand::Rng,
+) -> PipelineRun {
+    let p = slot.profile;
+    let failed = outcomes.failed();
+    let score = if p.regression && (55..70).contains(&slot.day_index) {
+        0.66
+    } else {
+        0.78
+    } + 0.03 * (rng.f64() - 0.5);
+    let minutes = timing.minutes;
+    let cpu = minutes * 60.0 * 2.0;
+    let mut r = json!({
+        "schema": "pipeline_run.v1.2",
+        "run_id": timing.id,
+        "repo": p.repo,
+        "commit_sha": sha(&timing.name),
+        "branch": if slot.deploying || slot.nightly { "main".to_owned() } else { format!("feature/{}", rng.u32(100..999)) },
+        "started_at": at(timing.start),
+        "ended_at": at(timing.end),
+        "status": if failed || deploy_failed { "failed" } else { "success" },
+        "queue_ms": u64::from(rng.u32(1_000..60_000)),
+        "runner_os": "linux",
+        "runner_type": "hosted",
+        "region": "eu-west-1",
+        "carbon_g_co2e": (cpu * 0.045 * 100.0).round() / 100.0,
+        "jobs": jobs,
+        "tests": {
+            "total": outcomes.total,
+            "failed": outcomes.failures.len(),
+            "skipped": rng.u64(0..20),
+            "duration_ms": (minutes * 60_000.0 * 0.4) as u64,
+            "coverage": {"lines_pct": ((0.72 + 0.1 * rng.f64()) * 10_000.0).round() / 10_000.0}
+        },
+        "cost": {"usd": (minutes * 0.008 * 4.0 * 100.0).round() / 100.0, "cpu_seconds": cpu.round()}
+    });
+    if slot.nightly {
+        let mutants = 400 + rng.u64(0..200);
+        let killed = (mutants as f64 * score) as u64;
+        r["tests"]["resilience"] = json!({"mutants_total": mutants, "killed": killed, "equiv": 0, "timeout": 0, "score": (score * 10_000.0).round() / 10_000.0});
+    }
+    if slot.deploying {
+        r["environment"] = json!("prod");
+        r["deployment_id"] = json!(format!("{}-deploy", timing.id));
+        r["strategy"] = json!("rolling");
+        if deploy_failed {
+            r["rollback_reason"] = json!("error rate above budget after rollout");
+        }
+    }
+    if let Some(first) = outcomes.failures.first() {
+        r["autopsy"] = json!({"root_causes": [{
+            "tool": "pytest", "pattern": "assertion-failed",
+            "file": format!("tests/{}.py", first.split("::").next().unwrap_or("test").replace('.', "/")),
+            "line": rng.u64(10..400),
+            "message": "AssertionError: expected 200, got 500",
+            "suggestion": "Look at the handler's error log for this request."
+        }]});
+    }
+    r["policies"] =
+        json!([{"id": "tests.failures", "result": if failed { "deny" } else { "allow" }}]);
+    #[expect(
+        clippy::unreachable,
+        reason = "the generator's own records; the demo tests validate every one"
+    )]
+    match serde_json::from_value::<PipelineRun>(r) {
+        Ok(run) => run,
+        Err(e) => unreachable!("the demo generator builds valid records: {e}"),
+    }
 }
 
 /// Fills an empty store with the demo history ending today; a store with runs is left alone.
