@@ -15,7 +15,7 @@ use std::path::Path;
 use ci_intel_core::InputError;
 use ci_intel_core::fsutil::{self, Sniff};
 use quick_xml::Reader;
-use quick_xml::events::{BytesStart, Event};
+use quick_xml::events::{BytesEnd, BytesStart, Event};
 
 use crate::trace;
 use crate::xmlutil::{self, attr, local_name};
@@ -157,9 +157,10 @@ fn static_name(name: &str) -> &'static str {
 }
 
 /// The two families of test-report XML the reader understands.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
 enum Dialect {
     /// JUnit/xUnit XML: `testsuites > testsuite > testcase`.
+    #[default]
     JUnit,
     /// xUnit.net's own format: `assemblies > assembly > collection > test` (v1: `class`).
     XunitNet,
@@ -190,8 +191,9 @@ impl Dialect {
 }
 
 /// What a failing child element is while we read its body.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
 enum Body {
+    #[default]
     None,
     Failure,
     Flaky,
@@ -315,17 +317,7 @@ fn read_raw<R: BufRead>(
 
     let mut buf = Vec::with_capacity(64 * 1024);
     let mut skip_buf = Vec::new();
-    let mut info = ReportInfo::default();
-    let mut suites: Vec<String> = Vec::new();
-    let mut case = CaseRecord::default();
-    let mut in_case = false;
-    let mut dialect = Dialect::JUnit;
-    // The failing child element whose body we are reading, and how deep inside it we are.
-    let mut body = Body::None;
-    let mut body_depth = 0usize;
-    // Open elements and where each started, to report truncation at the right place.
-    let mut open: Vec<(&'static str, u64)> = Vec::new();
-
+    let mut state = ParseState::default();
     loop {
         buf.clear();
         let pos_before = reader.buffer_position();
@@ -335,148 +327,214 @@ fn read_raw<R: BufRead>(
                 return Err(xmlutil::error(path, reader.error_position(), &e));
             }
         };
+        let mut skip = |e: &BytesStart<'_>| xmlutil::skip(&mut reader, e, &mut skip_buf, path);
         match event {
-            Event::Start(ref e) | Event::Empty(ref e) if info.root.is_empty() => {
-                let name = local_name(e.name());
-                dialect = match name {
-                    "testsuites" | "testsuite" => Dialect::JUnit,
-                    "assemblies" | "assembly" => Dialect::XunitNet,
-                    _ => {
-                        return Err(xmlutil::located(
-                            path,
-                            pos_before,
-                            format!(
-                                "expected a JUnit XML report: the root element must be <testsuites> or <testsuite> (or xUnit.net's <assemblies>), found <{name}>"
-                            ),
-                        ));
-                    }
-                };
-                name.clone_into(&mut info.root);
-                if matches!(event, Event::Start(_)) {
-                    if dialect.names_suite(name) {
-                        suites.push(attr(e, "name").unwrap_or_default().into_owned());
-                    }
-                    open.push((static_name(name), pos_before));
-                }
+            Event::Start(ref e) | Event::Empty(ref e) if state.info.root.is_empty() => {
+                state.root(path, e, matches!(event, Event::Start(_)), pos_before)?;
             }
-            Event::Start(e) => {
-                let name = local_name(e.name());
-                if in_case {
-                    if body != Body::None {
-                        body_depth += 1;
-                        open.push(("element", pos_before));
-                        // xUnit.net nests <message> and <stack-trace>: keep them on separate lines.
-                        if body == Body::Failure && !case.failure_body.is_empty() {
-                            push_capped(&mut case.failure_body, "\n");
-                        }
-                        continue;
-                    }
-                    match name {
-                        "failure" | "error" => {
-                            // Only the first failure's body is kept; a second one is skipped.
-                            body = if case.failure.is_none() {
-                                Body::Failure
-                            } else {
-                                Body::Flaky
-                            };
-                            start_failure(&mut case, &e, name);
-                            body_depth = 0;
-                            open.push((static_name(name), pos_before));
-                        }
-                        "flakyFailure" | "flakyError" | "rerunFailure" | "rerunError" => {
-                            start_retry(&mut case, &e, name);
-                            body = Body::Flaky;
-                            body_depth = 0;
-                            open.push((static_name(name), pos_before));
-                        }
-                        "skipped" => {
-                            if case.outcome.is_none() {
-                                case.outcome = Some(Outcome::Skipped);
-                            }
-                            xmlutil::skip(&mut reader, &e, &mut skip_buf, path)?;
-                        }
-                        _ => xmlutil::skip(&mut reader, &e, &mut skip_buf, path)?,
-                    }
-                } else if dialect.is_suite(name) {
-                    if dialect.names_suite(name) {
-                        suites.push(attr(&e, "name").unwrap_or_default().into_owned());
-                    }
-                    open.push((static_name(name), pos_before));
-                } else if dialect.is_case(name) {
-                    start_case(&mut case, &e, suites.last().map_or("", String::as_str));
-                    in_case = true;
-                    open.push(("testcase", pos_before));
-                } else {
-                    // properties, system-out, system-err, anything else: skip undecoded.
-                    xmlutil::skip(&mut reader, &e, &mut skip_buf, path)?;
-                }
+            Event::Start(e) => state.start(&e, pos_before, &mut skip)?,
+            Event::Empty(e) => state.empty(&e, on_case),
+            Event::End(e) => state.end(&e, on_case),
+            Event::Text(t) if state.body == Body::Failure => {
+                push_capped(&mut state.case.failure_body, &t.xml10_content());
             }
-            Event::Empty(e) => {
-                let name = local_name(e.name());
-                if in_case {
-                    if body != Body::None {
-                        continue;
-                    }
-                    match name {
-                        "failure" | "error" => start_failure(&mut case, &e, name),
-                        "flakyFailure" | "flakyError" | "rerunFailure" | "rerunError" => {
-                            start_retry(&mut case, &e, name);
-                        }
-                        "skipped" if case.outcome.is_none() => {
-                            case.outcome = Some(Outcome::Skipped);
-                        }
-                        _ => {}
-                    }
-                } else if dialect.is_case(name) {
-                    start_case(&mut case, &e, suites.last().map_or("", String::as_str));
-                    info.cases += 1;
-                    on_case(&mut case);
-                }
+            Event::CData(t) if state.body == Body::Failure => {
+                push_capped(&mut state.case.failure_body, &t);
             }
-            Event::End(e) => {
-                let name = local_name(e.name());
-                open.pop();
-                if in_case && body != Body::None {
-                    if body_depth > 0 {
-                        body_depth -= 1;
-                        continue;
-                    }
-                    body = Body::None;
-                    continue;
-                }
-                if in_case && dialect.is_case(name) {
-                    in_case = false;
-                    info.cases += 1;
-                    on_case(&mut case);
-                } else if !in_case && dialect.names_suite(name) {
-                    suites.pop();
-                }
-            }
-            Event::Text(t) if body == Body::Failure => {
-                push_capped(&mut case.failure_body, &t.xml10_content());
-            }
-            Event::CData(t) if body == Body::Failure => push_capped(&mut case.failure_body, &t),
-            Event::GeneralRef(r) if body == Body::Failure => {
-                push_capped(&mut case.failure_body, &xmlutil::resolve_ref(&r));
+            Event::GeneralRef(r) if state.body == Body::Failure => {
+                push_capped(&mut state.case.failure_body, &xmlutil::resolve_ref(&r));
             }
             Event::Eof => break,
             _ => {}
         }
     }
-    if info.root.is_empty() {
-        return Err(InputError::new(
-            path,
-            "expected a JUnit XML report (<testsuites> or <testsuite>), found no element",
-        ));
+    state.finish(path)
+}
+
+/// Where the parser is in the document.
+#[derive(Default)]
+struct ParseState {
+    info: ReportInfo,
+    dialect: Dialect,
+    /// Names of the enclosing suites, innermost last.
+    suites: Vec<String>,
+    /// The test case being read (its buffers are reused from one case to the next).
+    case: CaseRecord,
+    in_case: bool,
+    /// The failing child element whose body we are reading, and how deep inside it we are.
+    body: Body,
+    body_depth: usize,
+    /// Open elements and where each started, to report truncation at the right place.
+    open: Vec<(&'static str, u64)>,
+}
+
+impl ParseState {
+    /// The root element: it decides the dialect, or refuses a document that is no test report.
+    fn root(
+        &mut self,
+        path: &Path,
+        e: &BytesStart<'_>,
+        has_children: bool,
+        pos: u64,
+    ) -> Result<(), InputError> {
+        let name = local_name(e.name());
+        self.dialect = match name {
+            "testsuites" | "testsuite" => Dialect::JUnit,
+            "assemblies" | "assembly" => Dialect::XunitNet,
+            _ => {
+                return Err(xmlutil::located(
+                    path,
+                    pos,
+                    format!(
+                        "expected a JUnit XML report: the root element must be <testsuites> or <testsuite> (or xUnit.net's <assemblies>), found <{name}>"
+                    ),
+                ));
+            }
+        };
+        name.clone_into(&mut self.info.root);
+        if has_children {
+            if self.dialect.names_suite(name) {
+                self.suites
+                    .push(attr(e, "name").unwrap_or_default().into_owned());
+            }
+            self.open.push((static_name(name), pos));
+        }
+        Ok(())
     }
-    if let Some((name, offset)) = open.last() {
-        return Err(xmlutil::located(
-            path,
-            *offset,
-            format!("truncated report: the file ends inside <{name}> opened here"),
-        ));
+
+    /// An element with children; `skip` passes over one whose content does not matter.
+    fn start(
+        &mut self,
+        e: &BytesStart<'_>,
+        pos: u64,
+        skip: &mut dyn FnMut(&BytesStart<'_>) -> Result<(), InputError>,
+    ) -> Result<(), InputError> {
+        let name = local_name(e.name());
+        if !self.in_case {
+            if self.dialect.is_suite(name) {
+                if self.dialect.names_suite(name) {
+                    self.suites
+                        .push(attr(e, "name").unwrap_or_default().into_owned());
+                }
+                self.open.push((static_name(name), pos));
+            } else if self.dialect.is_case(name) {
+                start_case(
+                    &mut self.case,
+                    e,
+                    self.suites.last().map_or("", String::as_str),
+                );
+                self.in_case = true;
+                self.open.push(("testcase", pos));
+            } else {
+                // properties, system-out, system-err, anything else: skip undecoded.
+                skip(e)?;
+            }
+            return Ok(());
+        }
+        if self.body != Body::None {
+            self.body_depth += 1;
+            self.open.push(("element", pos));
+            // xUnit.net nests <message> and <stack-trace>: keep them on separate lines.
+            if self.body == Body::Failure && !self.case.failure_body.is_empty() {
+                push_capped(&mut self.case.failure_body, "\n");
+            }
+            return Ok(());
+        }
+        match name {
+            "failure" | "error" => {
+                // Only the first failure's body is kept; a second one is skipped.
+                self.body = if self.case.failure.is_none() {
+                    Body::Failure
+                } else {
+                    Body::Flaky
+                };
+                start_failure(&mut self.case, e, name);
+                self.body_depth = 0;
+                self.open.push((static_name(name), pos));
+            }
+            "flakyFailure" | "flakyError" | "rerunFailure" | "rerunError" => {
+                start_retry(&mut self.case, e, name);
+                self.body = Body::Flaky;
+                self.body_depth = 0;
+                self.open.push((static_name(name), pos));
+            }
+            "skipped" => {
+                if self.case.outcome.is_none() {
+                    self.case.outcome = Some(Outcome::Skipped);
+                }
+                skip(e)?;
+            }
+            _ => skip(e)?,
+        }
+        Ok(())
     }
-    Ok(info)
+
+    /// A self-closing element: a test case without children, or a child of one.
+    fn empty(&mut self, e: &BytesStart<'_>, on_case: &mut dyn FnMut(&mut CaseRecord)) {
+        let name = local_name(e.name());
+        if !self.in_case {
+            if self.dialect.is_case(name) {
+                start_case(
+                    &mut self.case,
+                    e,
+                    self.suites.last().map_or("", String::as_str),
+                );
+                self.info.cases += 1;
+                on_case(&mut self.case);
+            }
+            return;
+        }
+        if self.body != Body::None {
+            return;
+        }
+        match name {
+            "failure" | "error" => start_failure(&mut self.case, e, name),
+            "flakyFailure" | "flakyError" | "rerunFailure" | "rerunError" => {
+                start_retry(&mut self.case, e, name);
+            }
+            "skipped" if self.case.outcome.is_none() => {
+                self.case.outcome = Some(Outcome::Skipped);
+            }
+            _ => {}
+        }
+    }
+
+    /// A closing tag: the end of a failure body, a test case (handed on) or a suite.
+    fn end(&mut self, e: &BytesEnd<'_>, on_case: &mut dyn FnMut(&mut CaseRecord)) {
+        let name = local_name(e.name());
+        self.open.pop();
+        if self.in_case && self.body != Body::None {
+            if self.body_depth > 0 {
+                self.body_depth -= 1;
+            } else {
+                self.body = Body::None;
+            }
+        } else if self.in_case && self.dialect.is_case(name) {
+            self.in_case = false;
+            self.info.cases += 1;
+            on_case(&mut self.case);
+        } else if !self.in_case && self.dialect.names_suite(name) {
+            self.suites.pop();
+        }
+    }
+
+    /// The end of the input: a document with no element, or one cut short, is refused.
+    fn finish(self, path: &Path) -> Result<ReportInfo, InputError> {
+        if self.info.root.is_empty() {
+            return Err(InputError::new(
+                path,
+                "expected a JUnit XML report (<testsuites> or <testsuite>), found no element",
+            ));
+        }
+        if let Some((name, offset)) = self.open.last() {
+            return Err(xmlutil::located(
+                path,
+                *offset,
+                format!("truncated report: the file ends inside <{name}> opened here"),
+            ));
+        }
+        Ok(self.info)
+    }
 }
 
 fn start_case(case: &mut CaseRecord, e: &BytesStart<'_>, suite: &str) {
