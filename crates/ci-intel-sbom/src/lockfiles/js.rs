@@ -93,6 +93,9 @@ fn descriptor_name(d: &str) -> &str {
     name_end(d).map_or(d, |i| &d[..i])
 }
 
+/// `(name, range)` of a dependency as a lockfile or a package.json writes it.
+type Requirement = (String, String);
+
 /// One `yarn.lock` entry as read.
 struct YarnEntry {
     key: String,
@@ -100,7 +103,7 @@ struct YarnEntry {
     name: String,
     version: String,
     hashes: Vec<Hash>,
-    deps: Vec<(String, String)>,
+    deps: Vec<Requirement>,
 }
 
 fn package_json(path: &Path) -> Option<Value> {
@@ -115,120 +118,13 @@ pub(super) fn read_yarn(
     sbom: &mut Sbom,
 ) -> Result<(), InputError> {
     let berry = text.lines().any(|l| l.starts_with("__metadata:"));
+    let (raw, workspace_deps) = if berry {
+        yarn_berry_entries(path, text)?
+    } else {
+        (yarn_classic_entries(path, text)?, Vec::new())
+    };
     // descriptor → key; key → package.
     let mut by_descriptor: BTreeMap<String, String> = BTreeMap::new();
-    let mut raw: Vec<YarnEntry> = Vec::new();
-    let mut workspace_deps: Vec<(String, String)> = Vec::new();
-    if berry {
-        let doc = ci_intel_core::yaml::parse(path, text)?.value;
-        let map = doc
-            .as_object()
-            .ok_or_else(|| InputError::new(path, "expected a yarn.lock mapping"))?;
-        for (key, entry) in map {
-            if key == "__metadata" {
-                continue;
-            }
-            let deps: Vec<(String, String)> = ["dependencies", "optionalDependencies"]
-                .iter()
-                .filter_map(|k| entry.get(*k)?.as_object())
-                .flatten()
-                .map(|(n, r)| {
-                    (
-                        n.clone(),
-                        r.as_str().map_or_else(|| r.to_string(), str::to_owned),
-                    )
-                })
-                .collect();
-            let resolution = entry
-                .get("resolution")
-                .and_then(Value::as_str)
-                .unwrap_or(key);
-            if resolution.contains("@workspace:") {
-                workspace_deps.extend(deps);
-                continue;
-            }
-            let Some(version) = entry
-                .get("version")
-                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
-            else {
-                return Err(InputError::new(
-                    path,
-                    format!("expected a `version` for `{key}`"),
-                ));
-            };
-            if !resolution.contains("@npm:") {
-                continue; // git, file, patch: no registry version
-            }
-            raw.push(YarnEntry {
-                key: key.clone(),
-                descriptors: key.split(',').map(|d| d.trim().to_owned()).collect(),
-                name: descriptor_name(resolution).to_owned(),
-                version,
-                hashes: Vec::new(),
-                deps,
-            });
-        }
-    } else {
-        let mut cur: Option<YarnEntry> = None;
-        let mut in_deps = false;
-        let unq = |s: &str| s.trim().trim_matches('"').to_owned();
-        for (i, line) in text.lines().enumerate() {
-            if line.trim().is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let at = ci_intel_core::error::Position::line(i as u64 + 1);
-            if !line.starts_with(' ') {
-                raw.extend(cur.take());
-                let head = line.strip_suffix(':').ok_or_else(|| {
-                    InputError::at(
-                        path,
-                        at,
-                        format!("expected `descriptor[, descriptor…]:`, found `{line}`"),
-                    )
-                })?;
-                let descriptors: Vec<String> = head.split(", ").map(unq).collect();
-                cur = Some(YarnEntry {
-                    key: head.to_owned(),
-                    name: descriptor_name(&descriptors[0]).to_owned(),
-                    descriptors,
-                    version: String::new(),
-                    hashes: Vec::new(),
-                    deps: Vec::new(),
-                });
-                in_deps = false;
-                continue;
-            }
-            let Some(c) = cur.as_mut() else {
-                return Err(InputError::at(
-                    path,
-                    at,
-                    "an indented line before any entry",
-                ));
-            };
-            let depth = line.len() - line.trim_start().len();
-            let t = line.trim();
-            if depth == 2 {
-                in_deps = matches!(t, "dependencies:" | "optionalDependencies:");
-                if let Some(v) = t.strip_prefix("version ") {
-                    c.version = unq(v);
-                } else if let Some(v) = t.strip_prefix("integrity ") {
-                    c.hashes = super::npm::integrity(v.trim());
-                }
-            } else if depth >= 4
-                && in_deps
-                && let Some((n, r)) = t.rsplit_once(' ')
-            {
-                c.deps.push((unq(n), unq(r)));
-            }
-        }
-        raw.extend(cur.take());
-        if raw.iter().any(|r| r.version.is_empty()) {
-            return Err(InputError::new(
-                path,
-                "expected a `version` in every yarn.lock entry",
-            ));
-        }
-    }
     for e in &raw {
         for d in &e.descriptors {
             by_descriptor.insert(d.clone(), e.key.clone());
@@ -243,9 +139,12 @@ pub(super) fn read_yarn(
         };
         by_descriptor.get(&descriptor).cloned()
     };
+    let resolve_all = |deps: &[Requirement]| -> Vec<String> {
+        deps.iter().filter_map(|(n, r)| resolve(n, r)).collect()
+    };
     let mut pkgs = BTreeMap::new();
     for e in raw {
-        let deps = e.deps.iter().filter_map(|(n, r)| resolve(n, r)).collect();
+        let deps = resolve_all(&e.deps);
         pkgs.insert(
             e.key,
             Pkg {
@@ -256,40 +155,152 @@ pub(super) fn read_yarn(
             },
         );
     }
+    // The roots are package.json's dependencies; without one, the workspaces' (Berry).
     let mut roots = Roots::default();
-    let manifest = package_json(path);
-    let list = |m: &Value, k: &str| -> Vec<(String, String)> {
-        m.get(k)
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-            .map(|(n, r)| (n.clone(), r.as_str().unwrap_or_default().to_owned()))
-            .collect()
-    };
-    match &manifest {
+    match package_json(path) {
         Some(m) => {
-            roots.normal = list(m, "dependencies")
-                .iter()
-                .filter_map(|(n, r)| resolve(n, r))
-                .collect();
-            roots.optional = list(m, "optionalDependencies")
-                .iter()
-                .filter_map(|(n, r)| resolve(n, r))
-                .collect();
-            roots.dev = list(m, "devDependencies")
-                .iter()
-                .filter_map(|(n, r)| resolve(n, r))
-                .collect();
+            roots.normal = resolve_all(&manifest_deps(&m, "dependencies"));
+            roots.optional = resolve_all(&manifest_deps(&m, "optionalDependencies"));
+            roots.dev = resolve_all(&manifest_deps(&m, "devDependencies"));
         }
-        None => {
-            roots.normal = workspace_deps
-                .iter()
-                .filter_map(|(n, r)| resolve(n, r))
-                .collect();
-        }
+        None => roots.normal = resolve_all(&workspace_deps),
     }
     finish(&pkgs, &roots, rel, sbom);
     Ok(())
+}
+
+/// `(name, range)` of one dependency table of a package.json.
+fn manifest_deps(manifest: &Value, table: &str) -> Vec<Requirement> {
+    manifest
+        .get(table)
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(n, r)| (n.clone(), r.as_str().unwrap_or_default().to_owned()))
+        .collect()
+}
+
+/// Berry's YAML lockfile: the registry entries, and the dependencies its workspaces declare.
+fn yarn_berry_entries(
+    path: &Path,
+    text: &str,
+) -> Result<(Vec<YarnEntry>, Vec<Requirement>), InputError> {
+    let doc = ci_intel_core::yaml::parse(path, text)?.value;
+    let map = doc
+        .as_object()
+        .ok_or_else(|| InputError::new(path, "expected a yarn.lock mapping"))?;
+    let mut raw = Vec::new();
+    let mut workspace_deps = Vec::new();
+    for (key, entry) in map {
+        if key == "__metadata" {
+            continue;
+        }
+        let deps: Vec<Requirement> = ["dependencies", "optionalDependencies"]
+            .iter()
+            .filter_map(|k| entry.get(*k)?.as_object())
+            .flatten()
+            .map(|(n, r)| {
+                (
+                    n.clone(),
+                    r.as_str().map_or_else(|| r.to_string(), str::to_owned),
+                )
+            })
+            .collect();
+        let resolution = entry
+            .get("resolution")
+            .and_then(Value::as_str)
+            .unwrap_or(key);
+        if resolution.contains("@workspace:") {
+            workspace_deps.extend(deps);
+            continue;
+        }
+        let Some(version) = entry
+            .get("version")
+            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+        else {
+            return Err(InputError::new(
+                path,
+                format!("expected a `version` for `{key}`"),
+            ));
+        };
+        if !resolution.contains("@npm:") {
+            continue; // git, file, patch: no registry version
+        }
+        raw.push(YarnEntry {
+            key: key.clone(),
+            descriptors: key.split(',').map(|d| d.trim().to_owned()).collect(),
+            name: descriptor_name(resolution).to_owned(),
+            version,
+            hashes: Vec::new(),
+            deps,
+        });
+    }
+    Ok((raw, workspace_deps))
+}
+
+/// Yarn 1's own format: `descriptor, descriptor:` heads with indented fields.
+fn yarn_classic_entries(path: &Path, text: &str) -> Result<Vec<YarnEntry>, InputError> {
+    let mut raw = Vec::new();
+    let mut cur: Option<YarnEntry> = None;
+    let mut in_deps = false;
+    let unq = |s: &str| s.trim().trim_matches('"').to_owned();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let at = ci_intel_core::error::Position::line(i as u64 + 1);
+        if !line.starts_with(' ') {
+            raw.extend(cur.take());
+            let head = line.strip_suffix(':').ok_or_else(|| {
+                InputError::at(
+                    path,
+                    at,
+                    format!("expected `descriptor[, descriptor…]:`, found `{line}`"),
+                )
+            })?;
+            let descriptors: Vec<String> = head.split(", ").map(unq).collect();
+            cur = Some(YarnEntry {
+                key: head.to_owned(),
+                name: descriptor_name(&descriptors[0]).to_owned(),
+                descriptors,
+                version: String::new(),
+                hashes: Vec::new(),
+                deps: Vec::new(),
+            });
+            in_deps = false;
+            continue;
+        }
+        let Some(c) = cur.as_mut() else {
+            return Err(InputError::at(
+                path,
+                at,
+                "an indented line before any entry",
+            ));
+        };
+        let depth = line.len() - line.trim_start().len();
+        let t = line.trim();
+        if depth == 2 {
+            in_deps = matches!(t, "dependencies:" | "optionalDependencies:");
+            if let Some(v) = t.strip_prefix("version ") {
+                c.version = unq(v);
+            } else if let Some(v) = t.strip_prefix("integrity ") {
+                c.hashes = super::npm::integrity(v.trim());
+            }
+        } else if depth >= 4
+            && in_deps
+            && let Some((n, r)) = t.rsplit_once(' ')
+        {
+            c.deps.push((unq(n), unq(r)));
+        }
+    }
+    raw.extend(cur.take());
+    if raw.iter().any(|r| r.version.is_empty()) {
+        return Err(InputError::new(
+            path,
+            "expected a `version` in every yarn.lock entry",
+        ));
+    }
+    Ok(raw)
 }
 
 /// `name@version(peer@1)(…)` or v6's `/name@version` → (name, version without peer suffixes).
