@@ -16,7 +16,7 @@ use crate::diffcov::{self, DiffCoverage};
 use crate::gates::{self, Thresholds};
 use crate::junit::{self, Outcome};
 use crate::report::{self, TestsReport};
-use crate::results::TestRun;
+use crate::results::{self, FailedTest, TestRun};
 
 /// What to read and how to judge it.
 #[derive(Debug, Default)]
@@ -89,6 +89,8 @@ pub fn analyze(s: &Settings) -> Result<TestsReport, InputError> {
         .today
         .unwrap_or_else(|| time::OffsetDateTime::now_utc().date());
     let filtered = suppression::apply(findings, &s.suppressions, s.baseline.as_ref(), today);
+    // A failure whose finding is suppressed or baselined is quarantined: it does not fail the
+    // gate.
     let hidden: HashSet<&str> = filtered
         .suppressed
         .iter()
@@ -114,52 +116,17 @@ pub fn analyze(s: &Settings) -> Result<TestsReport, InputError> {
     verdicts.extend(coverage_gates);
 
     let coverage_summary = (!cov.is_empty()).then(|| summarize_coverage(&cov));
-    let tests = pipeline_run::Tests {
-        total: counts.total,
-        failed: counts.failed(),
-        skipped: Some(counts.skipped),
-        duration_ms: run.duration_ms().round() as u64,
-        coverage: (!cov.is_empty()).then(|| pipeline_run::Coverage {
-            lines_pct: totals.lines_pct(),
-            branches_pct: totals.branches_pct(),
-            statements_pct: totals.statements_pct(),
-        }),
-        resilience: None,
-    };
+    let tests = run_tests(&run, &counts, &cov, &totals);
     Ok(TestsReport {
         schema: report::SCHEMA.into(),
         verdict: ci_intel_core::gate::overall(&verdicts),
         tests,
-        counts: report::Counts {
-            total: counts.total,
-            passed: counts.passed,
-            failures: counts.failures,
-            errors: counts.errors,
-            skipped: counts.skipped,
-            flaky: counts.flaky,
-            attempts: counts.entries,
-        },
+        counts: report_counts(&counts),
         inputs: report::Inputs {
             junit: s.junit.iter().map(|p| display(p, &s.root)).collect(),
             coverage: s.coverage.iter().map(|p| display(p, &s.root)).collect(),
         },
-        failures: failed
-            .iter()
-            .zip(&quarantined_flags)
-            .map(|(f, &q)| report::Failure {
-                id: f.id.clone(),
-                kind: if f.detail.outcome == Outcome::Errored {
-                    report::FailureKind::Error
-                } else {
-                    report::FailureKind::Failure
-                },
-                message: f.detail.message.clone(),
-                file: f.detail.file.as_deref().map(|p| repo.resolve_or_keep(p)),
-                line: f.detail.line,
-                attempts: f.attempts,
-                quarantined: q,
-            })
-            .collect(),
+        failures: report_failures(&failed, &quarantined_flags, &repo),
         flaky: flaky
             .into_iter()
             .map(|f| report::Flaky {
@@ -184,6 +151,64 @@ pub fn analyze(s: &Settings) -> Result<TestsReport, InputError> {
         baselined: filtered.baselined.len(),
         notes,
     })
+}
+
+/// The `tests` block of the `pipeline_run` record.
+fn run_tests(
+    run: &TestRun,
+    counts: &results::Counts,
+    cov: &Coverage,
+    totals: &coverage::Totals,
+) -> pipeline_run::Tests {
+    pipeline_run::Tests {
+        total: counts.total,
+        failed: counts.failed(),
+        skipped: Some(counts.skipped),
+        duration_ms: run.duration_ms().round() as u64,
+        coverage: (!cov.is_empty()).then(|| pipeline_run::Coverage {
+            lines_pct: totals.lines_pct(),
+            branches_pct: totals.branches_pct(),
+            statements_pct: totals.statements_pct(),
+        }),
+        resilience: None,
+    }
+}
+
+fn report_counts(counts: &results::Counts) -> report::Counts {
+    report::Counts {
+        total: counts.total,
+        passed: counts.passed,
+        failures: counts.failures,
+        errors: counts.errors,
+        skipped: counts.skipped,
+        flaky: counts.flaky,
+        attempts: counts.entries,
+    }
+}
+
+/// The report's failures, paths made relative to the repository, each marked when quarantined.
+fn report_failures(
+    failed: &[FailedTest],
+    quarantined: &[bool],
+    repo: &RepoPaths,
+) -> Vec<report::Failure> {
+    failed
+        .iter()
+        .zip(quarantined)
+        .map(|(f, &q)| report::Failure {
+            id: f.id.clone(),
+            kind: if f.detail.outcome == Outcome::Errored {
+                report::FailureKind::Error
+            } else {
+                report::FailureKind::Failure
+            },
+            message: f.detail.message.clone(),
+            file: f.detail.file.as_deref().map(|p| repo.resolve_or_keep(p)),
+            line: f.detail.line,
+            attempts: f.attempts,
+            quarantined: q,
+        })
+        .collect()
 }
 
 /// Waits for git's view of the change and turns it into diff coverage: `(coverage, why not)`.
