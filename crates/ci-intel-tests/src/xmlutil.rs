@@ -1,4 +1,5 @@
-//! Small helpers shared by the streaming XML readers (JUnit, Cobertura, JaCoCo).
+//! Small helpers shared by the streaming XML readers (JUnit, Cobertura, JaCoCo), and the event
+//! loop ([`walk`]) the coverage readers share.
 
 use std::borrow::Cow;
 use std::fs::File;
@@ -9,7 +10,7 @@ use ci_intel_core::fsutil::{self, Sniff};
 use ci_intel_core::{InputError, Position};
 use quick_xml::Reader;
 use quick_xml::escape::resolve_predefined_entity;
-use quick_xml::events::{BytesRef, BytesStart};
+use quick_xml::events::{BytesRef, BytesStart, BytesText, Event};
 use quick_xml::name::QName;
 
 /// The element name without a namespace prefix.
@@ -69,6 +70,94 @@ pub fn skip<R: BufRead>(
         )
     })?;
     buf.clear();
+    Ok(())
+}
+
+/// One step of a document as [`walk`] hands it to a reader.
+pub enum Node<'a, 'e> {
+    /// An element with children; the visitor may answer [`Flow::SkipChildren`].
+    Open(&'a BytesStart<'e>),
+    /// A self-closing element.
+    Leaf(&'a BytesStart<'e>),
+    /// A closing tag, by local name.
+    Close(&'a str),
+    /// Character data, or an entity or character reference inside it.
+    Text(Text<'a, 'e>),
+}
+
+/// Text as it came, decoded only when asked ([`Text::decoded`]): most readers ignore it.
+pub enum Text<'a, 'e> {
+    Chars(&'a BytesText<'e>),
+    Ref(&'a BytesRef<'e>),
+}
+
+impl Text<'_, '_> {
+    pub fn decoded(&self) -> Cow<'_, str> {
+        match self {
+            Text::Chars(t) => t.xml10_content(),
+            Text::Ref(r) => resolve_ref(r),
+        }
+    }
+}
+
+/// What a visitor wants after an [`Node::Open`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    /// Pass over this element's subtree without decoding it.
+    SkipChildren,
+}
+
+/// The streaming loop the coverage readers share: every element and text node in document
+/// order, with the byte offset where it starts (for errors). Malformed XML is an error at its
+/// line, and a document that ends with elements still open is refused as truncated.
+pub fn walk<R: BufRead>(
+    path: &Path,
+    input: R,
+    visit: &mut dyn FnMut(Node<'_, '_>, u64) -> Result<Flow, InputError>,
+) -> Result<(), InputError> {
+    let mut reader = Reader::from_reader(input);
+    reader.config_mut().check_end_names = true;
+    let mut buf = Vec::with_capacity(64 * 1024);
+    let mut skip_buf = Vec::new();
+    let mut depth = 0usize;
+    loop {
+        buf.clear();
+        let pos = reader.buffer_position();
+        let event = reader
+            .read_event_into(&mut buf)
+            .map_err(|e| error(path, reader.error_position(), &e))?;
+        match event {
+            Event::Start(e) => {
+                if visit(Node::Open(&e), pos)? == Flow::SkipChildren {
+                    skip(&mut reader, &e, &mut skip_buf, path)?;
+                } else {
+                    depth += 1;
+                }
+            }
+            Event::Empty(e) => {
+                visit(Node::Leaf(&e), pos)?;
+            }
+            Event::End(e) => {
+                depth = depth.saturating_sub(1);
+                visit(Node::Close(local_name(e.name())), pos)?;
+            }
+            Event::Text(t) => {
+                visit(Node::Text(Text::Chars(&t)), pos)?;
+            }
+            Event::GeneralRef(r) => {
+                visit(Node::Text(Text::Ref(&r)), pos)?;
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    if depth > 0 {
+        return Err(InputError::new(
+            path,
+            "truncated report: the file ends before the XML closes",
+        ));
+    }
     Ok(())
 }
 

@@ -7,17 +7,12 @@ use std::io::BufRead;
 use std::path::Path;
 
 use ci_intel_core::InputError;
-use quick_xml::Reader;
-use quick_xml::events::{BytesStart, Event};
+use quick_xml::events::BytesStart;
 
 use super::{FileCoverage, Format, Report};
-use crate::xmlutil::{self, attr, local_name};
+use crate::xmlutil::{self, Flow, Node, attr, local_name};
 
 pub(super) fn read<R: BufRead>(path: &Path, input: R) -> Result<Report, InputError> {
-    let mut reader = Reader::from_reader(input);
-    reader.config_mut().check_end_names = true;
-    let mut buf = Vec::with_capacity(64 * 1024);
-    let mut skip = Vec::new();
     let mut report = Report {
         format: Some(Format::Cobertura),
         ..Report::default()
@@ -26,81 +21,55 @@ pub(super) fn read<R: BufRead>(path: &Path, input: R) -> Result<Report, InputErr
     let mut in_source = false;
     let mut source_text = String::new();
     let mut class: Option<(String, FileCoverage)> = None;
-    let mut depth = 0usize;
-
-    loop {
-        let pos = reader.buffer_position();
-        let ev = reader
-            .read_event_into(&mut buf)
-            .map_err(|e| xmlutil::error(path, reader.error_position(), &e))?;
-        match ev {
-            Event::Start(e) => {
-                depth += 1;
-                match local_name(e.name()) {
-                    "source" => {
-                        in_source = true;
-                        source_text.clear();
-                    }
-                    "class" => {
-                        class = Some((class_filename(path, pos, &e)?, FileCoverage::default()));
-                    }
-                    // Method lines duplicate class lines (istanbul); skip the whole subtree.
-                    "methods" => {
-                        xmlutil::skip(&mut reader, &e, &mut skip, path)?;
-                        depth -= 1;
-                    }
-                    "line" => {
-                        if let Some((_, fc)) = class.as_mut() {
-                            add_line(path, pos, &e, fc)?;
-                        }
-                    }
-                    _ => {}
+    xmlutil::walk(path, input, &mut |node, pos| {
+        match node {
+            Node::Open(e) => match local_name(e.name()) {
+                "source" => {
+                    in_source = true;
+                    source_text.clear();
                 }
-            }
-            Event::Empty(e) => match local_name(e.name()) {
+                "class" => {
+                    class = Some((class_filename(path, pos, e)?, FileCoverage::default()));
+                }
+                // Method lines duplicate class lines (istanbul); skip the whole subtree.
+                "methods" => return Ok(Flow::SkipChildren),
                 "line" => {
                     if let Some((_, fc)) = class.as_mut() {
-                        add_line(path, pos, &e, fc)?;
+                        add_line(path, pos, e, fc)?;
+                    }
+                }
+                _ => {}
+            },
+            Node::Leaf(e) => match local_name(e.name()) {
+                "line" => {
+                    if let Some((_, fc)) = class.as_mut() {
+                        add_line(path, pos, e, fc)?;
                     }
                 }
                 "class" => {
                     // A class without lines still names a measured file.
-                    let name = class_filename(path, pos, &e)?;
+                    let name = class_filename(path, pos, e)?;
                     report.files.entry(name).or_default();
                 }
                 _ => {}
             },
-            Event::Text(t) if in_source => source_text.push_str(&t.xml10_content()),
-            Event::GeneralRef(r) if in_source => source_text.push_str(&xmlutil::resolve_ref(&r)),
-            Event::End(e) => {
-                depth = depth.saturating_sub(1);
-                match local_name(e.name()) {
-                    "source" => {
-                        in_source = false;
-                        let s = source_text.trim();
-                        if !s.is_empty() {
-                            sources.push(s.to_owned());
-                        }
-                    }
-                    "class" => {
-                        if let Some((name, fc)) = class.take() {
-                            report.files.entry(name).or_default().merge(&fc);
-                        }
-                    }
-                    _ => {}
+            Node::Text(t) if in_source => source_text.push_str(&t.decoded()),
+            Node::Close("source") => {
+                in_source = false;
+                let s = source_text.trim();
+                if !s.is_empty() {
+                    sources.push(s.to_owned());
                 }
             }
-            Event::Eof => break,
+            Node::Close("class") => {
+                if let Some((name, fc)) = class.take() {
+                    report.files.entry(name).or_default().merge(&fc);
+                }
+            }
             _ => {}
         }
-        buf.clear();
-    }
-    if depth > 0 {
-        return Err(InputError::new(
-            path,
-            "truncated report: the file ends before the XML closes",
-        ));
-    }
+        Ok(Flow::Continue)
+    })?;
     for name in report.files.keys() {
         if Path::new(name).is_absolute() {
             continue;

@@ -8,60 +8,40 @@ use std::io::BufRead;
 use std::path::Path;
 
 use ci_intel_core::InputError;
-use quick_xml::Reader;
-use quick_xml::events::Event;
+use quick_xml::events::BytesStart;
 
 use super::{FileCoverage, Format, Report};
-use crate::xmlutil::{self, attr, local_name};
+use crate::xmlutil::{self, Flow, Node, attr, local_name};
 
 pub(super) fn read<R: BufRead>(path: &Path, input: R) -> Result<Report, InputError> {
-    let mut reader = Reader::from_reader(input);
-    reader.config_mut().check_end_names = true;
-    let mut buf = Vec::with_capacity(64 * 1024);
     let mut report = Report {
         format: Some(Format::Jacoco),
         ..Report::default()
     };
     let mut package = String::new();
     let mut file: Option<(String, FileCoverage)> = None;
-    let mut depth = 0usize;
-    loop {
-        let pos = reader.buffer_position();
-        let ev = reader
-            .read_event_into(&mut buf)
-            .map_err(|e| xmlutil::error(path, reader.error_position(), &e))?;
-        let (e, is_start) = match ev {
-            Event::Start(e) => {
-                depth += 1;
-                (e, true)
-            }
-            Event::Empty(e) => (e, false),
-            Event::End(e) => {
-                depth = depth.saturating_sub(1);
-                match local_name(e.name()) {
-                    "sourcefile" => {
-                        if let Some((name, fc)) = file.take() {
-                            report.files.entry(name).or_default().merge(&fc);
-                        }
-                    }
-                    "package" => package.clear(),
-                    _ => {}
+    xmlutil::walk(path, input, &mut |node, pos| {
+        let (e, has_children) = match node {
+            Node::Open(e) => (e, true),
+            Node::Leaf(e) => (e, false),
+            Node::Close("sourcefile") => {
+                if let Some((name, fc)) = file.take() {
+                    report.files.entry(name).or_default().merge(&fc);
                 }
-                buf.clear();
-                continue;
+                return Ok(Flow::Continue);
             }
-            Event::Eof => break,
-            _ => {
-                buf.clear();
-                continue;
+            Node::Close("package") => {
+                package.clear();
+                return Ok(Flow::Continue);
             }
+            Node::Close(_) | Node::Text(_) => return Ok(Flow::Continue),
         };
         match local_name(e.name()) {
-            "package" if is_start => {
-                package = attr(&e, "name").unwrap_or_default().into_owned();
+            "package" if has_children => {
+                package = attr(e, "name").unwrap_or_default().into_owned();
             }
             "sourcefile" => {
-                let name = attr(&e, "name").unwrap_or_default().into_owned();
+                let name = attr(e, "name").unwrap_or_default().into_owned();
                 if name.is_empty() {
                     return Err(xmlutil::located(
                         path,
@@ -74,7 +54,7 @@ pub(super) fn read<R: BufRead>(path: &Path, input: R) -> Result<Report, InputErr
                 } else {
                     format!("{}/{name}", package.trim_end_matches('/'))
                 };
-                if is_start {
+                if has_children {
                     file = Some((full, FileCoverage::default()));
                 } else {
                     report.files.entry(full).or_default();
@@ -82,34 +62,39 @@ pub(super) fn read<R: BufRead>(path: &Path, input: R) -> Result<Report, InputErr
             }
             "line" => {
                 if let Some((_, fc)) = file.as_mut() {
-                    let nr = attr(&e, "nr")
-                        .and_then(|n| n.trim().parse::<u32>().ok())
-                        .filter(|&n| n > 0)
-                        .ok_or_else(|| {
-                            xmlutil::located(
-                                path,
-                                pos,
-                                "expected a positive integer `nr` attribute on <line>".into(),
-                            )
-                        })?;
-                    let count = |k: &str| attr(&e, k).map_or(0, |v| xmlutil::parse_count(&v));
-                    let (ci, mb, cb) = (count("ci"), count("mb"), count("cb"));
-                    let total = u32::try_from(mb + cb).unwrap_or(u32::MAX);
-                    let covered = u32::try_from(cb).unwrap_or(u32::MAX);
-                    fc.add_line(nr, ci, (total > 0).then_some((covered, total)));
+                    add_line(path, pos, e, fc)?;
                 }
             }
             _ => {}
         }
-        buf.clear();
-    }
-    if depth > 0 {
-        return Err(InputError::new(
-            path,
-            "truncated report: the file ends before the XML closes",
-        ));
-    }
+        Ok(Flow::Continue)
+    })?;
     Ok(report)
+}
+
+/// A `<line nr ci mb cb>`: covered when any instruction ran, branches from `mb + cb`.
+fn add_line(
+    path: &Path,
+    pos: u64,
+    e: &BytesStart<'_>,
+    fc: &mut FileCoverage,
+) -> Result<(), InputError> {
+    let nr = attr(e, "nr")
+        .and_then(|n| n.trim().parse::<u32>().ok())
+        .filter(|&n| n > 0)
+        .ok_or_else(|| {
+            xmlutil::located(
+                path,
+                pos,
+                "expected a positive integer `nr` attribute on <line>".into(),
+            )
+        })?;
+    let count = |k: &str| attr(e, k).map_or(0, |v| xmlutil::parse_count(&v));
+    let (ci, mb, cb) = (count("ci"), count("mb"), count("cb"));
+    let total = u32::try_from(mb + cb).unwrap_or(u32::MAX);
+    let covered = u32::try_from(cb).unwrap_or(u32::MAX);
+    fc.add_line(nr, ci, (total > 0).then_some((covered, total)));
+    Ok(())
 }
 
 #[cfg(test)]
