@@ -338,6 +338,61 @@ pub struct RootCause {
     pub docs_uri: Option<String>,
 }
 
+impl RootCause {
+    /// The failure's signature, the same for the same failure in another run: see
+    /// [`failure_signature`].
+    pub fn signature(&self) -> String {
+        failure_signature(&self.pattern, self.message.as_deref().unwrap_or(""))
+    }
+}
+
+/// A root cause's signature from its rule (`pattern`) and message, with the message's variable
+/// parts (numbers, hex ids and hashes) masked, so the agent and the hub compute the same one from
+/// a record without a field of its own.
+pub fn failure_signature(rule: &str, message: &str) -> String {
+    crate::finding::fingerprint(rule, "autopsy", "", &mask_variables(message))
+}
+
+/// `message` with runs of digits, and hex words of 8 or more characters holding a digit,
+/// replaced by `#`.
+pub fn mask_variables(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while !rest.is_empty() {
+        let word_len = rest
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(rest.len());
+        if word_len == 0 {
+            let c = rest.chars().next().unwrap_or(' ');
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+            continue;
+        }
+        let word = &rest[..word_len];
+        if word.len() >= 8
+            && word.bytes().all(|b| b.is_ascii_hexdigit())
+            && word.bytes().any(|b| b.is_ascii_digit())
+        {
+            out.push('#');
+        } else {
+            let mut in_digits = false;
+            for c in word.chars() {
+                if c.is_ascii_digit() {
+                    if !in_digits {
+                        out.push('#');
+                    }
+                    in_digits = true;
+                } else {
+                    out.push(c);
+                    in_digits = false;
+                }
+            }
+        }
+        rest = &rest[word_len..];
+    }
+    out
+}
+
 /// A gate verdict as the contract records it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -713,6 +768,25 @@ pub fn parse_batch(text: &str) -> Result<Vec<PipelineRun>, Vec<RecordError>> {
 
 #[cfg(test)]
 mod batch_tests {
+    #[test]
+    fn failure_signatures_ignore_variable_parts() {
+        use super::{failure_signature, mask_variables};
+        assert_eq!(
+            mask_variables("exit code 137 after 12.5s in job 4f9a2b1c0d (pid 99)"),
+            "exit code # after #.#s in job # (pid #)"
+        );
+        assert_eq!(mask_variables("E0425 in src/a2.rs"), "E# in src/a#.rs");
+        assert_eq!(
+            failure_signature("npm/e404", "404 Not Found - GET https://r/x - 1.2.3"),
+            failure_signature("npm/e404", "404 Not Found - GET https://r/x - 4.5.6")
+        );
+        assert_ne!(
+            failure_signature("npm/e404", "GET https://r/x"),
+            failure_signature("npm/e404", "GET https://r/y")
+        );
+        assert_ne!(failure_signature("a/b", "m"), failure_signature("a/c", "m"));
+    }
+
     use super::*;
 
     fn canonical_line() -> String {

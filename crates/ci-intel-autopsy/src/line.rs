@@ -1,0 +1,240 @@
+//! One log line made readable: terminal colours removed, GitHub's timestamp prefix removed, and
+//! the markers CI systems write to frame their logs recognised (GitHub Actions groups, errors
+//! and workflow commands; GitLab sections; exit statuses).
+//!
+//! Only lines the scanner looks at closely pass through here, so the cost is paid on a small
+//! fraction of a log. The ANSI stripper is a small state machine rather than a crate: it runs
+//! on borrowed bytes, allocates nothing when a line has no escape, and never fails.
+
+use std::borrow::Cow;
+
+/// A frame marker a CI system wrote, as [`marker`] reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Marker<'a> {
+    /// GitHub `##[group]Title`: a step when the title is `Run …`, else a fold inside one.
+    GroupStart(&'a str),
+    /// GitHub `##[endgroup]`, GitLab `section_end:…:name`.
+    GroupEnd,
+    /// GitLab `section_start:…:name` (its title when it has one): a step of the job.
+    Section(&'a str),
+    /// GitHub `##[error]message` or the workflow command `::error file=…,line=…::message`.
+    Error {
+        message: &'a str,
+        file: Option<&'a str>,
+        line: Option<u64>,
+    },
+    /// `Process completed with exit code N.` (GitHub) or `ERROR: Job failed: exit code N`
+    /// (GitLab): the step, or the job, ended with this status.
+    ExitCode(i64),
+    /// GitHub's `Post job cleanup.`: what follows is teardown, not the failure.
+    Cleanup,
+}
+
+/// `line` without ANSI escape sequences (CSI such as colours and `\e[0K`, OSC, two-byte
+/// escapes) and without carriage returns. Borrowed when there was nothing to remove.
+pub fn strip_ansi(line: &str) -> Cow<'_, str> {
+    if !line.bytes().any(|b| b == 0x1b || b == b'\r') {
+        return Cow::Borrowed(line);
+    }
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' => {}
+            '\u{1b}' => match chars.next() {
+                // CSI: parameters and intermediates, then one final byte in @..~.
+                Some('[') => {
+                    for c in chars.by_ref() {
+                        if ('@'..='~').contains(&c) {
+                            break;
+                        }
+                    }
+                }
+                // OSC: up to BEL or ESC \.
+                Some(']') => {
+                    while let Some(c) = chars.next() {
+                        if c == '\u{7}' {
+                            break;
+                        }
+                        if c == '\u{1b}' {
+                            chars.next_if_eq(&'\\');
+                            break;
+                        }
+                    }
+                }
+                _ => {}
+            },
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// `2024-05-01T12:34:56.1234567Z rest` → `rest`: GitHub prefixes every line of a downloaded log
+/// with its time.
+pub fn strip_timestamp(line: &str) -> &str {
+    let b = line.as_bytes();
+    if b.len() >= 21
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b[10] == b'T'
+        && b[13] == b':'
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && let Some(z) = line[..line.len().min(40)].find("Z ")
+        && z >= 19
+    {
+        return &line[z + 2..];
+    }
+    line
+}
+
+/// The text of a line as a person reads it: timestamp, colours and surrounding blanks removed.
+pub fn clean(raw: &str) -> Cow<'_, str> {
+    match strip_ansi(raw) {
+        Cow::Borrowed(s) => Cow::Borrowed(strip_timestamp(s).trim_end()),
+        Cow::Owned(s) => Cow::Owned(strip_timestamp(&s).trim_end().to_owned()),
+    }
+}
+
+/// The frame marker on a cleaned line, if it is one.
+pub fn marker(line: &str) -> Option<Marker<'_>> {
+    let t = line.trim_start();
+    if let Some(rest) = t.strip_prefix("##[") {
+        let (kind, text) = rest.split_once(']')?;
+        return match kind {
+            "group" => Some(Marker::GroupStart(text.trim())),
+            "endgroup" => Some(Marker::GroupEnd),
+            "error" => Some(exit_code(text).map_or(
+                Marker::Error {
+                    message: text.trim(),
+                    file: None,
+                    line: None,
+                },
+                Marker::ExitCode,
+            )),
+            _ => None,
+        };
+    }
+    if let Some(rest) = t.strip_prefix("::error") {
+        // `::error file=a.rs,line=3,col=1::message` or `::error::message`.
+        let (props, message) = rest.split_once("::")?;
+        let mut file = None;
+        let mut line = None;
+        for prop in props.trim().split(',') {
+            match prop.trim().split_once('=') {
+                Some(("file", v)) => file = Some(v),
+                Some(("line", v)) => line = v.parse().ok(),
+                _ => {}
+            }
+        }
+        return Some(Marker::Error {
+            message: message.trim(),
+            file,
+            line,
+        });
+    }
+    if let Some(rest) = t.strip_prefix("section_start:") {
+        // `section_start:1700000000:name[collapsed=true]\r\e[0KTitle` (the \r and escape are
+        // gone by now, so the title follows the name directly).
+        let rest = rest.split_once(':').map_or(rest, |(_, r)| r);
+        let name_end = rest
+            .find(|c: char| c.is_whitespace() || c == '[')
+            .unwrap_or(rest.len());
+        let (name, mut tail) = rest.split_at(name_end);
+        if tail.starts_with('[') {
+            tail = tail.split_once(']').map_or("", |(_, t)| t);
+        }
+        let title = tail.trim();
+        return Some(Marker::Section(if title.is_empty() { name } else { title }));
+    }
+    if t.starts_with("section_end:") {
+        return Some(Marker::GroupEnd);
+    }
+    if t == "Post job cleanup." {
+        return Some(Marker::Cleanup);
+    }
+    exit_code(t).map(Marker::ExitCode)
+}
+
+/// The status in `Process completed with exit code 2.` or `ERROR: Job failed: exit code 1`.
+fn exit_code(text: &str) -> Option<i64> {
+    let t = text.trim();
+    let rest = t
+        .strip_prefix("Process completed with exit code ")
+        .or_else(|| t.strip_prefix("ERROR: Job failed: exit code "))?;
+    rest.trim_end_matches('.').trim().parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_colours_timestamps_and_carriage_returns() {
+        assert_eq!(
+            clean("2024-05-01T12:34:56.1234567Z \u{1b}[31merror\u{1b}[0m: boom\r"),
+            "error: boom"
+        );
+        assert_eq!(
+            strip_ansi("\u{1b}]8;;http://x\u{7}link\u{1b}]8;;\u{1b}\\ ok"),
+            "link ok"
+        );
+        assert!(matches!(strip_ansi("plain"), Cow::Borrowed("plain")));
+        assert_eq!(
+            strip_timestamp("2024-05-01 not a stamp"),
+            "2024-05-01 not a stamp"
+        );
+        // A lone escape at the end, or an unterminated CSI, is dropped without a panic.
+        assert_eq!(strip_ansi("a\u{1b}"), "a");
+        assert_eq!(strip_ansi("a\u{1b}[12"), "a");
+    }
+
+    #[test]
+    fn reads_github_and_gitlab_markers() {
+        assert_eq!(
+            marker("##[group]Run cargo test"),
+            Some(Marker::GroupStart("Run cargo test"))
+        );
+        assert_eq!(marker("##[endgroup]"), Some(Marker::GroupEnd));
+        assert_eq!(
+            marker("##[error]Process completed with exit code 101."),
+            Some(Marker::ExitCode(101))
+        );
+        assert_eq!(
+            marker("::error file=src/a.rs,line=12,col=3::mismatched types"),
+            Some(Marker::Error {
+                message: "mismatched types",
+                file: Some("src/a.rs"),
+                line: Some(12)
+            })
+        );
+        assert_eq!(
+            marker(
+                "section_start:1700000000:step_script[collapsed=true]Executing \"step_script\" stage"
+            ),
+            Some(Marker::Section("Executing \"step_script\" stage"))
+        );
+        assert_eq!(
+            marker("section_start:1700000000:prepare_script"),
+            Some(Marker::Section("prepare_script"))
+        );
+        assert_eq!(
+            marker("section_end:1700000001:step_script"),
+            Some(Marker::GroupEnd)
+        );
+        assert_eq!(
+            marker("ERROR: Job failed: exit code 1"),
+            Some(Marker::ExitCode(1))
+        );
+        assert_eq!(marker("Post job cleanup."), Some(Marker::Cleanup));
+        assert_eq!(marker("error: plain"), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics(s in "\\PC{0,80}") {
+            let c = clean(&s);
+            let _ = marker(&c);
+        }
+    }
+}

@@ -1,0 +1,233 @@
+//! From matches to ranked root causes: duplicates merged, the failing step first, then causal
+//! order (the machine, the network and the dependencies before the build, the build before the
+//! tests), then confidence, then where it first appeared.
+
+use std::collections::{BTreeMap, HashMap};
+
+use ci_intel_core::pipeline_run::failure_signature;
+
+use crate::miner::Miner;
+use crate::model::{Category, LogLocation, RootCause};
+use crate::rules::{RuleSet, expand};
+use crate::scan::LogScan;
+
+/// The rule id of a root cause the template miner found.
+pub const UNKNOWN_RULE: &str = "autopsy/unknown";
+/// At most this many unknown signatures become root causes when no rule matched.
+const MAX_UNKNOWN: usize = 3;
+/// Confidence given to an unknown signature.
+const UNKNOWN_CONFIDENCE: f64 = 0.3;
+
+/// Where a match sits relative to the failure: in the failing step (or in a log that shows no
+/// steps), in a step that did not fail, or in teardown.
+fn tier(scan: &LogScan, step: Option<usize>) -> u8 {
+    let any_failed = scan.summary.steps.iter().any(crate::model::Step::failed);
+    match step.map(|i| &scan.summary.steps[i]) {
+        Some(s) if s.cleanup => 2,
+        Some(s) if any_failed && !s.failed() => 1,
+        _ => 0,
+    }
+}
+
+/// Confidence kept by tier.
+const TIER_FACTOR: [f64; 3] = [1.0, 0.6, 0.3];
+
+struct Ranked {
+    cause: RootCause,
+    tier: u8,
+    order: (usize, u64),
+}
+
+/// The root causes of `scans`, best first; every text passes through `redact`.
+pub fn root_causes(
+    rules: &RuleSet,
+    scans: &[LogScan],
+    miner: &Miner,
+    redact: &dyn Fn(&str) -> String,
+) -> Vec<RootCause> {
+    let mut ranked: Vec<Ranked> = Vec::new();
+    let mut by_signature: HashMap<String, usize> = HashMap::new();
+    for (log_index, scan) in scans.iter().enumerate() {
+        for hit in &scan.hits {
+            let rule = &rules.rules[hit.rule];
+            let tier = tier(scan, hit.step);
+            let cause = cause(rule, &hit.captures, &hit.text, hit, tier, redact);
+            if let Some(&i) = by_signature.get(&cause.signature) {
+                ranked[i].cause.occurrences += 1;
+                continue;
+            }
+            if let Some(i) = ranked.iter().position(|r| same_failure(&r.cause, &cause)) {
+                // The same failure said twice by the tool (a traceback line and a summary
+                // line): keep the first, filling in what it lacked.
+                let first = &mut ranked[i].cause;
+                first.occurrences += 1;
+                first.line = first.line.or(cause.line);
+                first.test = first.test.take().or(cause.test);
+                first.repro = first.repro.take().or(cause.repro);
+                by_signature.insert(cause.signature, i);
+                continue;
+            }
+            by_signature.insert(cause.signature.clone(), ranked.len());
+            ranked.push(Ranked {
+                cause,
+                tier,
+                order: (log_index, hit.location.line),
+            });
+        }
+    }
+    if ranked.iter().all(|r| r.tier > 0) {
+        ranked.extend(unknown_causes(scans, miner, redact));
+    }
+    ranked.sort_by(|a, b| {
+        (a.tier, a.cause.category)
+            .cmp(&(b.tier, b.cause.category))
+            .then(b.cause.confidence.total_cmp(&a.cause.confidence))
+            .then(a.order.cmp(&b.order))
+    });
+    ranked.into_iter().map(|r| r.cause).collect()
+}
+
+/// Two causes are one failure when they are of the same kind about the same file and line (or
+/// the same test).
+fn same_failure(a: &RootCause, b: &RootCause) -> bool {
+    let differ = |x: Option<&str>, y: Option<&str>| x.is_some() && y.is_some() && x != y;
+    a.category == b.category
+        && a.file.is_some()
+        && a.file == b.file
+        && !differ(a.test.as_deref(), b.test.as_deref())
+        && !(a.line.is_some() && b.line.is_some() && a.line != b.line)
+}
+
+fn cause(
+    rule: &crate::rules::Rule,
+    captures: &BTreeMap<String, String>,
+    text: &str,
+    hit: &crate::scan::Hit,
+    tier: u8,
+    redact: &dyn Fn(&str) -> String,
+) -> RootCause {
+    let message = rule
+        .message
+        .as_deref()
+        .and_then(|t| expand(t, captures))
+        .or_else(|| captures.get("message").cloned())
+        .unwrap_or_else(|| text.trim().to_owned());
+    let message = redact(&message);
+    let signature = failure_signature(&rule.id, &message);
+    RootCause {
+        category: rule.category,
+        rule_id: rule.id.clone(),
+        tool: rule.tool.clone(),
+        file: captures.get("file").map(|f| redact(f)),
+        line: captures.get("line").and_then(|l| l.parse().ok()),
+        test: captures.get("test").map(|t| redact(t)),
+        suggestion: redact(
+            &expand(&rule.hint, captures).unwrap_or_else(|| strip_placeholders(&rule.hint)),
+        ),
+        repro: rule
+            .repro
+            .as_deref()
+            .and_then(|t| expand(t, captures))
+            .map(|r| redact(&r)),
+        docs_uri: rule.docs.as_deref().and_then(|t| expand(t, captures)),
+        confidence: round(rule.confidence * TIER_FACTOR[usize::from(tier)]),
+        excerpt: hit.excerpt.iter().map(|l| redact(l)).collect(),
+        location: hit.location.clone(),
+        occurrences: 1,
+        signature,
+        message,
+    }
+}
+
+/// A hint whose placeholders have no value: `{file}` becomes `the file`.
+fn strip_placeholders(template: &str) -> String {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let Some(close) = rest[open..].find('}') else {
+            rest = &rest[open..];
+            break;
+        };
+        out.push_str("the ");
+        out.push_str(&rest[open + 1..open + close]);
+        rest = &rest[open + close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn round(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// When no rule explains the failure: the first error-looking templates of the failing part of
+/// the logs, as low-confidence root causes.
+fn unknown_causes(
+    scans: &[LogScan],
+    miner: &Miner,
+    redact: &dyn Fn(&str) -> String,
+) -> Vec<Ranked> {
+    let tier_of = |at: &LogLocation| {
+        scans
+            .iter()
+            .find(|s| s.summary.log == at.log)
+            .map_or(0, |s| {
+                let step = at.step.as_ref().and_then(|n| {
+                    s.summary
+                        .steps
+                        .iter()
+                        .rposition(|st| &st.name == n && st.line <= at.line)
+                });
+                tier(s, step)
+            })
+    };
+    let mut sigs = miner.signatures();
+    sigs.sort_by_key(|s| (tier_of(&s.first), s.first.line));
+    sigs.into_iter()
+        .filter(|s| tier_of(&s.first) == 0)
+        .take(MAX_UNKNOWN)
+        .map(|s| {
+            let message = redact(&s.example);
+            Ranked {
+                order: (
+                    scans.iter().position(|x| x.summary.log == s.first.log).unwrap_or(0),
+                    s.first.line,
+                ),
+                tier: 0,
+                cause: RootCause {
+                    category: Category::Unknown,
+                    rule_id: UNKNOWN_RULE.into(),
+                    tool: "log".into(),
+                    signature: failure_signature(UNKNOWN_RULE, &s.template),
+                    suggestion: "No rule knows this failure. Read the excerpt; if it recurs, add a rule for it (`ci-intel autopsy rules test` checks a new pack).".into(),
+                    file: None,
+                    line: None,
+                    test: None,
+                    repro: None,
+                    docs_uri: None,
+                    confidence: UNKNOWN_CONFIDENCE,
+                    excerpt: vec![message.clone()],
+                    location: s.first,
+                    occurrences: s.count,
+                    message,
+                },
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_without_values_read_as_words() {
+        assert_eq!(
+            strip_placeholders("Fix {file} at {line}"),
+            "Fix the file at the line"
+        );
+        assert_eq!(strip_placeholders("no braces"), "no braces");
+        assert_eq!(strip_placeholders("open {brace"), "open {brace");
+    }
+}

@@ -1,0 +1,467 @@
+//! The streaming scanner: one pass over a log in bounded memory.
+//!
+//! A log is read in batches of [`BATCH`] bytes. Each batch is split into pieces that are
+//! searched in parallel for any keyword of the rule set (one Aho-Corasick automaton over the
+//! raw bytes), so lines without one — nearly all of a log — are never decoded. The few lines
+//! with a keyword are then handled in order: frame markers update the jobs and steps, rules are
+//! tried on the cleaned line, and error-looking lines no rule knows go to the template miner.
+//! The last lines of a batch are held back to the next one, so a rule can always look
+//! [`MAX_WITHIN`](crate::rules::MAX_WITHIN) lines ahead and an excerpt can show the lines before.
+
+use std::collections::BTreeMap;
+use std::io::{self, Read};
+
+use aho_corasick::Input;
+use memchr::{memchr, memrchr};
+use rayon::prelude::*;
+
+use crate::line::{self, Marker};
+use crate::miner::Miner;
+use crate::model::{LogLocation, LogSummary, Step};
+use crate::rules::{MAX_WITHIN, Owner, RuleSet};
+
+/// Bytes read per batch.
+const BATCH: usize = 8 << 20;
+/// Bytes per parallel piece of a batch.
+const PIECE: usize = 1 << 20;
+/// Lines shown before and after a match in its excerpt.
+const CONTEXT_BEFORE: usize = 2;
+const CONTEXT_AFTER: usize = 2;
+/// Lines held back at the end of a batch so a rule can look ahead into them.
+const LOOKAHEAD: usize = MAX_WITHIN + CONTEXT_AFTER;
+/// Longest line kept in an excerpt or a message (characters).
+const MAX_LINE_CHARS: usize = 400;
+
+/// A rule's match.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub rule: usize,
+    pub captures: BTreeMap<String, String>,
+    /// The cleaned line the rule matched.
+    pub text: String,
+    pub location: LogLocation,
+    pub excerpt: Vec<String>,
+    /// Index into the log's steps.
+    pub step: Option<usize>,
+}
+
+/// What one log yielded.
+#[derive(Debug, Clone)]
+pub struct LogScan {
+    pub summary: LogSummary,
+    pub hits: Vec<Hit>,
+}
+
+/// Scans `input`, the log named `name` (of job `job`), with `rules`; error-looking lines no
+/// rule knows are fed to `miner`.
+pub fn scan(
+    rules: &RuleSet,
+    name: &str,
+    job: Option<&str>,
+    mut input: impl Read,
+    miner: &mut Miner,
+) -> io::Result<LogScan> {
+    let mut state = State {
+        rules,
+        miner,
+        summary: LogSummary {
+            log: name.to_owned(),
+            job: job.map(str::to_owned),
+            lines: 0,
+            bytes: 0,
+            steps: Vec::new(),
+            exit_code: None,
+        },
+        hits: Vec::new(),
+    };
+    let mut buf: Vec<u8> = Vec::with_capacity(BATCH + PIECE);
+    // Offset in `buf` where lines not yet handled begin (what is before it is context).
+    let mut process_start = 0usize;
+    // Lines of the log before `process_start`.
+    let mut base_line = 0u64;
+    let mut eof = false;
+    loop {
+        while buf.len() < BATCH && !eof {
+            let old = buf.len();
+            buf.resize(old + PIECE.min(BATCH - old + 1), 0);
+            let n = read_some(&mut input, &mut buf[old..])?;
+            buf.truncate(old + n);
+            state.summary.bytes += n as u64;
+            eof = n == 0;
+        }
+        let data_end = if eof {
+            buf.len()
+        } else {
+            memrchr(b'\n', &buf[process_start..]).map_or(buf.len(), |i| process_start + i + 1)
+        };
+        let mut process_end = if eof {
+            data_end
+        } else {
+            process_start + start_of_last_lines(&buf[process_start..data_end], LOOKAHEAD)
+        };
+        if process_end <= process_start {
+            // A batch of very long lines: handle all of it, look-ahead or not.
+            process_end = data_end;
+        }
+        let lines = state.handle(&buf, process_start, process_end, data_end, base_line);
+        base_line += lines;
+        if eof {
+            let trailing = data_end > 0 && buf[data_end - 1] != b'\n';
+            state.summary.lines = base_line + u64::from(trailing);
+            break;
+        }
+        let keep_from = start_of_last_lines(&buf[..process_end], CONTEXT_BEFORE);
+        buf.drain(..keep_from);
+        process_start = process_end - keep_from;
+    }
+    Ok(LogScan {
+        summary: state.summary,
+        hits: state.hits,
+    })
+}
+
+/// `read`, retrying on interruption.
+fn read_some(input: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match input.read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            r => return r,
+        }
+    }
+}
+
+/// Offset of the first of the last `n` lines of `s` (which ends at a line end, or is empty).
+fn start_of_last_lines(s: &[u8], n: usize) -> usize {
+    let mut pos = s.len();
+    for _ in 0..n {
+        if pos == 0 {
+            return 0;
+        }
+        pos = memrchr(b'\n', &s[..pos - 1]).map_or(0, |j| j + 1);
+    }
+    pos
+}
+
+/// The lines of one parallel piece that hold a keyword: `(start, end, newlines before it in
+/// the piece)`, and the piece's newline count.
+struct PieceHits {
+    hits: Vec<(usize, usize, u64)>,
+    newlines: u64,
+}
+
+struct State<'a> {
+    rules: &'a RuleSet,
+    miner: &'a mut Miner,
+    summary: LogSummary,
+    hits: Vec<Hit>,
+}
+
+impl State<'_> {
+    /// Handles the lines in `buf[start..end]` (the first is line `base + 1`); `buf[..limit]` may
+    /// be read for look-ahead and context. Returns the number of lines handled.
+    fn handle(&mut self, buf: &[u8], start: usize, end: usize, limit: usize, base: u64) -> u64 {
+        let pieces = split_pieces(buf, start, end);
+        let found: Vec<PieceHits> = pieces
+            .par_iter()
+            .map(|&(s, e)| self.find_lines(buf, s, e))
+            .collect();
+        let mut line_base = base;
+        for piece in &found {
+            for &(ls, le, rel) in &piece.hits {
+                self.line(buf, ls, le, limit, line_base + rel + 1);
+            }
+            line_base += piece.newlines;
+        }
+        line_base - base
+    }
+
+    fn find_lines(&self, buf: &[u8], start: usize, end: usize) -> PieceHits {
+        let mut hits = Vec::new();
+        let mut pos = start;
+        let mut counted_to = start;
+        let mut newlines = 0u64;
+        while pos < end {
+            let Some(m) = self.rules.keywords.find(Input::new(buf).range(pos..end)) else {
+                break;
+            };
+            let ls = memrchr(b'\n', &buf[start..m.start()]).map_or(start, |i| start + i + 1);
+            let le = memchr(b'\n', &buf[m.end()..end]).map_or(end, |i| m.end() + i);
+            newlines += bytecount::count(&buf[counted_to..ls], b'\n') as u64;
+            counted_to = ls;
+            hits.push((ls, le, newlines));
+            pos = le + 1;
+        }
+        newlines += bytecount::count(&buf[counted_to.min(end)..end], b'\n') as u64;
+        PieceHits { hits, newlines }
+    }
+
+    /// One line holding a keyword.
+    fn line(&mut self, buf: &[u8], ls: usize, le: usize, limit: usize, number: u64) {
+        let raw = String::from_utf8_lossy(&buf[ls..le]);
+        let text = line::clean(&raw);
+        let mut extra: BTreeMap<String, String> = BTreeMap::new();
+        // An exit status is also tried against the rules (137 says "killed"), but is not an
+        // unknown failure of its own.
+        let mut exit_status = false;
+        let text: &str = match line::marker(&text) {
+            Some(Marker::Error {
+                message,
+                file,
+                line,
+            }) => {
+                if let Some(f) = file {
+                    extra.insert("file".into(), f.to_owned());
+                }
+                if let Some(l) = line {
+                    extra.insert("line".into(), l.to_string());
+                }
+                message
+            }
+            Some(m @ Marker::ExitCode(_)) => {
+                self.marker(&m, number);
+                exit_status = true;
+                &text
+            }
+            Some(m) => {
+                self.marker(&m, number);
+                return;
+            }
+            None => &text,
+        };
+        let (candidates, error_word) = self.candidates(text);
+        let step = self.summary.steps.len().checked_sub(1);
+        let location = LogLocation {
+            log: self.summary.log.clone(),
+            line: number,
+            job: self.summary.job.clone(),
+            step: step.map(|i| self.summary.steps[i].name.clone()),
+        };
+        if let Some((rule, mut captures, last)) = self.best_rule(&candidates, text, buf, le, limit)
+        {
+            for (k, v) in extra {
+                captures.entry(k).or_insert(v);
+            }
+            let excerpt = excerpt(buf, ls, le, last, limit);
+            self.hits.push(Hit {
+                rule,
+                captures,
+                text: truncate(text),
+                location,
+                excerpt,
+                step,
+            });
+        } else if !exit_status && (error_word || !extra.is_empty()) {
+            self.miner.add(&truncate(text), &location);
+        }
+    }
+
+    /// Rules with a keyword on the line, in pack order, and whether an error word is there.
+    fn candidates(&self, text: &str) -> (Vec<usize>, bool) {
+        let mut rules = Vec::new();
+        let mut error_word = false;
+        for m in self.rules.keywords.find_overlapping_iter(text) {
+            match &self.rules.owners[m.pattern().as_usize()] {
+                Owner::Rules(list) => rules.extend_from_slice(list),
+                Owner::ErrorWord => error_word = true,
+                Owner::Marker => {}
+            }
+        }
+        rules.sort_unstable();
+        rules.dedup();
+        (rules, error_word)
+    }
+
+    /// The most confident rule matching `text` (the earlier one on a tie), its captures
+    /// (with those of its `then` regexes on the following lines), and where the last line it
+    /// used ends.
+    fn best_rule(
+        &self,
+        candidates: &[usize],
+        text: &str,
+        buf: &[u8],
+        le: usize,
+        limit: usize,
+    ) -> Option<(usize, BTreeMap<String, String>, usize)> {
+        let mut order: Vec<usize> = candidates.to_vec();
+        order.sort_by(|a, b| {
+            self.rules.rules[*b]
+                .confidence
+                .total_cmp(&self.rules.rules[*a].confidence)
+                .then(a.cmp(b))
+        });
+        let mut following: Option<Vec<(usize, String)>> = None;
+        for i in order {
+            let rule = &self.rules.rules[i];
+            let Some(c) = rule.pattern.captures(text) else {
+                continue;
+            };
+            if rule.unless.as_ref().is_some_and(|u| u.is_match(text)) {
+                continue;
+            }
+            let mut captures: BTreeMap<String, String> = BTreeMap::new();
+            add_captures(&mut captures, &rule.pattern, &c);
+            let mut last = le;
+            let mut all_found = true;
+            if !rule.then.is_empty() {
+                let lines =
+                    following.get_or_insert_with(|| following_lines(buf, le, limit, MAX_WITHIN));
+                for then in &rule.then {
+                    let found = lines
+                        .iter()
+                        .take(rule.within)
+                        .find_map(|(end, l)| then.captures(l).map(|c| (*end, c)));
+                    match found {
+                        Some((end, c)) => {
+                            add_captures(&mut captures, then, &c);
+                            last = last.max(end);
+                        }
+                        None => all_found = false,
+                    }
+                }
+            }
+            if rule.require_then && !all_found {
+                continue;
+            }
+            return Some((i, captures, last));
+        }
+        None
+    }
+
+    fn marker(&mut self, m: &Marker<'_>, number: u64) {
+        let mut start = |name: &str, cleanup: bool| {
+            self.summary.steps.push(Step {
+                name: name.to_owned(),
+                line: number,
+                exit_code: None,
+                cleanup,
+            });
+        };
+        match m {
+            Marker::GroupStart(title) if title.starts_with("Run ") => start(title, false),
+            Marker::Section(title) => start(title, false),
+            Marker::Cleanup => start("Post job cleanup", true),
+            Marker::ExitCode(code) => {
+                if let Some(step) = self.summary.steps.last_mut() {
+                    step.exit_code = Some(*code);
+                }
+                self.summary.exit_code = Some(*code);
+            }
+            Marker::GroupStart(_) | Marker::GroupEnd | Marker::Error { .. } => {}
+        }
+    }
+}
+
+/// Adds the named groups of `c` not yet in `captures` (trimmed, empty ones left out).
+fn add_captures(
+    captures: &mut BTreeMap<String, String>,
+    re: &regex::Regex,
+    c: &regex::Captures<'_>,
+) {
+    for name in re.capture_names().flatten() {
+        if let Some(v) = c.name(name) {
+            let v = v.as_str().trim();
+            if !v.is_empty() {
+                captures
+                    .entry(name.to_owned())
+                    .or_insert_with(|| v.to_owned());
+            }
+        }
+    }
+}
+
+/// Splits `buf[start..end]` into pieces of about [`PIECE`] bytes that end at line ends.
+fn split_pieces(buf: &[u8], start: usize, end: usize) -> Vec<(usize, usize)> {
+    let mut pieces = Vec::new();
+    let mut s = start;
+    while s < end {
+        let tentative = (s + PIECE).min(end);
+        let e = if tentative == end {
+            end
+        } else {
+            memchr(b'\n', &buf[tentative..end]).map_or(end, |i| tentative + i + 1)
+        };
+        pieces.push((s, e));
+        s = e;
+    }
+    pieces
+}
+
+/// Up to `n` cleaned lines after the line ending at `le`, with where each ends.
+fn following_lines(buf: &[u8], le: usize, limit: usize, n: usize) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut pos = le + 1;
+    while out.len() < n && pos < limit {
+        let end = memchr(b'\n', &buf[pos..limit]).map_or(limit, |i| pos + i);
+        let text = line::clean(&String::from_utf8_lossy(&buf[pos..end])).into_owned();
+        out.push((end, text));
+        pos = end + 1;
+    }
+    out
+}
+
+/// The lines around a match: [`CONTEXT_BEFORE`] before it, and after it up to the last line a
+/// rule used (at least [`CONTEXT_AFTER`]). Frame markers and blank lines are left out.
+fn excerpt(buf: &[u8], ls: usize, le: usize, last: usize, limit: usize) -> Vec<String> {
+    let mut before = Vec::new();
+    let mut pos = ls;
+    while before.len() < CONTEXT_BEFORE && pos > 0 {
+        let start = memrchr(b'\n', &buf[..pos - 1]).map_or(0, |j| j + 1);
+        before.push(String::from_utf8_lossy(&buf[start..pos - 1]).into_owned());
+        pos = start;
+    }
+    before.reverse();
+    let mut lines = before;
+    lines.push(String::from_utf8_lossy(&buf[ls..le]).into_owned());
+    let mut after = following_lines(buf, le, limit, MAX_WITHIN);
+    let keep = after
+        .iter()
+        .position(|(end, _)| *end >= last)
+        .map_or(CONTEXT_AFTER, |i| (i + 1).max(CONTEXT_AFTER));
+    after.truncate(keep);
+    lines.extend(after.into_iter().map(|(_, t)| t));
+    lines
+        .iter()
+        .map(|l| line::clean(l).into_owned())
+        .filter(|l| !l.trim().is_empty() && line::marker(l).is_none())
+        .map(|l| truncate(&l))
+        .collect()
+}
+
+/// `s` cut to [`MAX_LINE_CHARS`] characters.
+pub(crate) fn truncate(s: &str) -> String {
+    match s.char_indices().nth(MAX_LINE_CHARS) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn last_lines() {
+        let s = b"a\nbb\nccc\n";
+        assert_eq!(start_of_last_lines(s, 1), 5);
+        assert_eq!(start_of_last_lines(s, 2), 2);
+        assert_eq!(start_of_last_lines(s, 3), 0);
+        assert_eq!(start_of_last_lines(s, 9), 0);
+        assert_eq!(start_of_last_lines(b"", 2), 0);
+    }
+
+    #[test]
+    fn pieces_end_at_line_ends() {
+        let mut buf = Vec::new();
+        for i in 0..300_000 {
+            buf.extend_from_slice(format!("line {i}\n").as_bytes());
+        }
+        let pieces = split_pieces(&buf, 0, buf.len());
+        assert!(pieces.len() > 1);
+        assert_eq!(pieces[0].0, 0);
+        assert_eq!(pieces.last().unwrap().1, buf.len());
+        for w in pieces.windows(2) {
+            assert_eq!(w[0].1, w[1].0);
+            assert_eq!(buf[w[0].1 - 1], b'\n');
+        }
+    }
+}
