@@ -1,8 +1,9 @@
 //! Root causes as findings, so SARIF, annotations and the findings table are written once.
 
-use ci_intel_core::finding::{Confidence, Finding, Fix, Location, Severity};
+use ci_intel_core::finding::{Confidence, Finding, Fix, Location, Rule, Severity};
 
 use crate::model::RootCause;
+use crate::rules::RuleSet;
 
 /// The tool name findings carry.
 pub const TOOL: &str = "autopsy";
@@ -46,4 +47,50 @@ pub fn findings(causes: &[RootCause]) -> Vec<Finding> {
             f
         })
         .collect()
+}
+
+/// The rules as `ci-intel rules` and SARIF list them (`autopsy/<rule id>`).
+pub fn rule_docs(rules: &RuleSet) -> Vec<Rule> {
+    rules
+        .rules
+        .iter()
+        .map(|r| Rule {
+            tool: TOOL,
+            id: leak(&r.id),
+            severity: if r.confidence >= 0.6 {
+                Severity::Error
+            } else {
+                Severity::Warning
+            },
+            summary: leak(&format!(
+                "{} ({}): {}",
+                r.category,
+                r.tool,
+                first_example(r)
+            )),
+            help: leak(&r.hint),
+        })
+        .collect()
+}
+
+/// The first line of a rule's first example: what the failure looks like in a log.
+fn first_example(r: &crate::rules::Rule) -> String {
+    let line = r
+        .examples
+        .first()
+        .and_then(|e| e.lines().next())
+        .unwrap_or_default()
+        .trim();
+    let short: String = line.chars().take(100).collect();
+    if short.len() < line.len() {
+        format!("`{}…`", short.replace('`', "'"))
+    } else {
+        format!("`{}`", short.replace('`', "'"))
+    }
+}
+
+/// Rule documentation lives for the whole process; the built-in packs are loaded once, so
+/// leaking their strings is bounded.
+fn leak(s: &str) -> &'static str {
+    Box::leak(s.to_owned().into_boxed_str())
 }

@@ -28,6 +28,19 @@ pub enum Marker<'a> {
     ExitCode(i64),
     /// GitHub's `Post job cleanup.`: what follows is teardown, not the failure.
     Cleanup,
+    /// Maven's `BUILD SUCCESS`/`BUILD FAILURE`, Gradle's `BUILD SUCCESSFUL`/`BUILD FAILED`:
+    /// the end of one build in a log that may hold several (true when it succeeded).
+    BuildResult(bool),
+}
+
+/// A line as `gh run view --log` prints it, `job<TAB>step<TAB>time text`: the job, the step
+/// and the rest of the line.
+pub fn gh_cli_prefix(line: &str) -> Option<(&str, &str, &str)> {
+    let (job, rest) = line.split_once('\t')?;
+    let (step, rest) = rest.split_once('\t')?;
+    let b = rest.as_bytes();
+    (b.len() >= 20 && b[4] == b'-' && b[10] == b'T' && b[..4].iter().all(u8::is_ascii_digit))
+        .then_some((job, step, rest))
 }
 
 /// `line` without ANSI escape sequences (CSI such as colours and `\e[0K`, OSC, two-byte
@@ -88,8 +101,10 @@ pub fn strip_timestamp(line: &str) -> &str {
     line
 }
 
-/// The text of a line as a person reads it: timestamp, colours and surrounding blanks removed.
+/// The text of a line as a person reads it: the `gh run view --log` columns, timestamp, colours
+/// and surrounding blanks removed.
 pub fn clean(raw: &str) -> Cow<'_, str> {
+    let raw = gh_cli_prefix(raw).map_or(raw, |(_, _, rest)| rest);
     match strip_ansi(raw) {
         Cow::Borrowed(s) => Cow::Borrowed(strip_timestamp(s).trim_end()),
         Cow::Owned(s) => Cow::Owned(strip_timestamp(&s).trim_end().to_owned()),
@@ -152,6 +167,16 @@ pub fn marker(line: &str) -> Option<Marker<'_>> {
     }
     if t == "Post job cleanup." {
         return Some(Marker::Cleanup);
+    }
+    let build = t.strip_prefix("[INFO] ").unwrap_or(t).trim_end();
+    match build {
+        "BUILD SUCCESS" => return Some(Marker::BuildResult(true)),
+        "BUILD FAILURE" | "FAILURE: Build failed with an exception." => {
+            return Some(Marker::BuildResult(false));
+        }
+        _ if build.starts_with("BUILD SUCCESSFUL in ") => return Some(Marker::BuildResult(true)),
+        _ if build.starts_with("BUILD FAILED in ") => return Some(Marker::BuildResult(false)),
+        _ => {}
     }
     exit_code(t).map(Marker::ExitCode)
 }
@@ -227,6 +252,31 @@ mod tests {
             Some(Marker::ExitCode(1))
         );
         assert_eq!(marker("Post job cleanup."), Some(Marker::Cleanup));
+        assert_eq!(
+            marker("[INFO] BUILD FAILURE"),
+            Some(Marker::BuildResult(false))
+        );
+        assert_eq!(
+            marker("BUILD SUCCESSFUL in 12s"),
+            Some(Marker::BuildResult(true))
+        );
+        assert_eq!(
+            marker("FAILURE: Build failed with an exception."),
+            Some(Marker::BuildResult(false))
+        );
+        assert_eq!(
+            gh_cli_prefix("build\tRun tests\t2021-12-01T13:01:04.3817212Z * What went wrong:"),
+            Some((
+                "build",
+                "Run tests",
+                "2021-12-01T13:01:04.3817212Z * What went wrong:"
+            ))
+        );
+        assert_eq!(
+            clean("build\tRun tests\t2021-12-01T13:01:04.3817212Z * What went wrong:"),
+            "* What went wrong:"
+        );
+        assert_eq!(gh_cli_prefix("a\tb\tc"), None);
         assert_eq!(marker("error: plain"), None);
     }
 

@@ -25,6 +25,8 @@ fn tier(scan: &LogScan, step: Option<usize>) -> u8 {
     match step.map(|i| &scan.summary.steps[i]) {
         Some(s) if s.cleanup => 2,
         Some(s) if any_failed && !s.failed() => 1,
+        // Outside every step of a log whose failing step is known: set-up or teardown.
+        None if any_failed => 1,
         _ => 0,
     }
 }
@@ -131,7 +133,11 @@ fn cause(
             .map(|r| redact(&r)),
         docs_uri: rule.docs.as_deref().and_then(|t| expand(t, captures)),
         confidence: round(rule.confidence * TIER_FACTOR[usize::from(tier)]),
-        excerpt: hit.excerpt.iter().map(|l| redact(l)).collect(),
+        // Redacted as one text, so a secret that spans lines (a private key) is seen whole.
+        excerpt: redact(&hit.excerpt.join("\n"))
+            .lines()
+            .map(str::to_owned)
+            .collect(),
         location: hit.location.clone(),
         occurrences: 1,
         signature,

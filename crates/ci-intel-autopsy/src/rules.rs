@@ -86,6 +86,10 @@ const MARKER_WORDS: &[&str] = &[
     "Process completed with exit code",
     "ERROR: Job failed",
     "Post job cleanup.",
+    "BUILD SUCCESS",
+    "BUILD FAILURE",
+    "BUILD FAILED",
+    "FAILURE: Build failed",
 ];
 
 #[derive(Debug, Deserialize)]
@@ -182,6 +186,19 @@ pub struct RulesError {
 }
 
 impl RuleSet {
+    /// The built-in packs, compiled once per process.
+    pub fn builtin_static() -> &'static Self {
+        static RULES: std::sync::OnceLock<RuleSet> = std::sync::OnceLock::new();
+        #[expect(
+            clippy::panic,
+            reason = "the embedded packs are compiled and their examples run by the tests; a bad one is a build defect"
+        )]
+        RULES.get_or_init(|| match Self::builtin() {
+            Ok(r) => r,
+            Err(e) => panic!("built-in autopsy rules are invalid: {e}"),
+        })
+    }
+
     /// The built-in packs.
     pub fn builtin() -> Result<Self, RulesError> {
         Self::from_packs(

@@ -73,6 +73,8 @@ pub fn scan(
             exit_code: None,
         },
         hits: Vec::new(),
+        explicit_steps: false,
+        segment_start: 1,
     };
     let mut buf: Vec<u8> = Vec::with_capacity(BATCH + PIECE);
     // Offset in `buf` where lines not yet handled begin (what is before it is context).
@@ -154,6 +156,11 @@ struct State<'a> {
     miner: &'a mut Miner,
     summary: LogSummary,
     hits: Vec<Hit>,
+    /// The log frames its steps (GitHub groups or `gh` columns, GitLab sections): build
+    /// results do not make steps of their own.
+    explicit_steps: bool,
+    /// The first line after the last build result: where the current implicit build began.
+    segment_start: u64,
 }
 
 impl State<'_> {
@@ -198,6 +205,17 @@ impl State<'_> {
     /// One line holding a keyword.
     fn line(&mut self, buf: &[u8], ls: usize, le: usize, limit: usize, number: u64) {
         let raw = String::from_utf8_lossy(&buf[ls..le]);
+        if let Some((_, step, _)) = line::gh_cli_prefix(&raw) {
+            self.explicit_steps = true;
+            if self.summary.steps.last().is_none_or(|s| s.name != step) {
+                self.summary.steps.push(Step {
+                    name: step.to_owned(),
+                    line: number,
+                    exit_code: None,
+                    cleanup: step.starts_with("Post ") || step == "Complete job",
+                });
+            }
+        }
         let text = line::clean(&raw);
         let mut extra: BTreeMap<String, String> = BTreeMap::new();
         // An exit status is also tried against the rules (137 says "killed"), but is not an
@@ -229,7 +247,11 @@ impl State<'_> {
             None => &text,
         };
         let (candidates, error_word) = self.candidates(text);
-        let step = self.summary.steps.len().checked_sub(1);
+        let step = if self.explicit_steps {
+            self.summary.steps.len().checked_sub(1)
+        } else {
+            None
+        };
         let location = LogLocation {
             log: self.summary.log.clone(),
             line: number,
@@ -328,6 +350,17 @@ impl State<'_> {
     }
 
     fn marker(&mut self, m: &Marker<'_>, number: u64) {
+        if matches!(
+            m,
+            Marker::GroupStart(t) if t.starts_with("Run ")
+        ) || matches!(m, Marker::Section(_) | Marker::Cleanup)
+        {
+            self.explicit_steps = true;
+        }
+        if let Marker::BuildResult(ok) = m {
+            self.build_result(*ok, number);
+            return;
+        }
         let mut start = |name: &str, cleanup: bool| {
             self.summary.steps.push(Step {
                 name: name.to_owned(),
@@ -346,8 +379,36 @@ impl State<'_> {
                 }
                 self.summary.exit_code = Some(*code);
             }
-            Marker::GroupStart(_) | Marker::GroupEnd | Marker::Error { .. } => {}
+            Marker::GroupStart(_)
+            | Marker::GroupEnd
+            | Marker::Error { .. }
+            | Marker::BuildResult(_) => {}
         }
+    }
+
+    /// A build tool's result line in a log without explicit steps: the lines since the last
+    /// one become an implicit step with that status, and the matches in them belong to it.
+    fn build_result(&mut self, ok: bool, number: u64) {
+        if self.explicit_steps {
+            return;
+        }
+        let index = self.summary.steps.len();
+        let name = format!("build ending at line {number}");
+        self.summary.steps.push(Step {
+            name: name.clone(),
+            line: self.segment_start,
+            exit_code: Some(i64::from(!ok)),
+            cleanup: false,
+        });
+        for hit in self.hits.iter_mut().rev() {
+            if hit.location.line < self.segment_start {
+                break;
+            }
+            hit.step = Some(index);
+            hit.location.step = Some(name.clone());
+        }
+        self.summary.exit_code = Some(i64::from(!ok));
+        self.segment_start = number + 1;
     }
 }
 

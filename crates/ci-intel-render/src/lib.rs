@@ -3,6 +3,7 @@
 //! analyzer, and every verdict by a gate.
 
 pub mod annotations;
+pub mod autopsy;
 pub mod findings;
 pub mod human;
 pub mod markdown;

@@ -41,7 +41,7 @@ pub fn cell(s: &str) -> String {
 }
 
 /// Code text (in backticks): backticks and line breaks removed.
-fn code(s: &str) -> String {
+pub(crate) fn code(s: &str) -> String {
     format!("`{}`", s.replace('`', "'").replace(['\n', '\r'], " "))
 }
 

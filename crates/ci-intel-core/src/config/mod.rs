@@ -37,6 +37,7 @@ pub struct Config {
     pub audit: AuditConfig,
     pub secrets: SecretsConfig,
     pub vuln: VulnConfig,
+    pub autopsy: AutopsyConfig,
     /// Accepted findings, each with a reason, an owner and an expiry date.
     pub suppressions: Vec<Suppression>,
     /// A baseline file (from `--baseline-write`): findings it lists do not fail gates.
@@ -54,9 +55,39 @@ impl Default for Config {
             audit: AuditConfig::default(),
             secrets: SecretsConfig::default(),
             vuln: VulnConfig::default(),
+            autopsy: AutopsyConfig::default(),
             suppressions: Vec::new(),
             baseline: None,
             output: OutputConfig::default(),
+        }
+    }
+}
+
+/// Pipeline Autopsy: the job's logs explained when it fails.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct AutopsyConfig {
+    /// Run the autopsy in `ci-intel check` on the logs below, when the job failed (a gate
+    /// denied, `CI_INTEL_JOB_STATUS`/`CI_JOB_STATUS` says so, or the logs show a failed step).
+    pub enabled: bool,
+    /// Globs (relative to the root) of the job's log files (plain, gzip, or a GitHub run's log
+    /// zip).
+    pub logs: Vec<String>,
+    /// Rule packs added after the built-in ones (`.toml` files, or directories of them); a
+    /// rule with a built-in rule's id replaces it.
+    pub rules: Vec<String>,
+    /// Most root causes reported.
+    #[schemars(range(min = 1, max = 100))]
+    pub max_root_causes: usize,
+}
+
+impl Default for AutopsyConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            logs: Vec::new(),
+            rules: Vec::new(),
+            max_root_causes: 5,
         }
     }
 }

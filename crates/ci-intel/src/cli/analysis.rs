@@ -1,11 +1,11 @@
-//! Flags of the analysis commands: `check`, `tests`, `audit`, `secrets`, `sarif`, `config`,
-//! `baseline`, `rules`.
+//! Flags of the analysis commands: `check`, `tests`, `autopsy`, `audit`, `secrets`, `sarif`,
+//! `config`, `baseline`, `rules`.
 
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
 
-use super::{CommonArgs, Format};
+use super::{CommonArgs, Format, OutputArgs};
 
 #[derive(Args, Debug)]
 pub struct CheckArgs {
@@ -301,4 +301,70 @@ mod tests {
         assert!(percent("180").is_err());
         assert!(percent("x").is_err());
     }
+}
+
+#[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct AutopsyArgs {
+    #[command(subcommand)]
+    pub command: Option<AutopsyCommand>,
+    /// Logs: files (plain or .gz), directories of them, GitHub run log zips, or `-` for
+    /// standard input (default: the configured `autopsy.logs` globs).
+    #[arg(value_name = "LOG")]
+    pub logs: Vec<PathBuf>,
+    /// Download and read the logs of this GitHub Actions run (GITHUB_TOKEN with `actions:
+    /// read`; GITHUB_API_URL for GitHub Enterprise).
+    #[arg(long, value_name = "RUN_ID")]
+    pub github_run: Option<u64>,
+    /// The repository of `--github-run` (default: GITHUB_REPOSITORY).
+    #[arg(long, value_name = "OWNER/NAME", requires = "github_run")]
+    pub repo: Option<String>,
+    /// Rule packs added after the built-in ones (`.toml` files or directories of them).
+    #[arg(long, value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
+    /// Most root causes reported (default: `autopsy.max_root_causes`).
+    #[arg(long, value_name = "N")]
+    pub max: Option<usize>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AutopsyCommand {
+    /// Rule packs: `rules test` runs every rule's examples and counter-examples.
+    #[command(subcommand)]
+    Rules(AutopsyRulesCommand),
+    /// Measure accuracy on labelled logs: precision, recall and F1 per category, top-1
+    /// accuracy, and how often the top root cause points at the right line.
+    Eval(AutopsyEvalArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AutopsyRulesCommand {
+    /// Run every rule's examples (must match) and counter-examples (must not) through the
+    /// scanner; exit 1 when one fails.
+    Test(AutopsyRulesTestArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct AutopsyRulesTestArgs {
+    /// Rule packs to test with the built-in ones (`.toml` files or directories of them).
+    #[arg(long, value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct AutopsyEvalArgs {
+    /// The labels: a TOML file of `[[log]]` entries (path, category, line or lines, file,
+    /// source_line).
+    #[arg(long, value_name = "FILE")]
+    pub labels: PathBuf,
+    /// Rule packs added after the built-in ones.
+    #[arg(long, value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
+    /// Exit 1 when top-1 accuracy is below this fraction (0–1).
+    #[arg(long, value_name = "FRACTION")]
+    pub min_top1: Option<f64>,
+    #[command(flatten)]
+    pub out: OutputArgs,
 }

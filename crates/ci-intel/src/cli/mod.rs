@@ -30,6 +30,9 @@ pub enum Command {
     Check(CheckArgs),
     /// Test results and coverage: counts, failures, flaky tests, diff coverage, gates.
     Tests(TestsArgs),
+    /// Pipeline Autopsy: explain a failed job from its logs (root causes, fixes, repro
+    /// commands); `autopsy rules test` and `autopsy eval` check the rules.
+    Autopsy(AutopsyArgs),
     /// Audit GitHub Actions workflows and composite actions for security problems.
     Audit(AuditArgs),
     /// Find credentials in files, git history or live environments; mask them in logs.

@@ -2,6 +2,7 @@
 
 mod attest;
 mod audit;
+mod autopsy;
 mod baseline;
 mod check;
 mod config;
@@ -28,6 +29,7 @@ pub fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Check(args) => check::run(&args),
         Command::Tests(args) => tests::run(&args),
+        Command::Autopsy(args) => autopsy::run(&args),
         Command::Audit(args) => audit::run(&args),
         Command::Secrets(cmd) => secrets::run(cmd),
         Command::Config(cmd) => config::run(cmd),

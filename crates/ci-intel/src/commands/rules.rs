@@ -16,6 +16,9 @@ pub fn all() -> Vec<Rule> {
     rules.extend(ci_intel_secrets::rule_docs(
         ci_intel_secrets::RuleSet::builtin(),
     ));
+    rules.extend(ci_intel_autopsy::findings::rule_docs(
+        ci_intel_autopsy::RuleSet::builtin_static(),
+    ));
     rules
 }
 
