@@ -29,7 +29,14 @@ pub fn check(rules: &RuleSet) -> (Vec<ExampleFailure>, usize) {
             .chain(rule.counter_examples.iter().map(|e| (e, false)))
         {
             count += 1;
-            let first_line_hit = first_line_rule(rules, example);
+            // The rule claims the example's first line, or its last when the rule reads the
+            // lines above its match (`before`).
+            let line = if rule.before.is_empty() {
+                1
+            } else {
+                example.lines().count().max(1) as u64
+            };
+            let first_line_hit = line_rule(rules, example, line);
             let fail = |problem: String| ExampleFailure {
                 rule: rule.id.clone(),
                 pack: rule.pack.clone(),
@@ -50,13 +57,13 @@ pub fn check(rules: &RuleSet) -> (Vec<ExampleFailure>, usize) {
     (failures, count)
 }
 
-/// The rule that claims the first line of `example` (scanned as a log of its own).
-fn first_line_rule(rules: &RuleSet, example: &str) -> Option<String> {
+/// The rule that claims line `line` of `example` (scanned as a log of its own).
+fn line_rule(rules: &RuleSet, example: &str, line: u64) -> Option<String> {
     let mut miner = Miner::default();
     let scan = scan::scan(rules, "example", None, example.as_bytes(), &mut miner).ok()?;
     scan.hits
         .iter()
-        .find(|h| h.location.line == 1)
+        .find(|h| h.location.line == line)
         .map(|h| rules.rules[h.rule].id.clone())
 }
 

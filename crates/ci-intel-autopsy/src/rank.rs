@@ -31,6 +31,10 @@ fn tier(scan: &LogScan, step: Option<usize>) -> u8 {
     }
 }
 
+/// Rules below this confidence recognise a consequence or a summary of a failure rather than
+/// the failure itself.
+const CONSEQUENCE_BELOW: f64 = 0.65;
+
 /// Confidence kept by tier.
 const TIER_FACTOR: [f64; 3] = [1.0, 0.6, 0.3];
 
@@ -80,9 +84,13 @@ pub fn root_causes(
     if ranked.iter().all(|r| r.tier > 0) {
         ranked.extend(unknown_causes(scans, miner, redact));
     }
+    // A consequence ("could not compile", "tests failed in …") never outranks the failure it
+    // reports when that failure was recognised too.
+    let consequence =
+        |r: &Ranked| r.cause.confidence < CONSEQUENCE_BELOW * TIER_FACTOR[usize::from(r.tier)];
     ranked.sort_by(|a, b| {
-        (a.tier, a.cause.category)
-            .cmp(&(b.tier, b.cause.category))
+        (a.tier, consequence(a), a.cause.category)
+            .cmp(&(b.tier, consequence(b), b.cause.category))
             .then(b.cause.confidence.total_cmp(&a.cause.confidence))
             .then(a.order.cmp(&b.order))
     });

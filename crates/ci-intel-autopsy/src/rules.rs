@@ -4,8 +4,8 @@
 //! A rule recognises one failure of one tool: literal keywords (at least one must be on the
 //! line, so the scanner can skip every other line at memory speed), a regex over the cleaned
 //! line with named captures (`file`, `line`, `test`, `package`, `message`, …), optionally a
-//! second regex over the next few lines (`then`, for tools that print the location below the
-//! error), and templates for the message, the suggested fix, the docs link and the repro
+//! regexes over the next few lines (`then`, for tools that print the location below the
+//! error) or the previous ones (`before`, for those that print it above), and templates for the message, the suggested fix, the docs link and the repro
 //! command. Every rule carries examples it must match and counter-examples it must not;
 //! `ci-intel autopsy rules test` runs them through the real scanner.
 
@@ -114,6 +114,8 @@ struct RuleSpec {
     #[serde(default)]
     require_then: bool,
     #[serde(default)]
+    before: Vec<String>,
+    #[serde(default)]
     within: Option<usize>,
     #[serde(default)]
     message: Option<String>,
@@ -144,6 +146,9 @@ pub struct Rule {
     pub then: Vec<Regex>,
     /// The rule matches only when every `then` regex is found.
     pub require_then: bool,
+    /// Each looked for on the `within` lines before the match, nearest first (a tool that
+    /// names the file above its error: Python's traceback, eslint's file heading).
+    pub before: Vec<Regex>,
     pub within: usize,
     /// Template of the message (default: the `message` capture, else the line).
     pub message: Option<String>,
@@ -158,7 +163,7 @@ pub struct Rule {
 }
 
 /// Longest look-ahead a rule may ask for: the scanner keeps this many lines in view.
-pub const MAX_WITHIN: usize = 12;
+pub const MAX_WITHIN: usize = 20;
 
 /// Who owns a keyword of the automaton.
 #[derive(Debug, Clone)]
@@ -347,10 +352,22 @@ fn compile(pack: &str, spec: RuleSpec) -> Result<Rule, RulesError> {
         .map(|t| Regex::new(t))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| err(format!("then: {e}")))?;
+    let before = spec
+        .before
+        .iter()
+        .map(|t| Regex::new(t))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| err(format!("before: {e}")))?;
     if spec.require_then && then.is_empty() {
         return Err(err("require_then without a `then` regex".into()));
     }
-    let within = spec.within.unwrap_or(if then.is_empty() { 0 } else { 5 });
+    let within = spec
+        .within
+        .unwrap_or(if then.is_empty() && before.is_empty() {
+            0
+        } else {
+            5
+        });
     if within > MAX_WITHIN {
         return Err(err(format!("within: at most {MAX_WITHIN} lines")));
     }
@@ -370,6 +387,7 @@ fn compile(pack: &str, spec: RuleSpec) -> Result<Rule, RulesError> {
         unless,
         then,
         require_then: spec.require_then,
+        before,
         within,
         message: spec.message,
         hint: spec.hint,

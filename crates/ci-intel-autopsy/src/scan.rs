@@ -258,7 +258,8 @@ impl State<'_> {
             job: self.summary.job.clone(),
             step: step.map(|i| self.summary.steps[i].name.clone()),
         };
-        if let Some((rule, mut captures, last)) = self.best_rule(&candidates, text, buf, le, limit)
+        if let Some((rule, mut captures, last)) =
+            self.best_rule(&candidates, text, buf, (ls, le), limit)
         {
             for (k, v) in extra {
                 captures.entry(k).or_insert(v);
@@ -301,7 +302,7 @@ impl State<'_> {
         candidates: &[usize],
         text: &str,
         buf: &[u8],
-        le: usize,
+        (ls, le): (usize, usize),
         limit: usize,
     ) -> Option<(usize, BTreeMap<String, String>, usize)> {
         let mut order: Vec<usize> = candidates.to_vec();
@@ -343,6 +344,14 @@ impl State<'_> {
             }
             if rule.require_then && !all_found {
                 continue;
+            }
+            if !rule.before.is_empty() {
+                let above = preceding_lines(buf, ls, rule.within);
+                for before in &rule.before {
+                    if let Some(c) = above.iter().find_map(|l| before.captures(l)) {
+                        add_captures(&mut captures, before, &c);
+                    }
+                }
             }
             return Some((i, captures, last));
         }
@@ -456,6 +465,18 @@ fn following_lines(buf: &[u8], le: usize, limit: usize, n: usize) -> Vec<(usize,
         let text = line::clean(&String::from_utf8_lossy(&buf[pos..end])).into_owned();
         out.push((end, text));
         pos = end + 1;
+    }
+    out
+}
+
+/// Up to `n` cleaned lines before the line starting at `ls`, nearest first (within the batch).
+fn preceding_lines(buf: &[u8], ls: usize, n: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut pos = ls;
+    while out.len() < n && pos > 0 {
+        let start = memrchr(b'\n', &buf[..pos - 1]).map_or(0, |j| j + 1);
+        out.push(line::clean(&String::from_utf8_lossy(&buf[start..pos - 1])).into_owned());
+        pos = start;
     }
     out
 }
