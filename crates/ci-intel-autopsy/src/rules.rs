@@ -165,12 +165,12 @@ pub struct Rule {
 /// Longest look-ahead a rule may ask for: the scanner keeps this many lines in view.
 pub const MAX_WITHIN: usize = 20;
 
-/// Who owns a keyword of the automaton.
-#[derive(Debug, Clone)]
-pub(crate) enum Owner {
-    Rules(Vec<usize>),
-    ErrorWord,
-    Marker,
+/// What a keyword of the automaton stands for: the rules that list it, and whether it is also
+/// an error word (a keyword can be both; frame markers are neither).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Owner {
+    pub(crate) rules: Vec<usize>,
+    pub(crate) error_word: bool,
 }
 
 /// Every rule and the automaton that selects them.
@@ -251,27 +251,22 @@ impl RuleSet {
         let mut index: HashMap<String, usize> = HashMap::new();
         for (i, rule) in rules.iter().enumerate() {
             for k in &rule.keywords {
-                if let Some(&w) = index.get(k) {
-                    if let Owner::Rules(list) = &mut owners[w] {
-                        list.push(i);
-                    }
-                } else {
-                    index.insert(k.clone(), words.len());
+                let w = *index.entry(k.clone()).or_insert_with(|| {
                     words.push(k.clone());
-                    owners.push(Owner::Rules(vec![i]));
-                }
+                    owners.push(Owner::default());
+                    words.len() - 1
+                });
+                owners[w].rules.push(i);
             }
         }
-        for (list, owner) in [
-            (ERROR_WORDS, Owner::ErrorWord),
-            (MARKER_WORDS, Owner::Marker),
-        ] {
-            for w in list {
-                if !index.contains_key(*w) {
-                    index.insert((*w).to_owned(), words.len());
-                    words.push((*w).to_owned());
-                    owners.push(owner.clone());
-                }
+        for (list, error_word) in [(ERROR_WORDS, true), (MARKER_WORDS, false)] {
+            for word in list {
+                let w = *index.entry((*word).to_owned()).or_insert_with(|| {
+                    words.push((*word).to_owned());
+                    owners.push(Owner::default());
+                    words.len() - 1
+                });
+                owners[w].error_word |= error_word;
             }
         }
         let keywords = AhoCorasickBuilder::new()

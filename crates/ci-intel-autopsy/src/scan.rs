@@ -18,7 +18,7 @@ use rayon::prelude::*;
 use crate::line::{self, Marker};
 use crate::miner::Miner;
 use crate::model::{LogLocation, LogSummary, Step};
-use crate::rules::{MAX_WITHIN, Owner, RuleSet};
+use crate::rules::{MAX_WITHIN, RuleSet};
 
 /// Bytes read per batch.
 const BATCH: usize = 8 << 20;
@@ -283,11 +283,9 @@ impl State<'_> {
         let mut rules = Vec::new();
         let mut error_word = false;
         for m in self.rules.keywords.find_overlapping_iter(text) {
-            match &self.rules.owners[m.pattern().as_usize()] {
-                Owner::Rules(list) => rules.extend_from_slice(list),
-                Owner::ErrorWord => error_word = true,
-                Owner::Marker => {}
-            }
+            let owner = &self.rules.owners[m.pattern().as_usize()];
+            rules.extend_from_slice(&owner.rules);
+            error_word |= owner.error_word;
         }
         rules.sort_unstable();
         rules.dedup();
