@@ -3,9 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-/// What kind of failure a root cause is. The order is the causal order used in ranking: a
-/// problem of the machine or the network comes before the build errors it causes, a build error
-/// before the tests it keeps from running.
+/// What kind of failure a root cause is, grouped by [`Category::stage`] for ranking: a problem
+/// of the machine or the network comes before the build errors it causes, a build error before
+/// the tests it keeps from running.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Category {
@@ -66,6 +66,28 @@ impl Category {
             Category::TestFailure => "test-failure",
             Category::Timeout => "timeout",
             Category::Unknown => "unknown",
+        }
+    }
+
+    /// Where in a pipeline the failure strikes: 0 the machine and what it reaches (it breaks
+    /// everything after it), 1 the build (configuration, dependencies, compiling, linting), 2
+    /// the tests. Ranking puts an earlier stage first; within a stage, the more confident.
+    pub fn stage(self) -> u8 {
+        match self {
+            Category::Infrastructure
+            | Category::DiskFull
+            | Category::OutOfMemory
+            | Category::Container
+            | Category::MissingTool
+            | Category::Permission
+            | Category::Network
+            | Category::RegistryAuth
+            | Category::RateLimit => 0,
+            Category::Configuration
+            | Category::DependencyResolution
+            | Category::CompileError
+            | Category::LintOrFormat => 1,
+            Category::TestFailure | Category::Timeout | Category::Unknown => 2,
         }
     }
 

@@ -89,8 +89,8 @@ pub fn root_causes(
     let consequence =
         |r: &Ranked| r.cause.confidence < CONSEQUENCE_BELOW * TIER_FACTOR[usize::from(r.tier)];
     ranked.sort_by(|a, b| {
-        (a.tier, consequence(a), a.cause.category)
-            .cmp(&(b.tier, consequence(b), b.cause.category))
+        (a.tier, consequence(a), a.cause.category.stage())
+            .cmp(&(b.tier, consequence(b), b.cause.category.stage()))
             .then(b.cause.confidence.total_cmp(&a.cause.confidence))
             .then(a.order.cmp(&b.order))
     });

@@ -1,0 +1,148 @@
+//! Measured accuracy (the figures of docs/autopsy.md): the labelled real logs of this crate
+//! and the cidiff breakage dataset of the shared corpus. A change that lowers them fails here.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::cast_precision_loss,
+    reason = "tests fail loudly on unexpected errors"
+)]
+
+use std::path::{Path, PathBuf};
+
+use ci_intel_autopsy::{RuleSet, Settings, analyze, eval, source};
+use ci_intel_core::testsupport;
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/logs")
+}
+
+fn settings(rules: &RuleSet) -> Settings<'_> {
+    Settings {
+        rules,
+        redact: &|s: &str| s.to_owned(),
+        max_root_causes: 5,
+        max_signatures: 5,
+    }
+}
+
+#[test]
+fn labelled_real_logs_meet_the_accuracy_floor() {
+    let rules = RuleSet::builtin().unwrap();
+    for (labels, logs) in [("labels.toml", 43), ("heldout/labels.toml", 21)] {
+        let labels = eval::read_labels(&fixtures().join(labels)).unwrap();
+        assert_eq!(labels.len(), logs);
+        let r = eval::evaluate(&labels, &settings(&rules)).unwrap();
+        assert!(
+            r.top1_accuracy >= 0.95,
+            "top-1 {:.3}; misses: {:#?}",
+            r.top1_accuracy,
+            r.misses
+        );
+        assert!(
+            r.log_line.correct * 100 >= r.log_line.checked * 95,
+            "{:?}",
+            r.log_line
+        );
+        assert!(
+            r.source_location.correct * 100 >= r.source_location.checked * 90,
+            "{:?}",
+            r.source_location
+        );
+        for c in &r.categories {
+            assert!(c.precision >= 0.9 || c.predicted == 0, "{c:?}");
+        }
+    }
+}
+
+/// The cidiff groundtruth counts a lone carriage return as a line break (Java's readLine);
+/// the autopsy counts only line feeds. Maps a groundtruth line to ours.
+fn cidiff_to_ours(text: &[u8]) -> Vec<u64> {
+    let mut map = vec![0u64];
+    let mut ours = 1u64;
+    let mut i = 0;
+    map.push(ours);
+    while i < text.len() {
+        match text[i] {
+            b'\n' => {
+                ours += 1;
+                map.push(ours);
+            }
+            b'\r' if text.get(i + 1) != Some(&b'\n') => map.push(ours),
+            _ => {}
+        }
+        i += 1;
+    }
+    map
+}
+
+/// The error line ranges of a cidiff groundtruth file, in our line numbers.
+fn error_ranges(case: &Path) -> Vec<(u64, u64)> {
+    let truth = std::fs::read_to_string(case.join("groundtruth")).unwrap();
+    let text = std::fs::read(case.join("fail.log")).unwrap();
+    let map = cidiff_to_ours(&text);
+    let at = |n: u64| {
+        map.get(usize::try_from(n).unwrap())
+            .copied()
+            .unwrap_or(u64::MAX)
+    };
+    truth
+        .lines()
+        .filter_map(|l| l.strip_prefix("E "))
+        .map(|r| {
+            let (a, b) = r.trim().split_once('-').unwrap_or((r.trim(), r.trim()));
+            (at(a.parse().unwrap()), at(b.parse().unwrap()))
+        })
+        .collect()
+}
+
+#[cfg_attr(
+    ci_intel_no_corpus,
+    ignore = "needs the shared corpus: scripts/fetch-corpus.sh, or CI_INTEL_CORPUS=DIR"
+)]
+#[test]
+fn cidiff_breakages_top_root_cause_is_on_a_labelled_error_line() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let Some(corpus) = testsupport::corpus(&root) else {
+        return;
+    };
+    let rules = RuleSet::builtin().unwrap();
+    let mut cases: Vec<PathBuf> = ["breakages", "other_cases"]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(corpus.join("ci-logs/cidiff").join(d)).unwrap())
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("groundtruth").is_file())
+        .collect();
+    cases.sort();
+    assert_eq!(cases.len(), 43);
+    let (mut top1, mut top3) = (0usize, 0usize);
+    let mut misses = Vec::new();
+    for case in &cases {
+        let ranges = error_ranges(case);
+        let inputs = source::discover(&[case.join("fail.log")]).unwrap();
+        let report = analyze(&inputs, &settings(&rules)).unwrap();
+        let on = |line: u64| ranges.iter().any(|&(a, b)| (a..=b).contains(&line));
+        let lines: Vec<u64> = report.root_causes.iter().map(|c| c.location.line).collect();
+        if lines.first().is_some_and(|&l| on(l)) {
+            top1 += 1;
+        } else {
+            misses.push(format!(
+                "{}: {:?} vs {ranges:?}",
+                case.display(),
+                lines.first()
+            ));
+        }
+        if lines.iter().take(3).any(|&l| on(l)) {
+            top3 += 1;
+        }
+    }
+    eprintln!(
+        "cidiff: top-1 on an error line {top1}/{}, top-3 {top3}/{}\nmisses:\n{}",
+        cases.len(),
+        cases.len(),
+        misses.join("\n")
+    );
+    assert!(top1 >= 40, "top-1 {top1}/43");
+    assert!(top3 >= 42, "top-3 {top3}/43");
+}
