@@ -82,7 +82,17 @@ pub fn root_causes(
         }
     }
     if ranked.iter().all(|r| r.tier > 0) {
-        ranked.extend(unknown_causes(scans, miner, redact));
+        // Without a rule's word for it, an error-looking line is a root cause only where the
+        // log shows a failure, or where the line itself says error or fatal.
+        let log_failed = scans.iter().any(|s| {
+            s.summary.exit_code.is_some_and(|c| c != 0)
+                || s.summary.steps.iter().any(crate::model::Step::failed)
+        });
+        ranked.extend(
+            unknown_causes(scans, miner, redact)
+                .into_iter()
+                .filter(|r| log_failed || says_error(&r.cause.message)),
+        );
     }
     // A consequence ("could not compile", "tests failed in …") never outranks the failure it
     // reports when that failure was recognised too.
@@ -95,6 +105,36 @@ pub fn root_causes(
             .then(a.order.cmp(&b.order))
     });
     ranked.into_iter().map(|r| r.cause).collect()
+}
+
+/// A line that declares an error or a fatal condition itself (`error: …`, `ERROR …`,
+/// `fatal: …`, `[ERROR] …`, `Exception in …`), as opposed to one merely mentioning failure
+/// (`0 failed`).
+fn says_error(line: &str) -> bool {
+    let t = line.trim_start();
+    let t = t
+        .strip_prefix('[')
+        .and_then(|r| r.split_once(']'))
+        .map_or(t, |(tag, rest)| {
+            if tag.eq_ignore_ascii_case("error") || tag.eq_ignore_ascii_case("fatal") {
+                "error:"
+            } else {
+                rest.trim_start()
+            }
+        });
+    let declares = |t: &str| {
+        let lower = t.get(..8).unwrap_or(t).to_ascii_lowercase();
+        lower.starts_with("error") || lower.starts_with("fatal")
+    };
+    // Or `tool: error: …`, as compilers and shells write it.
+    let after_tool = t
+        .split_once(": ")
+        .filter(|(head, _)| !head.contains(' ') && head.len() < 40)
+        .map(|(_, rest)| rest);
+    declares(t)
+        || after_tool.is_some_and(declares)
+        || t.contains("Exception")
+        || t.starts_with("Traceback")
 }
 
 /// Two causes are one failure when they are of the same kind about the same file and line (or
@@ -234,6 +274,28 @@ fn unknown_causes(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn error_declarations_are_told_from_mentions() {
+        for yes in [
+            "error: linker exploded",
+            "ERROR: Job failed",
+            "fatal: bad object HEAD",
+            "[ERROR] The build could not read 1 project",
+            "cc1: error: unrecognized option",
+            "Exception in thread \"main\" java.lang.NullPointerException",
+            "Traceback (most recent call last):",
+        ] {
+            assert!(says_error(yes), "{yes}");
+        }
+        for no in [
+            "test result: ok. 12 passed; 0 failed",
+            "no errors found",
+            "[INFO] 0 errors",
+        ] {
+            assert!(!says_error(no), "{no}");
+        }
+    }
 
     #[test]
     fn placeholders_without_values_read_as_words() {
