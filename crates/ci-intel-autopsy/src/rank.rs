@@ -68,8 +68,17 @@ pub fn root_causes(
                 let first = &mut ranked[i].cause;
                 first.occurrences += 1;
                 first.line = first.line.or(cause.line);
-                first.test = first.test.take().or(cause.test);
-                first.repro = first.repro.take().or(cause.repro);
+                if first.test.is_none() && cause.test.is_some() {
+                    // The line naming the test says more (and its repro runs just that test).
+                    first.test = cause.test;
+                    first.message = cause.message;
+                    first.repro = cause.repro.or(first.repro.take());
+                    // What the record carries, so the hub computes the same signature.
+                    first.signature = failure_signature(&first.rule_id, &first.message);
+                    by_signature.insert(first.signature.clone(), i);
+                } else {
+                    first.repro = first.repro.take().or(cause.repro);
+                }
                 by_signature.insert(cause.signature, i);
                 continue;
             }
