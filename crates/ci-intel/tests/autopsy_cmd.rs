@@ -439,3 +439,104 @@ fn rules_lists_the_autopsy_rules() {
     assert!(autopsy >= 190, "{autopsy}");
     assert!(ids.contains(&"autopsy/rustc/error-code".to_owned()));
 }
+
+/// A GitHub job log whose `cargo build` step failed, as the runner writes it.
+fn failed_job_log(dir: &Path) {
+    let stamp = |l: &str| format!("2026-12-04T10:00:00.0000000Z {l}\n");
+    let body: String = std::fs::read_to_string(log("rust-compile-error.log"))
+        .unwrap()
+        .lines()
+        .map(stamp)
+        .collect();
+    let text = format!(
+        "{}{body}{}",
+        stamp("##[group]Run cargo build"),
+        stamp("##[error]Process completed with exit code 101.")
+    );
+    std::fs::create_dir_all(dir.join("logs")).unwrap();
+    std::fs::write(dir.join("logs/build.log"), text).unwrap();
+    std::fs::create_dir_all(dir.join(".ci-intel")).unwrap();
+    std::fs::write(
+        dir.join(".ci-intel/config.yml"),
+        "tests:\n  enabled: false\ncoverage:\n  enabled: false\naudit:\n  enabled: false\nautopsy:\n  logs: [\"logs/*.log\"]\n",
+    )
+    .unwrap();
+}
+
+#[test]
+fn check_leads_its_summary_with_the_root_cause_of_a_failed_job() {
+    let dir = tempfile::tempdir().unwrap();
+    failed_job_log(dir.path());
+    let o = ci_intel(dir.path())
+        .args(["check", "--root", ".", "--format", "markdown"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let md = stdout(&o);
+    assert!(
+        md.starts_with("### ❌ Why this job failed\n\n**compile-error** (rustc, `src/main.rs:3`"),
+        "{md}"
+    );
+    assert!(md.contains("## Pipeline Autopsy"), "{md}");
+    let o = ci_intel(dir.path())
+        .args(["check", "--root", ".", "--format", "json"])
+        .output()
+        .unwrap();
+    let r = json(&o);
+    let a = &r["analyzers"]["autopsy"];
+    assert_eq!(a["root_causes"][0]["location"]["step"], "Run cargo build");
+    assert_eq!(a["logs"][0]["steps"][0]["exit_code"], 101);
+    // Annotations point at the source line.
+    let mut c = ci_intel(dir.path());
+    let summary = dir.path().join("summary.md");
+    let o = c
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .args(["check", "--root", "."])
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&o).contains("::error file=src/main.rs,line=3"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(
+        std::fs::read_to_string(&summary)
+            .unwrap()
+            .starts_with("### ❌ Why this job failed")
+    );
+
+    // A job whose logs show no failure, and that no gate or CI status calls failed, has no
+    // autopsy.
+    std::fs::write(
+        dir.path().join("logs/build.log"),
+        "$ cargo build\n    Finished dev\n",
+    )
+    .unwrap();
+    let o = ci_intel(dir.path())
+        .args(["check", "--root", ".", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(json(&o)["analyzers"].get("autopsy").is_none());
+}
+
+#[test]
+fn run_emit_records_the_root_causes() {
+    let dir = tempfile::tempdir().unwrap();
+    failed_job_log(dir.path());
+    let mut c = ci_intel(dir.path());
+    let o = common::github_env(&mut c)
+        .args(["run", "emit", "--root", ".", "--status", "failed"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(ci_intel_core::pipeline_run::validate(&v), vec![]);
+    let rc = &v["autopsy"]["root_causes"][0];
+    assert_eq!(rc["pattern"], "rustc/error-code");
+    assert_eq!(rc["tool"], "rustc");
+    assert_eq!(rc["file"], "src/main.rs");
+    assert_eq!(rc["line"], 3);
+    assert_eq!(rc["severity"], "error");
+    assert!(rc["suggestion"].as_str().unwrap().contains("E0425"));
+}

@@ -13,7 +13,7 @@ use ci_intel_tests::report::TestsReport;
 use serde::Serialize;
 
 use super::findings::FindingsReport;
-use super::{audit, secrets, tests, vuln};
+use super::{audit, autopsy, secrets, tests, vuln};
 use crate::cli::{CheckArgs, Format};
 use crate::context::{self, Workspace};
 
@@ -38,6 +38,9 @@ pub struct Analyzers {
     pub secrets: Option<FindingsReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vuln: Option<FindingsReport>,
+    /// The job's logs explained, when it failed (see `autopsy.logs`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub autopsy: Option<ci_intel_autopsy::AutopsyReport>,
 }
 
 impl CheckReport {
@@ -56,6 +59,9 @@ impl CheckReport {
         .flatten()
         {
             out.extend(r.findings.iter().cloned());
+        }
+        if let Some(a) = &self.analyzers.autopsy {
+            out.extend(ci_intel_autopsy::findings::findings(&a.root_causes));
         }
         out
     }
@@ -115,6 +121,7 @@ pub fn analyze(
         && !cfg.audit.enabled
         && !cfg.secrets.enabled
         && !cfg.vuln.enabled
+        && !(cfg.autopsy.enabled && !cfg.autopsy.logs.is_empty())
     {
         bail!("nothing to check: every analyzer is disabled in the configuration");
     }
@@ -146,6 +153,9 @@ pub fn analyze(
     {
         gates.extend(r.gates.iter().cloned());
     }
+    // The autopsy judges nothing: it explains a failure when there is one.
+    let denied = gate::overall(&gates) == GateResult::Deny;
+    analyzers.autopsy = autopsy::for_check(ws, eff, denied)?;
     Ok(CheckReport {
         schema: "ci-intel.check/v1",
         verdict: gate::overall(&gates),
@@ -222,6 +232,9 @@ fn human_report(r: &CheckReport, color: bool) -> String {
             out.push('\n');
         }
     }
+    if let Some(a) = &r.analyzers.autopsy {
+        out.push_str(&ci_intel_render::autopsy::human(a, style));
+    }
     for n in &r.notes {
         out.push_str(&format!("note: {n}\n"));
     }
@@ -232,6 +245,10 @@ fn human_report(r: &CheckReport, color: bool) -> String {
 
 fn markdown_report(r: &CheckReport) -> String {
     let mut out = String::new();
+    // A failed job's summary leads with why it failed.
+    if let Some(a) = &r.analyzers.autopsy {
+        out.push_str(&ci_intel_render::autopsy::markdown_lead(a));
+    }
     if let Some(t) = &r.analyzers.tests {
         out.push_str(&markdown::tests_dashboard(t));
         out.push('\n');
@@ -251,6 +268,15 @@ fn markdown_report(r: &CheckReport) -> String {
             &a.findings,
             &a.gates,
         ));
+    }
+    if let Some(a) = r
+        .analyzers
+        .autopsy
+        .as_ref()
+        .filter(|a| !a.root_causes.is_empty())
+    {
+        out.push('\n');
+        out.push_str(&ci_intel_render::autopsy::markdown(a, "Pipeline Autopsy"));
     }
     out
 }

@@ -209,6 +209,7 @@ fn emit(args: &EmitArgs) -> Result<i32> {
         policies,
         denied,
         sbom_uri,
+        autopsy,
     } = if args.no_analyzers {
         Analyzed::default()
     } else {
@@ -299,7 +300,7 @@ fn emit(args: &EmitArgs) -> Result<i32> {
         }],
         tests: tests_obj,
         chaos: None,
-        autopsy: None,
+        autopsy,
         policies: (!policies.is_empty()).then_some(policies),
         cost: pipeline_run::Cost::default(),
     };
@@ -332,6 +333,7 @@ struct Analyzed {
     policies: Vec<Policy>,
     denied: bool,
     sbom_uri: Option<String>,
+    autopsy: Option<pipeline_run::Autopsy>,
 }
 
 /// Runs what the configuration enables (tests and coverage, audit, secrets, vulnerabilities),
@@ -375,6 +377,11 @@ fn run_analyzers(ws: &Workspace, args: &EmitArgs) -> Result<Analyzed> {
         out.denied |= r.verdict == GateResult::Deny;
         out.policies.extend(r.gates.iter().map(Policy::from));
     }
+    // The failed job's root causes, as `check` finds them.
+    let failed = out.denied || args.status.as_deref().is_some_and(|s| s != "success");
+    out.autopsy = super::autopsy::for_check(ws, &eff, failed)?
+        .filter(|a| !a.root_causes.is_empty())
+        .map(|a| a.to_record());
 
     Ok(out)
 }

@@ -72,6 +72,44 @@ pub fn configured_logs(root: &Path, eff: &Effective) -> Result<Vec<LogInput>> {
     Ok(autopsy::source::discover(&files)?)
 }
 
+/// Whether the CI says this job failed: `CI_INTEL_JOB_STATUS` (pass `${{ job.status }}` in
+/// GitHub Actions) or GitLab's `CI_JOB_STATUS` in `after_script`.
+pub fn job_failed_from_env() -> bool {
+    let failed = |v: &str| {
+        matches!(
+            v.to_ascii_lowercase().as_str(),
+            "failure" | "failed" | "cancelled" | "canceled"
+        )
+    };
+    std::env::var("CI_INTEL_JOB_STATUS").is_ok_and(|v| failed(&v))
+        || std::env::var("CI_JOB_STATUS").is_ok_and(|v| failed(&v))
+}
+
+/// The autopsy `check` and `run emit` include: the configured logs, read when the job failed
+/// (`job_failed`: a gate denied, or the CI says so) or when the logs themselves show a failed
+/// step. `None` when disabled, no log is configured or found, or nothing failed.
+pub fn for_check(
+    ws: &Workspace,
+    eff: &Effective,
+    job_failed: bool,
+) -> Result<Option<AutopsyReport>> {
+    let cfg = &eff.config.autopsy;
+    if !cfg.enabled || cfg.logs.is_empty() {
+        return Ok(None);
+    }
+    let inputs = configured_logs(&ws.root, eff)?;
+    if inputs.is_empty() {
+        return Ok(None);
+    }
+    let rules = rule_set(&ws.root, &cfg.rules, &[])?;
+    let report = analyze(&inputs, &rules, cfg.max_root_causes)?;
+    let steps_failed = report
+        .logs
+        .iter()
+        .any(|l| l.exit_code.is_some_and(|c| c != 0) || l.steps.iter().any(autopsy::Step::failed));
+    Ok((job_failed || job_failed_from_env() || steps_failed).then_some(report))
+}
+
 /// Reads `inputs` and explains the failure.
 pub fn analyze(
     inputs: &[LogInput],
