@@ -24,7 +24,7 @@ PEERS=${PEERS:-$(mktemp -d)}
 DS=$PEERS/venv/bin/detect-secrets
 GL=$PEERS/gl/node_modules/.bin/gitleaks
 
-cargo vendor --locked --offline -q "$OUT/vendor" >/dev/null
+cargo vendor --locked -q "$OUT/vendor" >/dev/null
 cp -r "$OUT/vendor" "$OUT/planted"
 # Planted credentials: syntactically valid, never issued. Assembled here so this script itself
 # holds none.

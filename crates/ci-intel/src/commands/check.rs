@@ -121,7 +121,7 @@ pub fn analyze(
         && !cfg.audit.enabled
         && !cfg.secrets.enabled
         && !cfg.vuln.enabled
-        && !(cfg.autopsy.enabled && !cfg.autopsy.logs.is_empty())
+        && (!cfg.autopsy.enabled || cfg.autopsy.logs.is_empty())
     {
         bail!("nothing to check: every analyzer is disabled in the configuration");
     }
