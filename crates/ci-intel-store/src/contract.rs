@@ -7,7 +7,9 @@
     reason = "a test suite: it reports a broken promise by panicking"
 )]
 
-use ci_intel_core::pipeline_run::{Environment, PipelineRun, RunStatus};
+use ci_intel_core::pipeline_run::{
+    Autopsy, Environment, PipelineRun, RootCause, RunStatus, failure_signature,
+};
 
 use crate::{
     Commit, DayWindow, Deployment, Retention, RunQuery, Scope, Store, TestOutcome, TestReport,
@@ -320,6 +322,7 @@ pub fn run_all(store: &dyn Store) {
     assert!(store.repos().unwrap().is_empty());
 
     merges(store);
+    failure_signatures(store);
 }
 
 /// `merge_run`: read-modify-write in one transaction, including from many threads at once.
@@ -381,4 +384,62 @@ fn merges(store: &dyn Store) {
         })
         .unwrap();
     assert_eq!(day[0].2.runs, 1, "merges update the rollup, not add runs");
+}
+
+/// A failed run whose autopsy found one root cause.
+fn with_cause(run_id: &str, message: &str) -> PipelineRun {
+    let mut r = run(run_id, "org/autopsy", "2026-11-07T08:00:00Z", RunStatus::Failed);
+    r.autopsy = Some(Autopsy {
+        root_causes: Some(vec![RootCause {
+            tool: Some("rustc".into()),
+            pattern: "rustc/error-code".into(),
+            file: Some("src/a.rs".into()),
+            line: Some(3),
+            message: Some(message.into()),
+            suggestion: "Fix the compile error.".into(),
+            severity: Some("error".into()),
+            docs_uri: None,
+        }]),
+    });
+    r
+}
+
+/// Failure signatures follow the runs' autopsies: one count per run, example run ids, and a
+/// changed record takes its old signature back.
+fn failure_signatures(store: &dyn Store) {
+    store
+        .upsert_runs(&[
+            with_cause("f-1", "cannot find value `x` in this scope"),
+            with_cause("f-2", "cannot find value `x` in this scope"),
+            with_cause("f-3", "mismatched types"),
+        ])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let day = || {
+        let rows = store
+            .rollups(&DayWindow {
+                repo: Some("org/autopsy".into()),
+                since: "2026-11-07".into(),
+                until: "2026-11-08".into(),
+            })
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(rows.len(), 1);
+        rows[0].2.clone()
+    };
+    let sig = failure_signature("rustc/error-code", "cannot find value `x` in this scope");
+    let d = day();
+    assert_eq!(d.failures.len(), 2);
+    assert_eq!(d.failures[&sig].runs, 2);
+    assert_eq!(d.failures[&sig].pattern, "rustc/error-code");
+    assert_eq!(d.failures[&sig].tool, "rustc");
+    assert_eq!(
+        d.failures[&sig].run_ids.keys().collect::<Vec<_>>(),
+        ["f-1", "f-2"]
+    );
+    // f-2 re-sent as fixed: its failure is taken back.
+    let mut fixed = run("f-2", "org/autopsy", "2026-11-07T08:00:00Z", RunStatus::Success);
+    fixed.ended_at = "2026-11-07T08:05:00Z".into();
+    store.upsert_run(&fixed).unwrap_or_else(|e| panic!("{e}"));
+    let d = day();
+    assert_eq!(d.failures[&sig].runs, 1);
+    assert_eq!(d.failures[&sig].run_ids.keys().collect::<Vec<_>>(), ["f-1"]);
 }

@@ -108,6 +108,52 @@ pub struct DayRollup {
     pub cpu_seconds: f64,
     pub carbon_g: f64,
     pub jobs: BTreeMap<String, JobRollup>,
+    /// Root causes the runs' autopsies found, by failure signature
+    /// (`pipeline_run::failure_signature`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub failures: BTreeMap<String, FailureRollup>,
+}
+
+/// Most run ids a failure's day keeps as examples ("the runs it broke"); its count stays exact.
+pub const FAILURE_EXAMPLE_RUNS: usize = 20;
+
+/// One failure signature's share of a day.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FailureRollup {
+    /// Runs it broke (each run counts once, however often its log showed it).
+    pub runs: i64,
+    /// The rule that recognised it (`pattern`), the tool, and a message as a run reported it.
+    pub pattern: String,
+    pub tool: String,
+    pub message: String,
+    /// Example run ids, with a count so that taking a run back is exact.
+    pub run_ids: BTreeMap<String, i64>,
+}
+
+impl FailureRollup {
+    fn add_run(&mut self, run_id: &str, n: i64) {
+        if n > 0 && !self.run_ids.contains_key(run_id) && self.run_ids.len() >= FAILURE_EXAMPLE_RUNS {
+            return;
+        }
+        add(&mut self.run_ids, run_id, n);
+    }
+
+    fn merge(&mut self, o: &FailureRollup) {
+        self.runs += o.runs;
+        for (field, theirs) in [
+            (&mut self.pattern, &o.pattern),
+            (&mut self.tool, &o.tool),
+            (&mut self.message, &o.message),
+        ] {
+            if field.is_empty() {
+                field.clone_from(theirs);
+            }
+        }
+        for (id, n) in &o.run_ids {
+            self.add_run(id, *n);
+        }
+    }
 }
 
 impl DayRollup {
@@ -153,6 +199,32 @@ impl DayRollup {
                 self.jobs.remove(&job.name);
             }
         }
+        self.apply_failures(run, sign);
+    }
+
+    /// The run's root causes, one count per signature.
+    fn apply_failures(&mut self, run: &PipelineRun, sign: i64) {
+        let Some(causes) = run.autopsy.as_ref().and_then(|a| a.root_causes.as_ref()) else {
+            return;
+        };
+        let mut seen = std::collections::BTreeSet::new();
+        for c in causes {
+            let signature = c.signature();
+            if !seen.insert(signature.clone()) {
+                continue;
+            }
+            let f = self.failures.entry(signature.clone()).or_default();
+            f.runs += sign;
+            if f.pattern.is_empty() {
+                f.pattern.clone_from(&c.pattern);
+                f.tool = c.tool.clone().unwrap_or_default();
+                f.message = c.message.clone().unwrap_or_default();
+            }
+            f.add_run(&run.run_id, sign);
+            if f.runs == 0 {
+                self.failures.remove(&signature);
+            }
+        }
     }
 
     /// Adds another rollup (of another day or repository).
@@ -180,6 +252,13 @@ impl DayRollup {
             mine.failed += j.failed;
             mine.duration_ms.merge(&j.duration_ms);
             mine.queue_ms.merge(&j.queue_ms);
+        }
+        for (signature, f) in &o.failures {
+            let mine = self.failures.entry(signature.clone()).or_default();
+            mine.merge(f);
+            if mine.runs == 0 {
+                self.failures.remove(signature);
+            }
         }
     }
 
