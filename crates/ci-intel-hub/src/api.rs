@@ -32,6 +32,7 @@ pub fn routes() -> Router<Arc<Hub>> {
         .route("/api/v1/timings", get(api_timings))
         .route("/api/v1/resilience", get(api_resilience))
         .route("/api/v1/cost", get(api_cost))
+        .route("/api/v1/autopsy", get(api_autopsy))
         .route("/webhooks/github", post(github_webhook))
 }
 
@@ -364,6 +365,14 @@ async fn api_cost(
     Query(q): Query<ChartParams>,
 ) -> ApiResult<Response> {
     chart_json(&hub, &headers, &q, false, analytics::trends::costs).await
+}
+
+async fn api_autopsy(
+    State(hub): State<Arc<Hub>>,
+    headers: HeaderMap,
+    Query(q): Query<ChartParams>,
+) -> ApiResult<Response> {
+    chart_json(&hub, &headers, &q, false, analytics::failures::failures).await
 }
 
 /// `POST /webhooks/github`.

@@ -474,10 +474,10 @@ fn record(
     }
     if let Some(first) = outcomes.failures.first() {
         r["autopsy"] = json!({"root_causes": [{
-            "tool": "pytest", "pattern": "assertion-failed",
+            "tool": "pytest", "pattern": "pytest/assertion",
             "file": format!("tests/{}.py", first.split("::").next().unwrap_or("test").replace('.', "/")),
             "line": rng.u64(10..400),
-            "message": "AssertionError: expected 200, got 500",
+            "message": format!("{}: AssertionError: expected 200, got 500", first),
             "suggestion": "Look at the handler's error log for this request."
         }]});
     }

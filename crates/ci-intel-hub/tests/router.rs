@@ -533,6 +533,53 @@ async fn dashboards(hub: &Arc<Hub>, store: &dyn Store) {
         get(hub, "/api/v1/dora?until=yesterday").await.status,
         StatusCode::BAD_REQUEST
     );
+
+    // The Autopsy page and its JSON: failure signatures across the runs they broke.
+    let a = get(hub, "/api/v1/autopsy?repo=acme/web").await.json();
+    let since = a["window"]["since"].as_str().unwrap();
+    let failed_with_cause = runs
+        .iter()
+        .filter(|r| r.repo == "acme/web" && r.autopsy.is_some() && &r.started_at[..10] >= since)
+        .count() as i64;
+    let sigs = a["signatures"].as_array().unwrap();
+    assert!(!sigs.is_empty(), "{a}");
+    let counted: i64 = sigs.iter().map(|s| s["runs"].as_i64().unwrap()).sum();
+    assert_eq!(counted, failed_with_cause, "each failed run counted once");
+    let top = &sigs[0];
+    assert_eq!(top["pattern"], "pytest/assertion");
+    assert_eq!(top["category"], "test-failure");
+    assert!(top["first_seen"].as_str().unwrap() <= top["last_seen"].as_str().unwrap());
+    let trend: i64 = top["trend"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["runs"].as_i64().unwrap())
+        .sum();
+    assert_eq!(trend, top["runs"].as_i64().unwrap());
+    let run_id = top["run_ids"][0].as_str().unwrap();
+    let broken = runs.iter().find(|r| r.run_id == run_id).unwrap();
+    assert_eq!(
+        broken
+            .autopsy
+            .as_ref()
+            .unwrap()
+            .root_causes
+            .as_ref()
+            .unwrap()[0]
+            .signature(),
+        top["signature"].as_str().unwrap()
+    );
+    let page = get(hub, "/autopsy?repo=acme/web").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(
+        html.contains("Pipeline Autopsy") && html.contains("pytest/assertion"),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!("/runs/{run_id}")),
+        "links the runs it broke"
+    );
 }
 
 async fn read_tokens(store: Arc<dyn Store>) {
@@ -585,6 +632,19 @@ async fn read_tokens(store: Arc<dyn Store>) {
         "the overview of every repository needs `*`"
     );
     assert_eq!(get(&hub, "/flaky").await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        get(&hub, "/autopsy?repo=acme/web").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        get_with(&hub, "/autopsy?repo=acme/web", &read).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        get_with(&hub, "/api/v1/autopsy", &read).await.status,
+        StatusCode::FORBIDDEN,
+        "every repository's failures need `*`"
+    );
     let runs = get_with(&hub, "/api/v1/runs?repo=acme/web&limit=1", &read)
         .await
         .json();

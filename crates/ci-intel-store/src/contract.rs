@@ -388,7 +388,12 @@ fn merges(store: &dyn Store) {
 
 /// A failed run whose autopsy found one root cause.
 fn with_cause(run_id: &str, message: &str) -> PipelineRun {
-    let mut r = run(run_id, "org/autopsy", "2026-11-07T08:00:00Z", RunStatus::Failed);
+    let mut r = run(
+        run_id,
+        "org/autopsy",
+        "2026-11-07T08:00:00Z",
+        RunStatus::Failed,
+    );
     r.autopsy = Some(Autopsy {
         root_causes: Some(vec![RootCause {
             tool: Some("rustc".into()),
@@ -436,7 +441,12 @@ fn failure_signatures(store: &dyn Store) {
         ["f-1", "f-2"]
     );
     // f-2 re-sent as fixed: its failure is taken back.
-    let mut fixed = run("f-2", "org/autopsy", "2026-11-07T08:00:00Z", RunStatus::Success);
+    let mut fixed = run(
+        "f-2",
+        "org/autopsy",
+        "2026-11-07T08:00:00Z",
+        RunStatus::Success,
+    );
     fixed.ended_at = "2026-11-07T08:05:00Z".into();
     store.upsert_run(&fixed).unwrap_or_else(|e| panic!("{e}"));
     let d = day();

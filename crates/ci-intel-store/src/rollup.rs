@@ -133,7 +133,8 @@ pub struct FailureRollup {
 
 impl FailureRollup {
     fn add_run(&mut self, run_id: &str, n: i64) {
-        if n > 0 && !self.run_ids.contains_key(run_id) && self.run_ids.len() >= FAILURE_EXAMPLE_RUNS {
+        if n > 0 && !self.run_ids.contains_key(run_id) && self.run_ids.len() >= FAILURE_EXAMPLE_RUNS
+        {
             return;
         }
         add(&mut self.run_ids, run_id, n);

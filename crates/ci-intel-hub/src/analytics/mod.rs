@@ -2,6 +2,7 @@
 //! serializable value: the JSON endpoint serves it as is, the HTML page draws it.
 
 pub mod dora;
+pub mod failures;
 pub mod flaky;
 pub mod runs;
 pub mod trends;

@@ -17,9 +17,11 @@ use ci_intel_render::svg::{Series, bar_chart, escape, line_chart};
 use crate::analytics::runs::{RunHealth, Summary};
 use crate::state::{ApiError, ChartParams, Hub, may_read};
 
+mod failures;
 mod runs;
 mod trends;
 
+use failures::autopsy_page;
 use runs::{overview, repo_page, run_page};
 use trends::{cost_page, dora_page, flaky_page, resilience_page};
 
@@ -36,6 +38,7 @@ pub fn routes(hub: Arc<Hub>) -> Router<Arc<Hub>> {
         .route("/flaky", get(flaky_page))
         .route("/resilience", get(resilience_page))
         .route("/cost", get(cost_page))
+        .route("/autopsy", get(autopsy_page))
         .route_layer(middleware::from_fn_with_state(hub, page_access))
 }
 
@@ -94,7 +97,7 @@ fn layout(title: &str, repo: Option<&str>, body: &str) -> Response {
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
 <title>{t} · ci-intel hub</title><style>{CSS}</style></head><body>\
 <header><strong>ci-intel hub</strong><a href=\"/\">Overview</a><a href=\"/dora{r}\">DORA</a><a href=\"/flaky{r}\">Flaky tests</a>\
-<a href=\"/resilience{r}\">Resilience</a><a href=\"/cost{r}\">Cost &amp; carbon</a></header><main><h1>{t}</h1>{body}</main></body></html>",
+<a href=\"/resilience{r}\">Resilience</a><a href=\"/cost{r}\">Cost &amp; carbon</a><a href=\"/autopsy{r}\">Autopsy</a></header><main><h1>{t}</h1>{body}</main></body></html>",
         t = escape(title)
     );
     (
