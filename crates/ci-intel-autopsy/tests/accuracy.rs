@@ -35,7 +35,12 @@ fn the_unseen_set_keeps_its_first_measurement() {
     let labels = eval::read_labels(&fixtures().join("unseen/labels.toml")).unwrap();
     assert_eq!(labels.len(), 20);
     let r = eval::evaluate(&labels, &settings(&rules)).unwrap();
-    assert!(r.top1_accuracy >= 0.8, "top-1 {:.3}: {:#?}", r.top1_accuracy, r.misses);
+    assert!(
+        r.top1_accuracy >= 0.8,
+        "top-1 {:.3}: {:#?}",
+        r.top1_accuracy,
+        r.misses
+    );
     for m in &r.misses {
         assert!(
             m.got.is_none() || m.got == Some(ci_intel_autopsy::Category::Unknown),
