@@ -20,6 +20,14 @@ pub fn xdg_dir(var: &str, fallback: &str) -> std::path::PathBuf {
 /// Writes `bytes` to `path` atomically: a temporary file in the same directory is renamed into
 /// place, so a reader (or a crash) never sees half an output file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    // A device or a FIFO (`--output /dev/null`, `/dev/stdout`, a named pipe) is written in
+    // place: renaming a temporary file over it would replace it with a regular file, and as
+    // root that turns /dev/null into a file every later reader of /dev/null sees.
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        let mut f = std::fs::OpenOptions::new().write(true).open(path)?;
+        f.write_all(bytes)?;
+        return f.flush();
+    }
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -185,6 +193,30 @@ impl BufRead for Prefetch {
 
 #[cfg(test)]
 mod tests {
+
+    /// `--output /dev/null` once replaced /dev/null with a regular file (the rename of the
+    /// atomic write, as root); a FIFO stands in for the device here.
+    #[cfg(unix)]
+    #[test]
+    fn writing_to_a_fifo_writes_through_it_and_leaves_it_a_fifo() {
+        use std::os::unix::fs::FileTypeExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("out.fifo");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read(&fifo).unwrap())
+        };
+        write_atomic(&fifo, b"report\n").unwrap();
+        // Checked before joining: had the FIFO been replaced, its reader would wait forever.
+        assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+        assert_eq!(reader.join().unwrap(), b"report\n");
+    }
+
     use super::*;
 
     #[test]
