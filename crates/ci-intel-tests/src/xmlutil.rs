@@ -53,6 +53,26 @@ pub fn parse_count(s: &str) -> u64 {
     })
 }
 
+/// A coverage report's 1-based line number attribute (`number` in Cobertura, `nr` in JaCoCo):
+/// missing, zero or not a number is an error at the element.
+pub fn line_number(
+    path: &Path,
+    pos: u64,
+    e: &BytesStart<'_>,
+    key: &str,
+) -> Result<u32, InputError> {
+    attr(e, key)
+        .and_then(|n| n.trim().parse::<u32>().ok())
+        .filter(|&n| n > 0)
+        .ok_or_else(|| {
+            located(
+                path,
+                pos,
+                format!("expected a positive integer `{key}` attribute on <line>"),
+            )
+        })
+}
+
 /// Skips an element we do not need, without decoding its content.
 pub fn skip<R: BufRead>(
     reader: &mut Reader<R>,

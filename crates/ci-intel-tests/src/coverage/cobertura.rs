@@ -106,16 +106,7 @@ fn add_line(
     e: &BytesStart<'_>,
     fc: &mut FileCoverage,
 ) -> Result<(), InputError> {
-    let number = attr(e, "number")
-        .and_then(|n| n.trim().parse::<u32>().ok())
-        .filter(|&n| n > 0)
-        .ok_or_else(|| {
-            xmlutil::located(
-                path,
-                pos,
-                "expected a positive integer `number` attribute on <line>".to_owned(),
-            )
-        })?;
+    let number = xmlutil::line_number(path, pos, e, "number")?;
     let hits = attr(e, "hits")
         .map(|h| xmlutil::parse_count(&h))
         .unwrap_or(0);

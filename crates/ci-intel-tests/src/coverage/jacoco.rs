@@ -79,16 +79,7 @@ fn add_line(
     e: &BytesStart<'_>,
     fc: &mut FileCoverage,
 ) -> Result<(), InputError> {
-    let nr = attr(e, "nr")
-        .and_then(|n| n.trim().parse::<u32>().ok())
-        .filter(|&n| n > 0)
-        .ok_or_else(|| {
-            xmlutil::located(
-                path,
-                pos,
-                "expected a positive integer `nr` attribute on <line>".into(),
-            )
-        })?;
+    let nr = xmlutil::line_number(path, pos, e, "nr")?;
     let count = |k: &str| attr(e, k).map_or(0, |v| xmlutil::parse_count(&v));
     let (ci, mb, cb) = (count("ci"), count("mb"), count("cb"));
     let total = u32::try_from(mb + cb).unwrap_or(u32::MAX);
