@@ -84,18 +84,15 @@ pub struct EvalReport {
 pub fn read_labels(path: &Path) -> Result<Vec<Label>, InputError> {
     let text = std::fs::read_to_string(path).map_err(|e| InputError::io(path, &e))?;
     let file: LabelsFile = toml::from_str(&text).map_err(|e| {
-        let pos = e.span().map(|s| {
-            let line = text[..s.start].matches('\n').count() as u64 + 1;
-            ci_intel_core::error::Position::line(line)
-        });
-        let msg = format!(
-            "expected a labels file ([[log]] path, category, …): {}",
-            e.message()
-        );
-        match pos {
-            Some(p) => InputError::at(path, p, msg),
-            None => InputError::new(path, msg),
-        }
+        InputError::at_offset(
+            path,
+            text.as_bytes(),
+            e.span().map(|s| s.start),
+            format!(
+                "expected a labels file ([[log]] path, category, …): {}",
+                e.message()
+            ),
+        )
     })?;
     let base = path.parent().unwrap_or(Path::new("."));
     Ok(file

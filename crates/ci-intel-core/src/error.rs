@@ -64,6 +64,20 @@ impl InputError {
         }
     }
 
+    /// An error at byte `offset` of `text` (line and column), or about the whole file when the
+    /// parser named no place (what TOML and JSON parsers give).
+    pub fn at_offset(
+        path: impl Into<PathBuf>,
+        text: &[u8],
+        offset: Option<usize>,
+        message: impl Into<String>,
+    ) -> Self {
+        match offset {
+            Some(o) => Self::at(path, position_of_offset(text, o), message),
+            None => Self::new(path, message),
+        }
+    }
+
     /// A library error about `path`, its sources `: `-joined into the message.
     pub fn caused(path: impl Into<PathBuf>, err: &dyn std::error::Error) -> Self {
         Self::new(path, chain(err))

@@ -5,7 +5,6 @@
 use std::path::Path;
 
 use ci_intel_core::InputError;
-use ci_intel_core::error::position_of_offset;
 
 use ci_intel_store::Retention;
 use serde::Deserialize;
@@ -45,13 +44,12 @@ impl HubConfig {
     /// Parses settings; `path` names them in errors.
     pub fn parse_at(path: &Path, text: &str) -> Result<Self, InputError> {
         toml::from_str(text).map_err(|e| {
-            let message = format!("expected hub settings: {}", e.message());
-            match e.span() {
-                Some(s) => {
-                    InputError::at(path, position_of_offset(text.as_bytes(), s.start), message)
-                }
-                None => InputError::new(path, message),
-            }
+            InputError::at_offset(
+                path,
+                text.as_bytes(),
+                e.span().map(|s| s.start),
+                format!("expected hub settings: {}", e.message()),
+            )
         })
     }
 

@@ -171,12 +171,10 @@ fn reach_scopes<K: Ord + Clone>(
 
 /// A TOML error as an [`InputError`] with its line and column.
 fn toml_error(path: &Path, text: &str, e: &toml::de::Error, what: &str) -> InputError {
-    match e.span() {
-        Some(span) => InputError::at(
-            path,
-            ci_intel_core::error::position_of_offset(text.as_bytes(), span.start),
-            format!("expected {what}: {}", e.message()),
-        ),
-        None => InputError::new(path, format!("expected {what}: {}", e.message())),
-    }
+    InputError::at_offset(
+        path,
+        text.as_bytes(),
+        e.span().map(|s| s.start),
+        format!("expected {what}: {}", e.message()),
+    )
 }
