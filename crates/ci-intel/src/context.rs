@@ -42,6 +42,19 @@ impl Workspace {
     }
 }
 
+/// The workspace `--root` names (or the one around the current directory) and its effective
+/// configuration from the files `common` names: how every analysis command starts.
+pub fn open(common: &CommonArgs) -> Result<(Workspace, Effective)> {
+    let ws = Workspace::discover(common.root.as_deref())?;
+    let eff = load_config(
+        &ws.root,
+        common.config.as_deref(),
+        common.org_config.as_deref(),
+        serde_json::json!({}),
+    )?;
+    Ok((ws, eff))
+}
+
 /// Loads the layered configuration; refused loosenings are printed as warnings.
 pub fn load_config(
     root: &Path,
@@ -113,6 +126,38 @@ pub fn write_output(output: Option<&Path>, text: &str) -> Result<()> {
     }
 }
 
+/// Where a report goes, as every command delivers it: `text` to `--output` (or standard output);
+/// when that is a file in a machine format, `summary` (the human text) to standard error so the
+/// log still says what happened; and inside GitHub Actions the Markdown job summary and the
+/// findings' annotations.
+pub struct Delivery<'a> {
+    pub text: &'a str,
+    pub markdown: &'a str,
+    pub findings: &'a [Finding],
+    pub max_annotations: usize,
+}
+
+impl Delivery<'_> {
+    pub fn send(
+        self,
+        ws: &Workspace,
+        common: &CommonArgs,
+        summary: impl FnOnce() -> String,
+    ) -> Result<()> {
+        write_output(common.out.output.as_deref(), self.text)?;
+        if common.out.output.is_some() && common.out.format != crate::cli::Format::Human {
+            eprint!("{}", summary());
+        }
+        github_outputs(
+            ws,
+            common,
+            self.markdown,
+            self.findings,
+            self.max_annotations,
+        )
+    }
+}
+
 /// Inside GitHub Actions: appends the Markdown summary to `$GITHUB_STEP_SUMMARY` and prints
 /// annotations for the findings.
 pub fn github_outputs(
@@ -170,4 +215,15 @@ pub fn read_input_bytes(path: &Path) -> Result<Vec<u8>, ci_intel_core::InputErro
     } else {
         std::fs::read(path).map_err(|e| ci_intel_core::InputError::io(path, &e))
     }
+}
+
+/// The HTTP client of the agent's outgoing calls (the hub, GitHub): statuses are answers to
+/// read, not errors, and nothing waits longer than `timeout`.
+pub fn http_agent(timeout: std::time::Duration) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(timeout))
+        .user_agent(concat!("ci-intel/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .into()
 }

@@ -6,7 +6,6 @@ use anyhow::{Result, bail};
 use ci_intel_audit::{self as audit, AuditConfig, AuditRun, Input};
 use ci_intel_core::InputErrors;
 use ci_intel_core::config::Effective;
-use serde_json::json;
 
 use super::findings::{self, FindingsReport};
 use crate::cli::AuditArgs;
@@ -14,13 +13,7 @@ use crate::context::{self, Workspace};
 
 pub fn run(args: &AuditArgs) -> Result<i32> {
     let common = &args.common;
-    let ws = Workspace::discover(common.root.as_deref())?;
-    let eff = context::load_config(
-        &ws.root,
-        common.config.as_deref(),
-        common.org_config.as_deref(),
-        json!({}),
-    )?;
+    let (ws, eff) = context::open(common)?;
     let cwd = std::env::current_dir()?;
     let inputs = if args.paths.is_empty() {
         discover(&ws.root, &eff)?

@@ -5,7 +5,7 @@ use ci_intel_core::exit;
 
 use super::check;
 use crate::cli::{BaselineCommand, CheckArgs, CommonArgs, Format};
-use crate::context::{self, Workspace};
+use crate::context;
 
 pub fn run(cmd: BaselineCommand) -> Result<i32> {
     let BaselineCommand::Write(args) = cmd;
@@ -25,13 +25,7 @@ pub fn run(cmd: BaselineCommand) -> Result<i32> {
         },
         base: None,
     };
-    let ws = Workspace::discover(args.root.as_deref())?;
-    let mut eff = context::load_config(
-        &ws.root,
-        args.config.as_deref(),
-        args.org_config.as_deref(),
-        serde_json::json!({}),
-    )?;
+    let (ws, mut eff) = context::open(&check_args.common)?;
     eff.config.baseline = None;
     let report = check::analyze(&ws, &eff, &check_args)?;
     context::write_baseline(&args.file, &report.findings())?;

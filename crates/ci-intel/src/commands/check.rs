@@ -172,13 +172,7 @@ fn rules() -> Vec<Rule> {
 
 pub fn run(args: &CheckArgs) -> Result<i32> {
     let common = &args.common;
-    let ws = Workspace::discover(common.root.as_deref())?;
-    let eff = context::load_config(
-        &ws.root,
-        common.config.as_deref(),
-        common.org_config.as_deref(),
-        serde_json::json!({}),
-    )?;
+    let (ws, eff) = context::open(common)?;
     let report = analyze(&ws, &eff, args)?;
     let findings = report.findings();
     if let Some(path) = &common.write_baseline {
@@ -194,17 +188,13 @@ pub fn run(args: &CheckArgs) -> Result<i32> {
         }
         Format::Markdown => md.clone(),
     };
-    context::write_output(common.out.output.as_deref(), &text)?;
-    if common.out.output.is_some() && common.out.format != Format::Human {
-        eprint!("{}", human_report(&report, false));
+    context::Delivery {
+        text: &text,
+        markdown: &md,
+        findings: &findings,
+        max_annotations: eff.config.output.max_annotations,
     }
-    context::github_outputs(
-        &ws,
-        common,
-        &md,
-        &findings,
-        eff.config.output.max_annotations,
-    )?;
+    .send(&ws, common, || human_report(&report, false))?;
     Ok(gate::exit_code(&report.gates))
 }
 

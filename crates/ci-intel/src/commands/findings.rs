@@ -119,21 +119,17 @@ pub fn output(
         )),
         Format::Markdown => md.clone(),
     };
-    context::write_output(common.out.output.as_deref(), &text)?;
-    if common.out.output.is_some() && common.out.format != Format::Human {
+    context::Delivery {
+        text: &text,
+        markdown: &md,
+        findings: &report.findings,
+        max_annotations: eff.config.output.max_annotations,
+    }
+    .send(ws, common, || {
         let full = human_text(false);
         // Only the summary: the findings are in the file.
-        let summary = full
-            .split_once(&format!("ci-intel {title}:"))
-            .map_or(full.clone(), |(_, rest)| format!("ci-intel {title}:{rest}"));
-        eprint!("{summary}");
-    }
-    context::github_outputs(
-        ws,
-        common,
-        &md,
-        &report.findings,
-        eff.config.output.max_annotations,
-    )?;
+        full.split_once(&format!("ci-intel {title}:"))
+            .map_or(full.clone(), |(_, rest)| format!("ci-intel {title}:{rest}"))
+    })?;
     Ok(gate::exit_code(&report.gates))
 }

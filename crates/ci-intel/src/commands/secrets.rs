@@ -40,13 +40,7 @@ pub fn load_rules(
 
 fn scan(args: &SecretsScanArgs) -> Result<i32> {
     let common = &args.common;
-    let ws = Workspace::discover(common.root.as_deref())?;
-    let eff = context::load_config(
-        &ws.root,
-        common.config.as_deref(),
-        common.org_config.as_deref(),
-        json!({}),
-    )?;
+    let (ws, eff) = context::open(common)?;
     let rules = load_rules(
         args.rules.as_deref(),
         eff.config.secrets.rules.as_deref(),

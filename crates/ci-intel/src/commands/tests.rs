@@ -220,21 +220,15 @@ pub fn output(
         )),
         Format::Markdown => md.clone(),
     };
-    context::write_output(common.out.output.as_deref(), &text)?;
-    if common.out.output.is_some() && common.out.format != Format::Human {
-        // The file is for machines; the log still tells people what happened.
-        eprint!(
-            "{}",
-            human::tests(title, report, human::Style { color: false })
-        );
+    context::Delivery {
+        text: &text,
+        markdown: &md,
+        findings: &report.findings,
+        max_annotations: eff.config.output.max_annotations,
     }
-    context::github_outputs(
-        ws,
-        common,
-        &md,
-        &report.findings,
-        eff.config.output.max_annotations,
-    )?;
+    .send(ws, common, || {
+        human::tests(title, report, human::Style { color: false })
+    })?;
     Ok(ci_intel_core::gate::exit_code(&report.gates))
 }
 

@@ -51,14 +51,6 @@ fn spool_dir(c: &HubConnectionArgs) -> PathBuf {
         .unwrap_or_else(|| fsutil::xdg_dir("XDG_STATE_HOME", ".local/state").join("spool"))
 }
 
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_mins(1)))
-        .build()
-        .into()
-}
-
 fn gzip(body: &str) -> Result<Vec<u8>> {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     gz.write_all(body.as_bytes())?;
@@ -75,7 +67,7 @@ fn send(
 ) -> Result<Sent> {
     let url = format!("{}{path}", c.hub.trim_end_matches('/'));
     let bytes = gzip(body)?;
-    let agent = agent();
+    let agent = context::http_agent(Duration::from_mins(1));
     let mut delay = c.backoff_ms.max(1);
     let mut last = String::new();
     for attempt in 1..=c.attempts.max(1) {

@@ -27,12 +27,7 @@ pub fn download_run_logs(repo: &str, run: u64) -> Result<tempfile::NamedTempFile
         "{}/repos/{repo}/actions/runs/{run}/logs",
         api.trim_end_matches('/')
     );
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_mins(10)))
-        .user_agent(concat!("ci-intel/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .into();
+    let agent = crate::context::http_agent(Duration::from_mins(10));
     let mut resp = agent
         .get(&url)
         .header("Authorization", &format!("Bearer {token}"))

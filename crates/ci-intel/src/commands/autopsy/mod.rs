@@ -10,7 +10,6 @@ use ci_intel_autopsy::{self as autopsy, AutopsyReport, LogInput, RuleSet, Settin
 use ci_intel_core::config::Effective;
 use ci_intel_core::{InputError, discover, exit};
 use ci_intel_render::{autopsy as render, human, sarif};
-use serde_json::json;
 
 use crate::cli::{
     AutopsyArgs, AutopsyCommand, AutopsyEvalArgs, AutopsyRulesCommand, AutopsyRulesTestArgs, Format,
@@ -103,10 +102,7 @@ pub fn for_check(
     }
     let rules = rule_set(&ws.root, &cfg.rules, &[])?;
     let report = analyze(&inputs, &rules, cfg.max_root_causes)?;
-    let steps_failed = report
-        .logs
-        .iter()
-        .any(|l| l.exit_code.is_some_and(|c| c != 0) || l.steps.iter().any(autopsy::Step::failed));
+    let steps_failed = report.logs.iter().any(autopsy::LogSummary::shows_failure);
     Ok((job_failed || job_failed_from_env() || steps_failed).then_some(report))
 }
 
@@ -128,13 +124,7 @@ pub fn analyze(
 
 fn explain(args: &AutopsyArgs) -> Result<i32> {
     let common = &args.common;
-    let ws = Workspace::discover(common.root.as_deref())?;
-    let eff = context::load_config(
-        &ws.root,
-        common.config.as_deref(),
-        common.org_config.as_deref(),
-        json!({}),
-    )?;
+    let (ws, eff) = context::open(common)?;
     let cfg = &eff.config.autopsy;
     let rules = rule_set(&ws.root, &cfg.rules, &args.rules)?;
     // Keeps a downloaded zip on disk while it is read.
@@ -193,17 +183,15 @@ fn explain(args: &AutopsyArgs) -> Result<i32> {
         )),
         Format::Markdown => md.clone(),
     };
-    context::write_output(common.out.output.as_deref(), &text)?;
-    if common.out.output.is_some() && common.out.format != Format::Human {
-        eprint!("{}", render::human(&report, human::Style { color: false }));
+    context::Delivery {
+        text: &text,
+        markdown: &md,
+        findings: &findings,
+        max_annotations: eff.config.output.max_annotations,
     }
-    context::github_outputs(
-        &ws,
-        common,
-        &md,
-        &findings,
-        eff.config.output.max_annotations,
-    )?;
+    .send(&ws, common, || {
+        render::human(&report, human::Style { color: false })
+    })?;
     Ok(exit::PASS)
 }
 
