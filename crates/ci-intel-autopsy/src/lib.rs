@@ -104,10 +104,7 @@ pub fn report(s: &Settings<'_>, scans: &[scan::LogScan], miner: &miner::Miner) -
         })
         .collect();
     let logs: Vec<LogSummary> = scans.iter().map(|x| x.summary.clone()).collect();
-    let failed = !root_causes.is_empty()
-        || logs
-            .iter()
-            .any(|l| l.exit_code.is_some_and(|c| c != 0) || l.steps.iter().any(Step::failed));
+    let failed = !root_causes.is_empty() || logs.iter().any(LogSummary::shows_failure);
     AutopsyReport {
         schema: SCHEMA.into(),
         failed,

@@ -79,11 +79,21 @@ impl Miner {
 
     /// Adds a line; returns its cluster's index.
     pub fn add(&mut self, line: &str, at: &LogLocation) -> Option<usize> {
-        self.add_line(line, Some(at))
+        self.add_with(line, || Some(at.clone()))
     }
 
     /// Adds a line without a location (benchmarks, tests); returns its cluster's index.
     pub fn add_line(&mut self, line: &str, at: Option<&LogLocation>) -> Option<usize> {
+        self.add_with(line, || at.cloned())
+    }
+
+    /// Adds a line; `at` is asked for the line's location only when it starts a new cluster
+    /// (the scanner's hot path builds none for the lines that join one).
+    pub fn add_with(
+        &mut self,
+        line: &str,
+        at: impl FnOnce() -> Option<LogLocation>,
+    ) -> Option<usize> {
         let tokens: Vec<&str> = line.split_whitespace().collect();
         // drain3 walks `depth - 2` levels below the root, the first being the token count, and
         // never uses the last token of a line for the path.
@@ -117,7 +127,7 @@ impl Miner {
         self.clusters.push(Cluster {
             tokens: tokens.iter().map(|t| (*t).to_owned()).collect(),
             count: 1,
-            first: at.cloned(),
+            first: at(),
             example: line.to_owned(),
         });
         let root = self.roots.entry(tokens.len()).or_default();

@@ -185,6 +185,13 @@ pub struct LogSummary {
     pub exit_code: Option<i64>,
 }
 
+impl LogSummary {
+    /// The log states a failure: a non-zero exit status, or a step that failed.
+    pub fn shows_failure(&self) -> bool {
+        self.exit_code.is_some_and(|c| c != 0) || self.steps.iter().any(Step::failed)
+    }
+}
+
 /// A group of error-looking lines no rule matched: a candidate for a new rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Signature {

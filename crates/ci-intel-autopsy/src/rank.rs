@@ -53,6 +53,8 @@ pub fn root_causes(
 ) -> Vec<RootCause> {
     let mut ranked: Vec<Ranked> = Vec::new();
     let mut by_signature: HashMap<String, usize> = HashMap::new();
+    // Causes naming a file, by kind and file: where `same_failure` looks.
+    let mut by_file: HashMap<(Category, String), Vec<usize>> = HashMap::new();
     for (log_index, scan) in scans.iter().enumerate() {
         for hit in &scan.hits {
             let rule = &rules.rules[hit.rule];
@@ -62,7 +64,15 @@ pub fn root_causes(
                 ranked[i].cause.occurrences += 1;
                 continue;
             }
-            if let Some(i) = ranked.iter().position(|r| same_failure(&r.cause, &cause)) {
+            let same_file = cause
+                .file
+                .as_ref()
+                .and_then(|f| by_file.get(&(cause.category, f.clone())));
+            if let Some(i) = same_file.and_then(|list| {
+                list.iter()
+                    .copied()
+                    .find(|&i| same_failure(&ranked[i].cause, &cause))
+            }) {
                 // The same failure said twice by the tool (a traceback line and a summary
                 // line): keep the first, filling in what it lacked.
                 let first = &mut ranked[i].cause;
@@ -83,6 +93,12 @@ pub fn root_causes(
                 continue;
             }
             by_signature.insert(cause.signature.clone(), ranked.len());
+            if let Some(f) = &cause.file {
+                by_file
+                    .entry((cause.category, f.clone()))
+                    .or_default()
+                    .push(ranked.len());
+            }
             ranked.push(Ranked {
                 cause,
                 tier,
@@ -93,10 +109,7 @@ pub fn root_causes(
     if ranked.iter().all(|r| r.tier > 0) {
         // Without a rule's word for it, an error-looking line is a root cause only where the
         // log shows a failure, or where the line itself says error or fatal.
-        let log_failed = scans.iter().any(|s| {
-            s.summary.exit_code.is_some_and(|c| c != 0)
-                || s.summary.steps.iter().any(crate::model::Step::failed)
-        });
+        let log_failed = scans.iter().any(|s| s.summary.shows_failure());
         ranked.extend(
             unknown_causes(scans, miner, redact)
                 .into_iter()
@@ -231,7 +244,7 @@ fn unknown_causes(
     miner: &Miner,
     redact: &dyn Fn(&str) -> String,
 ) -> Vec<Ranked> {
-    let tier_of = |at: &LogLocation| {
+    let tier_of = |at: &LogLocation| -> u8 {
         scans
             .iter()
             .find(|s| s.summary.log == at.log)
@@ -245,10 +258,13 @@ fn unknown_causes(
                 tier(s, step)
             })
     };
-    let mut sigs = miner.signatures();
-    sigs.sort_by_key(|s| (tier_of(&s.first), s.first.line));
-    sigs.into_iter()
+    let mut sigs: Vec<_> = miner
+        .signatures()
+        .into_iter()
         .filter(|s| tier_of(&s.first) == 0)
+        .collect();
+    sigs.sort_by_key(|s| s.first.line);
+    sigs.into_iter()
         .take(MAX_UNKNOWN)
         .map(|s| {
             let message = redact(&s.example);

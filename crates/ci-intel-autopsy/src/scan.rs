@@ -252,11 +252,13 @@ impl State<'_> {
         } else {
             None
         };
-        let location = LogLocation {
-            log: self.summary.log.clone(),
+        // Built only for a match or a new template: most keyword lines need none.
+        let summary = &self.summary;
+        let location = || LogLocation {
+            log: summary.log.clone(),
             line: number,
-            job: self.summary.job.clone(),
-            step: step.map(|i| self.summary.steps[i].name.clone()),
+            job: summary.job.clone(),
+            step: step.map(|i| summary.steps[i].name.clone()),
         };
         if let Some((rule, mut captures, last)) =
             self.best_rule(&candidates, text, buf, (ls, le), limit)
@@ -269,12 +271,12 @@ impl State<'_> {
                 rule,
                 captures,
                 text: truncate(text),
-                location,
+                location: location(),
                 excerpt,
                 step,
             });
         } else if !exit_status && (error_word || !extra.is_empty()) {
-            self.miner.add(&truncate(text), &location);
+            self.miner.add_with(&truncate(text), || Some(location()));
         }
     }
 
@@ -482,16 +484,9 @@ fn preceding_lines(buf: &[u8], ls: usize, n: usize) -> Vec<String> {
 /// The lines around a match: [`CONTEXT_BEFORE`] before it, and after it up to the last line a
 /// rule used (at least [`CONTEXT_AFTER`]). Frame markers and blank lines are left out.
 fn excerpt(buf: &[u8], ls: usize, le: usize, last: usize, limit: usize) -> Vec<String> {
-    let mut before = Vec::new();
-    let mut pos = ls;
-    while before.len() < CONTEXT_BEFORE && pos > 0 {
-        let start = memrchr(b'\n', &buf[..pos - 1]).map_or(0, |j| j + 1);
-        before.push(String::from_utf8_lossy(&buf[start..pos - 1]).into_owned());
-        pos = start;
-    }
-    before.reverse();
-    let mut lines = before;
-    lines.push(String::from_utf8_lossy(&buf[ls..le]).into_owned());
+    let mut lines = preceding_lines(buf, ls, CONTEXT_BEFORE);
+    lines.reverse();
+    lines.push(line::clean(&String::from_utf8_lossy(&buf[ls..le])).into_owned());
     let mut after = following_lines(buf, le, limit, MAX_WITHIN);
     let keep = after
         .iter()
@@ -500,8 +495,7 @@ fn excerpt(buf: &[u8], ls: usize, le: usize, last: usize, limit: usize) -> Vec<S
     after.truncate(keep);
     lines.extend(after.into_iter().map(|(_, t)| t));
     lines
-        .iter()
-        .map(|l| line::clean(l).into_owned())
+        .into_iter()
         .filter(|l| !l.trim().is_empty() && line::marker(l).is_none())
         .map(|l| truncate(&l))
         .collect()
