@@ -222,10 +222,13 @@ fn configured_log_globs_and_extra_rule_packs() {
     let r = json(&o);
     assert_eq!(r["root_causes"][0]["rule_id"], "acme/widget-quota", "{r}");
     assert_eq!(r["root_causes"][0]["category"], "rate-limit");
-    let o = ci_intel(dir.path())
-        .args(["autopsy", "rules", "test", "--rules", ".ci-intel/rules"])
-        .output()
-        .unwrap();
+    let rules_test = || {
+        ci_intel(dir.path())
+            .args(["autopsy", "rules", "test", "--rules", ".ci-intel/rules"])
+            .output()
+            .unwrap()
+    };
+    let o = rules_test();
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     assert!(stdout(&o).contains("all pass"));
     // An example the pattern does not match fails the test run.
@@ -234,10 +237,7 @@ fn configured_log_globs_and_extra_rule_packs() {
         "[[rule]]\nid = \"acme/broken\"\ntool = \"acme\"\ncategory = \"network\"\nkeywords = [\"ACME\"]\npattern = 'ACME-9'\nhint = \"h\"\nexamples = [\"ACME-1 never matches\"]\n",
     )
     .unwrap();
-    let o = ci_intel(dir.path())
-        .args(["autopsy", "rules", "test", "--rules", ".ci-intel/rules"])
-        .output()
-        .unwrap();
+    let o = rules_test();
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
     assert!(stdout(&o).contains("FAIL acme/broken"), "{}", stdout(&o));
     // A pack that does not parse is bad input.
@@ -246,10 +246,7 @@ fn configured_log_globs_and_extra_rule_packs() {
         "[[rule]]\nid = 3\n",
     )
     .unwrap();
-    let o = ci_intel(dir.path())
-        .args(["autopsy", "rules", "test", "--rules", ".ci-intel/rules"])
-        .output()
-        .unwrap();
+    let o = rules_test();
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("bad.toml"), "{}", stderr(&o));
 }
