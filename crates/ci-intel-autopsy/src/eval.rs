@@ -72,6 +72,9 @@ pub struct Tally {
 pub struct EvalReport {
     pub logs: usize,
     pub top1_accuracy: f64,
+    /// Of the logs whose top root cause named a category (not `unknown`), how many named the
+    /// right one: how far a named category can be trusted.
+    pub named_precision: f64,
     pub categories: Vec<CategoryScore>,
     /// The top root cause is on (or within) the labelled log line(s).
     pub log_line: Tally,
@@ -186,14 +189,78 @@ fn score(
         })
         .collect();
     let correct = predicted.iter().filter(|(e, g)| *g == Some(*e)).count();
+    let named = predicted
+        .iter()
+        .filter(|(_, g)| g.is_some_and(|g| g != Category::Unknown))
+        .count();
     EvalReport {
         logs: predicted.len(),
         top1_accuracy: ratio(correct, predicted.len()),
+        named_precision: ratio(correct, named),
         categories,
         log_line,
         source_location,
         misses,
     }
+}
+
+/// What the classifier adds on a labelled set: the same logs scored without and with it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClassifierEffect {
+    pub without: Summary,
+    pub with: Summary,
+    /// Whether it is worth turning on: more right and no loss of precision.
+    pub helps: bool,
+}
+
+/// A labelled set's headline figures.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Summary {
+    pub top1_accuracy: f64,
+    pub named_precision: f64,
+    pub unknown: usize,
+}
+
+impl From<&EvalReport> for Summary {
+    fn from(r: &EvalReport) -> Self {
+        Summary {
+            top1_accuracy: r.top1_accuracy,
+            named_precision: r.named_precision,
+            unknown: r
+                .misses
+                .iter()
+                .filter(|m| m.got.is_none_or(|g| g == Category::Unknown))
+                .count(),
+        }
+    }
+}
+
+/// Scores `labels` without and with `classifier` (whatever `s` says).
+pub fn compare_classifier(
+    labels: &[Label],
+    s: &Settings<'_>,
+    classifier: &crate::classifier::Classifier,
+) -> Result<ClassifierEffect, InputError> {
+    let without = Summary::from(&evaluate(
+        labels,
+        &Settings {
+            classifier: None,
+            ..*s
+        },
+    )?);
+    let with = Summary::from(&evaluate(
+        labels,
+        &Settings {
+            classifier: Some(classifier),
+            ..*s
+        },
+    )?);
+    Ok(ClassifierEffect {
+        helps: with.top1_accuracy > without.top1_accuracy
+            && with.named_precision >= without.named_precision,
+        without,
+        with,
+    })
 }
 
 #[cfg(test)]

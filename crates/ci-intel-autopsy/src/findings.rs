@@ -49,8 +49,25 @@ pub fn findings(causes: &[RootCause]) -> Vec<Finding> {
         .collect()
 }
 
-/// The rules as `ci-intel rules` and SARIF list them (`autopsy/<rule id>`).
+/// The rules as `ci-intel rules` and SARIF list them: every pack rule, then the two ids of
+/// root causes no rule recognised (a mined template, and one the classifier named).
 pub fn rule_docs(rules: &RuleSet) -> Vec<Rule> {
+    let mined = [
+        Rule {
+            tool: TOOL,
+            id: crate::rank::UNKNOWN_RULE,
+            severity: Severity::Warning,
+            summary: "unknown (log): an error line no rule knows, grouped by the template miner",
+            help: "No rule knows this failure. Read the excerpt; if it recurs, add a rule for it (`ci-intel autopsy rules test` checks a new pack).",
+        },
+        Rule {
+            tool: TOOL,
+            id: crate::classifier::CLASSIFIED_RULE,
+            severity: Severity::Warning,
+            summary: "any category (log): an error line no rule knows, whose category the classifier named (`autopsy.classifier`)",
+            help: "The classifier trained on the rule packs' examples named this line's category; no rule confirms it. Read the excerpt and add a rule if it recurs.",
+        },
+    ];
     rules
         .rules
         .iter()
@@ -70,6 +87,7 @@ pub fn rule_docs(rules: &RuleSet) -> Vec<Rule> {
             )),
             help: leak(&r.hint),
         })
+        .chain(mined)
         .collect()
 }
 

@@ -8,6 +8,7 @@
 //! configuration: the binary wires the secrets redactor in (every text of a report passes
 //! through it) and renders the [`AutopsyReport`].
 
+pub mod classifier;
 pub mod eval;
 pub mod examples;
 pub mod findings;
@@ -30,6 +31,7 @@ pub use source::LogInput;
 pub const SCHEMA: &str = "ci-intel.autopsy/v1";
 
 /// What to read the logs with.
+#[derive(Clone, Copy)]
 pub struct Settings<'a> {
     pub rules: &'a RuleSet,
     /// Masks secrets: applied to every message, excerpt and example the report holds.
@@ -38,6 +40,8 @@ pub struct Settings<'a> {
     pub max_root_causes: usize,
     /// Most unknown signatures reported.
     pub max_signatures: usize,
+    /// Names the category of error lines no rule knows, when it is sure (ML second).
+    pub classifier: Option<&'a classifier::Classifier>,
 }
 
 impl std::fmt::Debug for Settings<'_> {
@@ -46,6 +50,7 @@ impl std::fmt::Debug for Settings<'_> {
             .field("rules", &self.rules.rules.len())
             .field("max_root_causes", &self.max_root_causes)
             .field("max_signatures", &self.max_signatures)
+            .field("classifier", &self.classifier.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -90,7 +95,7 @@ pub fn analyze(inputs: &[LogInput], s: &Settings<'_>) -> Result<AutopsyReport, I
 
 /// The report of already scanned logs.
 pub fn report(s: &Settings<'_>, scans: &[scan::LogScan], miner: &miner::Miner) -> AutopsyReport {
-    let mut root_causes = rank::root_causes(s.rules, scans, miner, s.redact);
+    let mut root_causes = rank::root_causes(s.rules, scans, miner, s.classifier, s.redact);
     let total = root_causes.len();
     root_causes.truncate(s.max_root_causes);
     let signatures: Vec<Signature> = miner

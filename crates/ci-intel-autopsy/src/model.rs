@@ -91,6 +91,52 @@ impl Category {
         }
     }
 
+    /// What to look at first for a failure of this kind, when no rule says more.
+    pub fn advice(self) -> &'static str {
+        match self {
+            Category::Infrastructure => {
+                "Check the runner and the CI service's status; re-run the job."
+            }
+            Category::DiskFull => {
+                "Free space on the runner (caches, images, build outputs) or use a larger disk."
+            }
+            Category::OutOfMemory => {
+                "Lower the parallelism or the heap, or use a runner with more memory."
+            }
+            Category::Container => {
+                "Check that the container runtime is running and the image and its options are right."
+            }
+            Category::MissingTool => {
+                "Install the tool in the job (or use an image that has it) and check PATH."
+            }
+            Category::Permission => {
+                "Check the file modes, the user the job runs as and the token's permissions."
+            }
+            Category::Network => {
+                "Check the host name, proxy and DNS; retry if the service was briefly unreachable."
+            }
+            Category::RegistryAuth => {
+                "Check the registry credentials the job uses and that they have not expired."
+            }
+            Category::RateLimit => {
+                "Authenticate the requests or slow them down; retry after the limit resets."
+            }
+            Category::Configuration => {
+                "Check the configuration file the tool read and the options it was given."
+            }
+            Category::DependencyResolution => {
+                "Check the dependency's name and version constraints, the lockfile and the registry."
+            }
+            Category::CompileError => "Fix the source at the reported location and build locally.",
+            Category::LintOrFormat => "Run the linter or formatter locally and commit its fixes.",
+            Category::TestFailure => "Run the failing test locally and read its assertion.",
+            Category::Timeout => {
+                "Find what hung (a test, a network call) or raise the limit if the work grew."
+            }
+            Category::Unknown => "Read the excerpt.",
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|c| c.as_str() == s)
     }

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use ci_intel_core::pipeline_run::failure_signature;
 
+use crate::classifier::{CLASSIFIED_RULE, Classifier, MIN_PROBABILITY};
 use crate::miner::Miner;
 use crate::model::{Category, LogLocation, RootCause};
 use crate::rules::{RuleSet, expand};
@@ -17,6 +18,9 @@ pub const UNKNOWN_RULE: &str = "autopsy/unknown";
 const MAX_UNKNOWN: usize = 3;
 /// Confidence given to an unknown signature.
 const UNKNOWN_CONFIDENCE: f64 = 0.3;
+/// Confidence given to a signature the classifier named, times its probability: above an
+/// unknown line, below every rule.
+const CLASSIFIED_CONFIDENCE: f64 = 0.4;
 
 /// Where a match sits relative to the failure: in the failing step (or in a log that shows no
 /// steps), in a step that did not fail, or in teardown.
@@ -49,6 +53,7 @@ pub fn root_causes(
     rules: &RuleSet,
     scans: &[LogScan],
     miner: &Miner,
+    classifier: Option<&Classifier>,
     redact: &dyn Fn(&str) -> String,
 ) -> Vec<RootCause> {
     let mut ranked: Vec<Ranked> = Vec::new();
@@ -111,7 +116,7 @@ pub fn root_causes(
         // log shows a failure, or where the line itself says error or fatal.
         let log_failed = scans.iter().any(|s| s.summary.shows_failure());
         ranked.extend(
-            unknown_causes(scans, miner, redact)
+            unknown_causes(scans, miner, classifier, redact)
                 .into_iter()
                 .filter(|r| log_failed || says_error(&r.cause.message)),
         );
@@ -242,6 +247,7 @@ fn round(x: f64) -> f64 {
 fn unknown_causes(
     scans: &[LogScan],
     miner: &Miner,
+    classifier: Option<&Classifier>,
     redact: &dyn Fn(&str) -> String,
 ) -> Vec<Ranked> {
     let tier_of = |at: &LogLocation| -> u8 {
@@ -268,6 +274,25 @@ fn unknown_causes(
         .take(MAX_UNKNOWN)
         .map(|s| {
             let message = redact(&s.example);
+            let named = classifier.and_then(|c| c.classify(&s.example, MIN_PROBABILITY));
+            let (category, rule_id, confidence, suggestion) = match named {
+                Some((category, p)) => (
+                    category,
+                    CLASSIFIED_RULE,
+                    round(CLASSIFIED_CONFIDENCE * p),
+                    format!(
+                        "No rule knows this line; the classifier trained on the rule packs reads it as {category} ({:.0}% sure). {}",
+                        p * 100.0,
+                        category.advice()
+                    ),
+                ),
+                None => (
+                    Category::Unknown,
+                    UNKNOWN_RULE,
+                    UNKNOWN_CONFIDENCE,
+                    "No rule knows this failure. Read the excerpt; if it recurs, add a rule for it (`ci-intel autopsy rules test` checks a new pack).".to_owned(),
+                ),
+            };
             Ranked {
                 order: (
                     scans.iter().position(|x| x.summary.log == s.first.log).unwrap_or(0),
@@ -275,17 +300,17 @@ fn unknown_causes(
                 ),
                 tier: 0,
                 cause: RootCause {
-                    category: Category::Unknown,
-                    rule_id: UNKNOWN_RULE.into(),
+                    category,
+                    rule_id: rule_id.into(),
                     tool: "log".into(),
-                    signature: failure_signature(UNKNOWN_RULE, &s.template),
-                    suggestion: "No rule knows this failure. Read the excerpt; if it recurs, add a rule for it (`ci-intel autopsy rules test` checks a new pack).".into(),
+                    signature: failure_signature(rule_id, &s.template),
+                    suggestion,
                     file: None,
                     line: None,
                     test: None,
                     repro: None,
                     docs_uri: None,
-                    confidence: UNKNOWN_CONFIDENCE,
+                    confidence,
                     excerpt: vec![message.clone()],
                     location: s.first,
                     occurrences: s.count,

@@ -24,6 +24,7 @@ fn report(paths: &[&Path]) -> AutopsyReport {
             redact: &|s: &str| s.to_owned(),
             max_root_causes: 5,
             max_signatures: 5,
+            classifier: None,
         },
     )
     .unwrap()

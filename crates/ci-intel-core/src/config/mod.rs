@@ -79,6 +79,10 @@ pub struct AutopsyConfig {
     /// Most root causes reported.
     #[schemars(range(min = 1, max = 100))]
     pub max_root_causes: usize,
+    /// ML second: when no rule explains the failure, let a classifier trained on the rule
+    /// packs' examples name the category of an unknown error line it is at least 80% sure of.
+    /// Off by default: `ci-intel autopsy eval` measures what it adds (docs/autopsy.md).
+    pub classifier: bool,
 }
 
 impl Default for AutopsyConfig {
@@ -88,6 +92,7 @@ impl Default for AutopsyConfig {
             logs: Vec::new(),
             rules: Vec::new(),
             max_root_causes: 5,
+            classifier: false,
         }
     }
 }

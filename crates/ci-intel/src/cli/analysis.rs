@@ -325,6 +325,10 @@ pub struct AutopsyArgs {
     /// Most root causes reported (default: `autopsy.max_root_causes`).
     #[arg(long, value_name = "N")]
     pub max: Option<usize>,
+    /// When no rule explains the failure, let the classifier trained on the rule packs name
+    /// the category of an unknown error line (default: `autopsy.classifier`).
+    #[arg(long)]
+    pub classifier: bool,
     #[command(flatten)]
     pub common: CommonArgs,
 }
@@ -365,6 +369,9 @@ pub struct AutopsyEvalArgs {
     /// Exit 1 when top-1 accuracy is below this fraction (0–1).
     #[arg(long, value_name = "FRACTION")]
     pub min_top1: Option<f64>,
+    /// Score with the classifier on (the comparison of off and on is printed either way).
+    #[arg(long)]
+    pub classifier: bool,
     #[command(flatten)]
     pub out: OutputArgs,
 }

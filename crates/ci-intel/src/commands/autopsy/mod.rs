@@ -6,6 +6,7 @@ mod github;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use ci_intel_autopsy::classifier::Classifier;
 use ci_intel_autopsy::{self as autopsy, AutopsyReport, LogInput, RuleSet, Settings};
 use ci_intel_core::config::Effective;
 use ci_intel_core::{InputError, discover, exit};
@@ -101,23 +102,26 @@ pub fn for_check(
         return Ok(None);
     }
     let rules = rule_set(&ws.root, &cfg.rules, &[])?;
-    let report = analyze(&inputs, &rules, cfg.max_root_causes)?;
+    let report = analyze(&inputs, &rules, cfg.max_root_causes, cfg.classifier)?;
     let steps_failed = report.logs.iter().any(autopsy::LogSummary::shows_failure);
     Ok((job_failed || job_failed_from_env() || steps_failed).then_some(report))
 }
 
-/// Reads `inputs` and explains the failure.
+/// Reads `inputs` and explains the failure; `classifier` turns on ML second.
 pub fn analyze(
     inputs: &[LogInput],
     rules: &RuleSet,
     max_root_causes: usize,
+    classifier: bool,
 ) -> Result<AutopsyReport> {
     let redact = redactor();
+    let model = classifier.then(|| Classifier::from_rules(rules)).flatten();
     let settings = Settings {
         rules,
         redact: &redact,
         max_root_causes,
         max_signatures: 20,
+        classifier: model.as_ref(),
     };
     Ok(autopsy::analyze(inputs, &settings)?)
 }
@@ -160,7 +164,12 @@ fn explain(args: &AutopsyArgs) -> Result<i32> {
     } else {
         autopsy::source::discover(&args.logs)?
     };
-    let report = analyze(&inputs, &rules, args.max.unwrap_or(cfg.max_root_causes))?;
+    let report = analyze(
+        &inputs,
+        &rules,
+        args.max.unwrap_or(cfg.max_root_causes),
+        args.classifier || cfg.classifier,
+    )?;
     let findings = autopsy::findings::findings(&report.root_causes);
     if let Some(path) = &common.write_baseline {
         context::write_baseline(path, &findings)?;
@@ -241,16 +250,40 @@ fn eval(args: &AutopsyEvalArgs) -> Result<i32> {
     let rules = rule_set(&cwd, &[], &args.rules)?;
     let labels = autopsy::eval::read_labels(&args.labels)?;
     let redact = redactor();
+    let model = Classifier::from_rules(&rules);
     let settings = Settings {
         rules: &rules,
         redact: &redact,
         max_root_causes: 5,
         max_signatures: 0,
+        classifier: model.as_ref().filter(|_| args.classifier),
     };
     let report = autopsy::eval::evaluate(&labels, &settings)?;
+    let effect = model
+        .as_ref()
+        .map(|m| autopsy::eval::compare_classifier(&labels, &settings, m))
+        .transpose()?;
+    let cross_validation = model.is_some().then(|| {
+        autopsy::classifier::cross_validate(
+            &autopsy::classifier::samples(&rules),
+            &[autopsy::classifier::MIN_PROBABILITY],
+        )[0]
+    });
     let text = match args.out.format {
-        Format::Json => serde_json::to_string_pretty(&report)? + "\n",
-        Format::Human | Format::Markdown => eval_table(&report),
+        Format::Json => {
+            let mut v = serde_json::to_value(&report)?;
+            v["classifier"] = serde_json::json!({
+                "effect": effect,
+                "cross_validation": cross_validation,
+            });
+            serde_json::to_string_pretty(&v)? + "\n"
+        }
+        Format::Human | Format::Markdown => {
+            let classifier = effect
+                .zip(cross_validation)
+                .map(|(e, cv)| classifier_table(&e, &cv));
+            eval_table(&report) + &classifier.unwrap_or_default()
+        }
         Format::Sarif => bail!("`autopsy eval` writes human, markdown or json"),
     };
     context::write_output(args.out.output.as_deref(), &text)?;
@@ -263,6 +296,36 @@ fn eval(args: &AutopsyEvalArgs) -> Result<i32> {
         );
     }
     Ok(if below { exit::GATE_DENIED } else { exit::PASS })
+}
+
+/// What the classifier adds, as a short Markdown section.
+fn classifier_table(
+    e: &autopsy::eval::ClassifierEffect,
+    cv: &autopsy::classifier::CrossValidation,
+) -> String {
+    format!(
+        "\nClassifier (ML second, used only when no rule explains the failure):\n\n\
+         | | Top-1 | Precision of a named category | Left unknown |\n|---|---|---|---|\n\
+         | rules only | {:.1}% | {:.2} | {} |\n| rules + classifier | {:.1}% | {:.2} | {} |\n\n\
+         Cross-validation on {} rule examples, whole rules held out (10 folds), at p ≥ {:.2}: named {} ({:.1}%), \
+         right {:.1}% of those. {}\n",
+        e.without.top1_accuracy * 100.0,
+        e.without.named_precision,
+        e.without.unknown,
+        e.with.top1_accuracy * 100.0,
+        e.with.named_precision,
+        e.with.unknown,
+        cv.lines,
+        cv.min_probability,
+        cv.named,
+        100.0 * cv.named as f64 / cv.lines.max(1) as f64,
+        cv.precision * 100.0,
+        if e.helps {
+            "On these logs it helps: consider `autopsy.classifier: true`."
+        } else {
+            "On these logs it does not raise top-1 without losing precision: keep it off."
+        }
+    )
 }
 
 /// The evaluation as a Markdown table (readable in a terminal too).
