@@ -116,6 +116,8 @@ struct RuleSpec {
     #[serde(default)]
     before: Vec<String>,
     #[serde(default)]
+    require_before: bool,
+    #[serde(default)]
     within: Option<usize>,
     #[serde(default)]
     message: Option<String>,
@@ -149,6 +151,9 @@ pub struct Rule {
     /// Each looked for on the `within` lines before the match, nearest first (a tool that
     /// names the file above its error: Python's traceback, eslint's file heading).
     pub before: Vec<Regex>,
+    /// The rule matches only when every `before` regex is found (a bare line that means a
+    /// failure only under a given command: a file name below `terraform fmt -check`).
+    pub require_before: bool,
     pub within: usize,
     /// Template of the message (default: the `message` capture, else the line).
     pub message: Option<String>,
@@ -356,6 +361,9 @@ fn compile(pack: &str, spec: RuleSpec) -> Result<Rule, RulesError> {
     if spec.require_then && then.is_empty() {
         return Err(err("require_then without a `then` regex".into()));
     }
+    if spec.require_before && before.is_empty() {
+        return Err(err("require_before without a `before` regex".into()));
+    }
     let within = spec
         .within
         .unwrap_or(if then.is_empty() && before.is_empty() {
@@ -383,6 +391,7 @@ fn compile(pack: &str, spec: RuleSpec) -> Result<Rule, RulesError> {
         then,
         require_then: spec.require_then,
         before,
+        require_before: spec.require_before,
         within,
         message: spec.message,
         hint: spec.hint,

@@ -347,10 +347,15 @@ impl State<'_> {
             }
             if !rule.before.is_empty() {
                 let above = preceding_lines(buf, ls, rule.within);
+                let mut all_before = true;
                 for before in &rule.before {
-                    if let Some(c) = above.iter().find_map(|l| before.captures(l)) {
-                        add_captures(&mut captures, before, &c);
+                    match above.iter().find_map(|l| before.captures(l)) {
+                        Some(c) => add_captures(&mut captures, before, &c),
+                        None => all_before = false,
                     }
+                }
+                if rule.require_before && !all_before {
+                    continue;
                 }
             }
             return Some((i, captures, last));

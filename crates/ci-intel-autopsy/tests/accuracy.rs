@@ -28,26 +28,22 @@ fn settings(rules: &RuleSet) -> Settings<'_> {
     }
 }
 
-/// The second unseen set is measured, never tuned: its floor is its first measurement (16/20,
-/// every miss an `unknown`, never a wrong category).
+/// The third unseen set is measured, never tuned: its floor is its first measurement (23/26
+/// top-1, 24/26 on the labelled line; the three misses are listed in docs/autopsy.md).
 #[test]
-fn the_unseen_set_keeps_its_first_measurement() {
+fn the_third_unseen_set_keeps_its_first_measurement() {
     let rules = RuleSet::builtin().unwrap();
-    let labels = eval::read_labels(&fixtures().join("unseen/labels.toml")).unwrap();
-    assert_eq!(labels.len(), 20);
+    let labels = eval::read_labels(&fixtures().join("unseen3/labels.toml")).unwrap();
+    assert_eq!(labels.len(), 26);
     let r = eval::evaluate(&labels, &settings(&rules)).unwrap();
     assert!(
-        r.top1_accuracy >= 0.8,
+        r.top1_accuracy * 26.0 >= 23.0 - 1e-9,
         "top-1 {:.3}: {:#?}",
         r.top1_accuracy,
         r.misses
     );
-    for m in &r.misses {
-        assert!(
-            m.got.is_none() || m.got == Some(ci_intel_autopsy::Category::Unknown),
-            "a wrong category rather than an unknown: {m:?}"
-        );
-    }
+    assert!(r.log_line.correct >= 24, "{:?}", r.log_line);
+    assert!(r.source_location.correct >= 10, "{:?}", r.source_location);
 }
 
 /// ML second, measured: what the classifier does on every labelled set, printed for the
@@ -81,7 +77,13 @@ fn the_classifier_is_measured_on_every_labelled_set() {
 #[test]
 fn labelled_real_logs_meet_the_accuracy_floor() {
     let rules = RuleSet::builtin().unwrap();
-    for (labels, logs) in [("labels.toml", 43), ("heldout/labels.toml", 21)] {
+    // The second unseen set (unseen/) was measured untuned first (16/20, every miss an
+    // unknown); the rules were then extended for its misses, so it is held to the same floor.
+    for (labels, logs) in [
+        ("labels.toml", 43),
+        ("heldout/labels.toml", 21),
+        ("unseen/labels.toml", 20),
+    ] {
         let labels = eval::read_labels(&fixtures().join(labels)).unwrap();
         assert_eq!(labels.len(), logs);
         let r = eval::evaluate(&labels, &settings(&rules)).unwrap();
