@@ -122,6 +122,34 @@ pub fn scan(
     })
 }
 
+/// Whether the word at `text[start..end]` is a count of zero (`Errors: 0`, `Failures=0`,
+/// `0 errors`, `0 failed`): a summary saying nothing went wrong, not an error line.
+fn zero_count(text: &str, start: usize, end: usize) -> bool {
+    let is_zero = |digits: &str| digits == "0";
+    // The rest of the word (`Error` → `Errors`), then `: 0` or `=0`.
+    let after = text[end..].trim_start_matches(|c: char| c.is_ascii_alphabetic());
+    let after = after.trim_start();
+    if let Some(rest) = after.strip_prefix(':').or_else(|| after.strip_prefix('=')) {
+        let rest = rest.trim_start();
+        let digits: &str = &rest[..rest
+            .find(|c: char| !c.is_ascii_digit() && c != '.')
+            .unwrap_or(rest.len())];
+        return is_zero(digits);
+    }
+    // `0 errors`: the word starts after a lone 0.
+    let head = text[..start].trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let Some(head) = head.strip_suffix(' ') else {
+        return false;
+    };
+    let head = head.trim_end();
+    let digits_start = head
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| !c.is_ascii_digit() && c != '.')
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    is_zero(&head[digits_start..])
+}
+
 /// `read`, retrying on interruption.
 fn read_some(input: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     loop {
@@ -280,14 +308,15 @@ impl State<'_> {
         }
     }
 
-    /// Rules with a keyword on the line, in pack order, and whether an error word is there.
+    /// Rules with a keyword on the line, in pack order, and whether an error word is there
+    /// (other than as a zero count: `Errors: 0`, `0 failed`).
     fn candidates(&self, text: &str) -> (Vec<usize>, bool) {
         let mut rules = Vec::new();
         let mut error_word = false;
         for m in self.rules.keywords.find_overlapping_iter(text) {
             let owner = &self.rules.owners[m.pattern().as_usize()];
             rules.extend_from_slice(&owner.rules);
-            error_word |= owner.error_word;
+            error_word |= owner.error_word && !zero_count(text, m.start(), m.end());
         }
         rules.sort_unstable();
         rules.dedup();
@@ -517,6 +546,36 @@ pub(crate) fn truncate(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn zero_counts_are_not_error_words() {
+        let at = |line: &str, word: &str| {
+            let start = line.find(word).unwrap();
+            zero_count(line, start, start + word.len())
+        };
+        assert!(at("Tests run: 5, Failures: 0, Errors: 0, Skipped: 0", "Error"));
+        assert!(at("Tests run: 5, Failures: 0, Errors: 0, Skipped: 0", "Fail"));
+        assert!(at("test result: ok. 3 passed; 0 failed; 0 ignored", "fail"));
+        assert!(at("errors=0", "error"));
+        assert!(!at("Tests run: 5, Failures: 0, Errors: 1, Skipped: 0", "Error"));
+        assert!(!at("Tests run: 5, Failures: 0, Errors: 10", "Error"));
+        assert!(!at("10 errors generated.", "error"));
+        assert!(!at("error: expected `;`", "error"));
+        assert!(!at("1.0 failed", "fail"));
+        assert!(!at("Error:", "Error"));
+        assert!(!at("⎯⎯ Failed Tests 1 ⎯⎯", "Fail"));
+        assert!(at("⎯ 0 failed", "fail"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn zero_count_takes_any_text(text in "\\PC{0,40}", a in 0usize..48, b in 0usize..48) {
+            let (a, b) = (a.min(b).min(text.len()), a.max(b).min(text.len()));
+            if text.is_char_boundary(a) && text.is_char_boundary(b) {
+                let _ = zero_count(&text, a, b);
+            }
+        }
+    }
 
     #[test]
     fn last_lines() {
