@@ -8,6 +8,7 @@
 //! a time (grouped in folds), the situation it exists for: a failure of a kind no rule describes.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use linfa::Dataset;
 use linfa::traits::Fit;
@@ -28,21 +29,28 @@ pub const MIN_PROBABILITY: f64 = 0.8;
 const ALPHA: f64 = 0.1;
 /// L-BFGS iterations; the optimum is reached well before on the built-in packs.
 const MAX_ITERATIONS: u64 = 100;
-/// Rules are held out in this many groups by [`cross_validate`].
-const FOLDS: usize = 10;
+/// Rules are held out in this many groups by `autopsy eval`'s [`cross_validate`].
+pub const FOLDS: usize = 10;
+
+/// The classifier of a rule set: trained on first use, so a log that rules explain never pays
+/// for training.
+pub struct Classifier {
+    samples: Vec<Sample>,
+    model: OnceLock<Option<Model>>,
+}
 
 /// A trained model: the vocabulary and the categories it knows.
-pub struct Classifier {
+struct Model {
     vocabulary: HashMap<String, usize>,
     categories: Vec<Category>,
-    model: MultiFittedLogisticRegression<f64, usize>,
+    fitted: MultiFittedLogisticRegression<f64, usize>,
 }
 
 impl std::fmt::Debug for Classifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Classifier")
-            .field("vocabulary", &self.vocabulary.len())
-            .field("categories", &self.categories)
+            .field("samples", &self.samples.len())
+            .field("trained", &self.model.get().is_some())
             .finish_non_exhaustive()
     }
 }
@@ -126,9 +134,41 @@ fn camel_parts(word: &str) -> Vec<&str> {
 }
 
 impl Classifier {
-    /// Trains on `samples`; `None` when they hold fewer than two categories (nothing to tell
-    /// apart).
-    pub fn train(samples: &[Sample]) -> Option<Self> {
+    /// A classifier of `samples`, trained when first asked; `None` when they hold fewer than
+    /// two categories (nothing to tell apart).
+    pub fn new(samples: Vec<Sample>) -> Option<Self> {
+        let first = samples.first()?.category;
+        samples.iter().any(|s| s.category != first).then(|| Self {
+            samples,
+            model: OnceLock::new(),
+        })
+    }
+
+    /// Trained on the examples of `rules` (when first asked).
+    pub fn from_rules(rules: &RuleSet) -> Option<Self> {
+        Self::new(samples(rules))
+    }
+
+    fn model(&self) -> Option<&Model> {
+        self.model
+            .get_or_init(|| Model::train(&self.samples))
+            .as_ref()
+    }
+
+    /// The most likely category of `line` and its probability; `None` when the line has no word
+    /// the model has seen.
+    pub fn predict(&self, line: &str) -> Option<(Category, f64)> {
+        self.model()?.predict(line)
+    }
+
+    /// The category of `line` when the model is at least `min_probability` sure of it.
+    pub fn classify(&self, line: &str, min_probability: f64) -> Option<(Category, f64)> {
+        self.predict(line).filter(|&(_, p)| p >= min_probability)
+    }
+}
+
+impl Model {
+    fn train(samples: &[Sample]) -> Option<Self> {
         let mut categories: Vec<Category> = samples.iter().map(|s| s.category).collect();
         categories.sort();
         categories.dedup();
@@ -151,7 +191,7 @@ impl Classifier {
             .iter()
             .map(|s| categories.binary_search(&s.category).unwrap_or(0))
             .collect();
-        let model = MultiLogisticRegression::default()
+        let fitted = MultiLogisticRegression::default()
             .alpha(ALPHA)
             .max_iterations(MAX_ITERATIONS)
             .fit(&Dataset::new(x, y))
@@ -159,18 +199,11 @@ impl Classifier {
         Some(Self {
             vocabulary,
             categories,
-            model,
+            fitted,
         })
     }
 
-    /// Trained on the examples of `rules`.
-    pub fn from_rules(rules: &RuleSet) -> Option<Self> {
-        Self::train(&samples(rules))
-    }
-
-    /// The most likely category of `line` and its probability; `None` when the line has no word
-    /// the model has seen.
-    pub fn predict(&self, line: &str) -> Option<(Category, f64)> {
+    fn predict(&self, line: &str) -> Option<(Category, f64)> {
         let mut x = Array2::<f64>::zeros((1, self.vocabulary.len().max(1)));
         let mut known = 0;
         for w in words(line) {
@@ -182,19 +215,14 @@ impl Classifier {
         if known == 0 {
             return None;
         }
-        let proba = self.model.predict_probabilities(&x);
+        let proba = self.fitted.predict_probabilities(&x);
         let (best, p) = proba
             .row(0)
             .iter()
             .copied()
             .enumerate()
             .max_by(|a, b| a.1.total_cmp(&b.1))?;
-        Some((self.categories[self.model.classes()[best]], p))
-    }
-
-    /// The category of `line` when the model is at least `min_probability` sure of it.
-    pub fn classify(&self, line: &str, min_probability: f64) -> Option<(Category, f64)> {
-        self.predict(line).filter(|&(_, p)| p >= min_probability)
+        Some((self.categories[self.fitted.classes()[best]], p))
     }
 }
 
@@ -214,17 +242,21 @@ pub struct CrossValidation {
     pub recall: f64,
 }
 
-/// Rules held out in groups: the rules are dealt into [`FOLDS`] folds; for each fold, train on
+/// Rules held out in groups: the rules are dealt into `folds` folds; for each fold, train on
 /// the examples of the other folds' rules and classify the fold's own examples, as if those
 /// rules did not exist. One result per threshold in `thresholds`.
-pub fn cross_validate(samples: &[Sample], thresholds: &[f64]) -> Vec<CrossValidation> {
+pub fn cross_validate(
+    samples: &[Sample],
+    folds: usize,
+    thresholds: &[f64],
+) -> Vec<CrossValidation> {
     let mut predictions: Vec<(Category, Option<(Category, f64)>)> = Vec::new();
-    for fold in 0..FOLDS {
+    for fold in 0..folds {
         let (held, train): (Vec<Sample>, Vec<Sample>) = samples
             .iter()
             .cloned()
-            .partition(|s| s.rule % FOLDS == fold);
-        let model = Classifier::train(&train);
+            .partition(|s| s.rule % folds == fold);
+        let model = Model::train(&train);
         for s in held {
             predictions.push((s.category, model.as_ref().and_then(|m| m.predict(&s.text))));
         }
@@ -293,7 +325,8 @@ mod tests {
     #[test]
     fn cross_validation_holds_each_rule_out() {
         let samples = samples(RuleSet::builtin_static());
-        let cv = cross_validate(&samples, &[0.0, MIN_PROBABILITY]);
+        // Two folds keep the debug-build test quick; `autopsy eval` uses [`FOLDS`].
+        let cv = cross_validate(&samples, 2, &[0.0, MIN_PROBABILITY]);
         assert_eq!(cv[0].lines, samples.len());
         // At no threshold every line with a known word gets a category; a higher threshold
         // names fewer and is trusted more.

@@ -553,11 +553,20 @@ mod tests {
             let start = line.find(word).unwrap();
             zero_count(line, start, start + word.len())
         };
-        assert!(at("Tests run: 5, Failures: 0, Errors: 0, Skipped: 0", "Error"));
-        assert!(at("Tests run: 5, Failures: 0, Errors: 0, Skipped: 0", "Fail"));
+        assert!(at(
+            "Tests run: 5, Failures: 0, Errors: 0, Skipped: 0",
+            "Error"
+        ));
+        assert!(at(
+            "Tests run: 5, Failures: 0, Errors: 0, Skipped: 0",
+            "Fail"
+        ));
         assert!(at("test result: ok. 3 passed; 0 failed; 0 ignored", "fail"));
         assert!(at("errors=0", "error"));
-        assert!(!at("Tests run: 5, Failures: 0, Errors: 1, Skipped: 0", "Error"));
+        assert!(!at(
+            "Tests run: 5, Failures: 0, Errors: 1, Skipped: 0",
+            "Error"
+        ));
         assert!(!at("Tests run: 5, Failures: 0, Errors: 10", "Error"));
         assert!(!at("10 errors generated.", "error"));
         assert!(!at("error: expected `;`", "error"));

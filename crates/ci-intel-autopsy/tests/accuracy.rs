@@ -48,13 +48,20 @@ fn the_third_unseen_set_keeps_its_first_measurement() {
 }
 
 /// ML second, measured: what the classifier does on every labelled set, printed for the
-/// docs. It stays off by default unless it is right more often without losing precision.
+/// docs. It is on by default only if it raises top-1 somewhere without lowering precision
+/// anywhere.
 #[test]
 fn the_classifier_is_measured_on_every_labelled_set() {
     let rules = RuleSet::builtin().unwrap();
     let model = ci_intel_autopsy::classifier::Classifier::from_rules(&rules).unwrap();
-    let mut helps = Vec::new();
-    for set in ["labels.toml", "heldout/labels.toml", "unseen/labels.toml"] {
+    let (mut gains, mut losses) = (false, false);
+    for set in [
+        "labels.toml",
+        "heldout/labels.toml",
+        "unseen/labels.toml",
+        "unseen3/labels.toml",
+        "unseen4/labels.toml",
+    ] {
         let labels = eval::read_labels(&fixtures().join(set)).unwrap();
         let e = eval::compare_classifier(&labels, &settings(&rules), &model).unwrap();
         eprintln!("{set}: {e:?}");
@@ -65,14 +72,32 @@ fn the_classifier_is_measured_on_every_labelled_set() {
             e.with.top1_accuracy >= e.without.top1_accuracy,
             "{set}: {e:?}"
         );
-        helps.push(e.helps && e.with.named_precision >= e.without.named_precision);
+        gains |= e.with.top1_accuracy > e.without.top1_accuracy;
+        losses |= e.with.named_precision < e.without.named_precision;
     }
-    // On only where it measurably helps everywhere.
     assert_eq!(
         ci_intel_core::config::AutopsyConfig::default().classifier,
-        helps.iter().all(|&h| h),
-        "the default of autopsy.classifier disagrees with the measurement: {helps:?}"
+        gains && !losses,
+        "the default of autopsy.classifier disagrees with the measurement (gains {gains}, precision lost {losses})"
     );
+}
+
+/// The fourth unseen set's first measurement, untuned: 17/24 top-1 with rules only (18/24 with
+/// the classifier), 22/24 on the labelled line; its misses are in docs/autopsy.md.
+#[test]
+fn the_fourth_unseen_set_keeps_its_first_measurement() {
+    let rules = RuleSet::builtin().unwrap();
+    let labels = eval::read_labels(&fixtures().join("unseen4/labels.toml")).unwrap();
+    assert_eq!(labels.len(), 24);
+    let r = eval::evaluate(&labels, &settings(&rules)).unwrap();
+    assert!(
+        r.top1_accuracy * 24.0 >= 17.0 - 1e-9,
+        "top-1 {:.3}: {:#?}",
+        r.top1_accuracy,
+        r.misses
+    );
+    assert!(r.log_line.correct >= 22, "{:?}", r.log_line);
+    assert_eq!(r.named_precision, 1.0, "{:#?}", r.misses);
 }
 
 #[test]

@@ -292,11 +292,11 @@ fn eval_prints_per_category_scores_and_gates_on_top1() {
     assert!(stderr(&o).contains("labels.toml:3"), "{}", stderr(&o));
 }
 
-/// ML second: with `--classifier`, an error line no rule knows gets a category from the model
-/// trained on the rule packs, under its own rule id (listed by `ci-intel rules`); without it,
-/// the line stays unknown.
+/// ML second (on by default): an error line no rule knows gets a category from the model
+/// trained on the rule packs, under its own rule id (listed by `ci-intel rules`); with
+/// `--no-classifier` or `autopsy.classifier: false`, the line stays unknown.
 #[test]
-fn the_classifier_names_the_category_of_a_line_no_rule_knows_only_when_asked() {
+fn the_classifier_names_the_category_of_a_line_no_rule_knows_unless_turned_off() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("job.log");
     std::fs::write(
@@ -315,17 +315,26 @@ fn the_classifier_names_the_category_of_a_line_no_rule_knows_only_when_asked() {
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         json(&o)["root_causes"][0].clone()
     };
-    let plain = top(&[]);
+    let plain = top(&["--no-classifier"]);
     assert_eq!(plain["rule_id"], "autopsy/unknown");
     assert_eq!(plain["category"], "unknown");
-    let named = top(&["--classifier"]);
+    std::fs::create_dir_all(dir.path().join(".ci-intel")).unwrap();
+    std::fs::write(
+        dir.path().join(".ci-intel/config.yml"),
+        "autopsy:\n  classifier: false\n",
+    )
+    .unwrap();
+    assert_eq!(top(&[])["rule_id"], "autopsy/unknown");
+    assert_eq!(top(&["--classifier"])["rule_id"], "autopsy/classified");
+    std::fs::remove_file(dir.path().join(".ci-intel/config.yml")).unwrap();
+    let named = top(&[]);
     assert_eq!(named["rule_id"], "autopsy/classified");
     assert_eq!(named["category"], "test-failure");
     assert!(named["confidence"].as_f64().unwrap() < 0.5, "{named}");
     let o = ci_intel(dir.path())
         .arg("autopsy")
         .arg(&path)
-        .args(["--classifier", "--format", "sarif"])
+        .args(["--format", "sarif"])
         .output()
         .unwrap();
     assert_own_sarif(&json(&o));

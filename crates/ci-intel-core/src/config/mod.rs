@@ -80,8 +80,9 @@ pub struct AutopsyConfig {
     #[schemars(range(min = 1, max = 100))]
     pub max_root_causes: usize,
     /// ML second: when no rule explains the failure, let a classifier trained on the rule
-    /// packs' examples name the category of an unknown error line it is at least 80% sure of.
-    /// Off by default: `ci-intel autopsy eval` measures what it adds (docs/autopsy.md).
+    /// packs' examples name the category of an unknown error line it is at least 80% sure of
+    /// (`autopsy/classified`). On by default: on every labelled set it never lowered precision,
+    /// and on the fourth unseen set it raised top-1 (docs/autopsy.md).
     pub classifier: bool,
 }
 
@@ -92,7 +93,7 @@ impl Default for AutopsyConfig {
             logs: Vec::new(),
             rules: Vec::new(),
             max_root_causes: 5,
-            classifier: false,
+            classifier: true,
         }
     }
 }

@@ -326,9 +326,12 @@ pub struct AutopsyArgs {
     #[arg(long, value_name = "N")]
     pub max: Option<usize>,
     /// When no rule explains the failure, let the classifier trained on the rule packs name
-    /// the category of an unknown error line (default: `autopsy.classifier`).
-    #[arg(long)]
+    /// the category of an unknown error line (default: `autopsy.classifier`, on).
+    #[arg(long, overrides_with = "no_classifier")]
     pub classifier: bool,
+    /// Leave error lines no rule knows `unknown` (rules and the template miner only).
+    #[arg(long, overrides_with = "classifier")]
+    pub no_classifier: bool,
     #[command(flatten)]
     pub common: CommonArgs,
 }
@@ -369,9 +372,9 @@ pub struct AutopsyEvalArgs {
     /// Exit 1 when top-1 accuracy is below this fraction (0–1).
     #[arg(long, value_name = "FRACTION")]
     pub min_top1: Option<f64>,
-    /// Score with the classifier on (the comparison of off and on is printed either way).
+    /// Score without the classifier (the comparison of off and on is printed either way).
     #[arg(long)]
-    pub classifier: bool,
+    pub no_classifier: bool,
     #[command(flatten)]
     pub out: OutputArgs,
 }
