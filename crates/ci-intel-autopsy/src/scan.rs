@@ -173,10 +173,25 @@ fn start_of_last_lines(s: &[u8], n: usize) -> usize {
 }
 
 /// The lines of one parallel piece that hold a keyword: `(start, end, newlines before it in
-/// the piece)`, and the piece's newline count.
+/// the piece, what was worked out about it)`, and the piece's newline count.
 struct PieceHits {
-    hits: Vec<(usize, usize, u64)>,
+    hits: Vec<(usize, usize, u64, Pre)>,
     newlines: u64,
+}
+
+/// What can be worked out about a keyword line without the log's running state, so it is done
+/// in the parallel pieces: cleaning, the rules, their `then`/`before` lines and the excerpt.
+enum Pre {
+    /// A frame marker, a `gh` column prefix or an `##[error]` annotation: it changes or reads
+    /// the jobs and steps, so it is handled in order by [`State::line`].
+    Ordered,
+    /// Any other line: the rule that matched it (captures, excerpt), else whether it holds an
+    /// error word (then it goes to the template miner, in order).
+    Plain {
+        text: String,
+        matched: Option<(usize, BTreeMap<String, String>, Vec<String>)>,
+        error_word: bool,
+    },
 }
 
 struct State<'a> {
@@ -198,19 +213,27 @@ impl State<'_> {
         let pieces = split_pieces(buf, start, end);
         let found: Vec<PieceHits> = pieces
             .par_iter()
-            .map(|&(s, e)| self.find_lines(buf, s, e))
+            .map(|&(s, e)| self.find_lines(buf, s, e, limit))
             .collect();
         let mut line_base = base;
-        for piece in &found {
-            for &(ls, le, rel) in &piece.hits {
-                self.line(buf, ls, le, limit, line_base + rel + 1);
+        for piece in found {
+            for (ls, le, rel, pre) in piece.hits {
+                let number = line_base + rel + 1;
+                match pre {
+                    Pre::Ordered => self.line(buf, ls, le, limit, number),
+                    Pre::Plain {
+                        text,
+                        matched,
+                        error_word,
+                    } => self.plain(text, matched, error_word, number),
+                }
             }
             line_base += piece.newlines;
         }
         line_base - base
     }
 
-    fn find_lines(&self, buf: &[u8], start: usize, end: usize) -> PieceHits {
+    fn find_lines(&self, buf: &[u8], start: usize, end: usize, limit: usize) -> PieceHits {
         let mut hits = Vec::new();
         let mut pos = start;
         let mut counted_to = start;
@@ -223,14 +246,69 @@ impl State<'_> {
             let le = memchr(b'\n', &buf[m.end()..end]).map_or(end, |i| m.end() + i);
             newlines += bytecount::count(&buf[counted_to..ls], b'\n') as u64;
             counted_to = ls;
-            hits.push((ls, le, newlines));
+            hits.push((ls, le, newlines, self.pre(buf, ls, le, limit)));
             pos = le + 1;
         }
         newlines += bytecount::count(&buf[counted_to.min(end)..end], b'\n') as u64;
         PieceHits { hits, newlines }
     }
 
-    /// One line holding a keyword.
+    /// The order-free part of a keyword line's handling (see [`Pre`]).
+    fn pre(&self, buf: &[u8], ls: usize, le: usize, limit: usize) -> Pre {
+        let raw = String::from_utf8_lossy(&buf[ls..le]);
+        if line::gh_cli_prefix(&raw).is_some() {
+            return Pre::Ordered;
+        }
+        let text = line::clean(&raw);
+        if line::marker(&text).is_some() {
+            return Pre::Ordered;
+        }
+        let (candidates, error_word) = self.candidates(&text);
+        let matched = self
+            .best_rule(&candidates, &text, buf, (ls, le), limit)
+            .map(|(rule, captures, last)| (rule, captures, excerpt(buf, ls, le, last, limit)));
+        Pre::Plain {
+            text: text.into_owned(),
+            matched,
+            error_word,
+        }
+    }
+
+    /// A plain keyword line, in order: its hit, or its template.
+    fn plain(
+        &mut self,
+        text: String,
+        matched: Option<(usize, BTreeMap<String, String>, Vec<String>)>,
+        error_word: bool,
+        number: u64,
+    ) {
+        let step = if self.explicit_steps {
+            self.summary.steps.len().checked_sub(1)
+        } else {
+            None
+        };
+        let summary = &self.summary;
+        let location = || LogLocation {
+            log: summary.log.clone(),
+            line: number,
+            job: summary.job.clone(),
+            step: step.map(|i| summary.steps[i].name.clone()),
+        };
+        if let Some((rule, captures, excerpt)) = matched {
+            self.hits.push(Hit {
+                rule,
+                captures,
+                text: truncate(&text),
+                location: location(),
+                excerpt,
+                step,
+            });
+        } else if error_word {
+            self.miner.add_with(&truncate(&text), || Some(location()));
+        }
+    }
+
+    /// One line holding a keyword that needs the running state (see [`Pre::Ordered`]).
     fn line(&mut self, buf: &[u8], ls: usize, le: usize, limit: usize, number: u64) {
         let raw = String::from_utf8_lossy(&buf[ls..le]);
         if let Some((_, step, _)) = line::gh_cli_prefix(&raw) {
