@@ -225,7 +225,7 @@ impl State<'_> {
                         text,
                         matched,
                         error_word,
-                    } => self.plain(text, matched, error_word, number),
+                    } => self.plain(&text, matched, error_word, number),
                 }
             }
             line_base += piece.newlines;
@@ -277,7 +277,7 @@ impl State<'_> {
     /// A plain keyword line, in order: its hit, or its template.
     fn plain(
         &mut self,
-        text: String,
+        text: &str,
         matched: Option<(usize, BTreeMap<String, String>, Vec<String>)>,
         error_word: bool,
         number: u64,
@@ -298,13 +298,13 @@ impl State<'_> {
             self.hits.push(Hit {
                 rule,
                 captures,
-                text: truncate(&text),
+                text: truncate(text),
                 location: location(),
                 excerpt,
                 step,
             });
         } else if error_word {
-            self.miner.add_with(&truncate(&text), || Some(location()));
+            self.miner.add_with(&truncate(text), || Some(location()));
         }
     }
 
