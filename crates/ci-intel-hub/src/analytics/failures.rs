@@ -71,10 +71,15 @@ struct Acc {
     run_ids: Vec<(String, String)>,
 }
 
-/// The category of a rule id, from the built-in rules.
+/// The category of a rule id, from the built-in rules. A classified cause's category is not in
+/// the record (`pipeline_run.v1.2` root causes carry the rule id only): it shows as
+/// `classified`.
 fn category(pattern: &str) -> String {
     if pattern == ci_intel_autopsy::rank::UNKNOWN_RULE {
         return "unknown".into();
+    }
+    if pattern == ci_intel_autopsy::classifier::CLASSIFIED_RULE {
+        return "classified".into();
     }
     ci_intel_autopsy::RuleSet::builtin_static()
         .rules
@@ -161,4 +166,17 @@ pub fn failures(store: &dyn Store, w: &Window) -> Result<Failures, StoreError> {
         new_this_week: signatures.iter().filter(|s| s.new_this_week).count(),
         signatures,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::category;
+
+    #[test]
+    fn rule_ids_map_to_their_category() {
+        assert_eq!(category("pytest/failed"), "test-failure");
+        assert_eq!(category("autopsy/unknown"), "unknown");
+        assert_eq!(category("autopsy/classified"), "classified");
+        assert_eq!(category("acme/widget-quota"), "custom");
+    }
 }
