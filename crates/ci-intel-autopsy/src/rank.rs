@@ -58,7 +58,7 @@ pub fn root_causes(
 ) -> Vec<RootCause> {
     let mut ranked: Vec<Ranked> = Vec::new();
     let mut by_signature: HashMap<String, usize> = HashMap::new();
-    // Causes naming a file, by kind and file: where `same_failure` looks.
+    // Causes naming a file, by kind and file name: where `same_failure` looks.
     let mut by_file: HashMap<(Category, String), Vec<usize>> = HashMap::new();
     for (log_index, scan) in scans.iter().enumerate() {
         for hit in &scan.hits {
@@ -71,8 +71,8 @@ pub fn root_causes(
             }
             let same_file = cause
                 .file
-                .as_ref()
-                .and_then(|f| by_file.get(&(cause.category, f.clone())));
+                .as_deref()
+                .and_then(|f| by_file.get(&(cause.category, file_name(f).to_owned())));
             if let Some(i) = same_file.and_then(|list| {
                 list.iter()
                     .copied()
@@ -100,7 +100,7 @@ pub fn root_causes(
             by_signature.insert(cause.signature.clone(), ranked.len());
             if let Some(f) = &cause.file {
                 by_file
-                    .entry((cause.category, f.clone()))
+                    .entry((cause.category, file_name(f).to_owned()))
                     .or_default()
                     .push(ranked.len());
             }
@@ -164,13 +164,30 @@ fn says_error(line: &str) -> bool {
         || t.starts_with("Traceback")
 }
 
+/// The last component of a path.
+fn file_name(path: &str) -> &str {
+    path.rsplit(['/', '\\']).next().unwrap_or(path)
+}
+
+/// The same file named two ways: equal, or one the other with leading directories
+/// (`calc.py` and `/work/app/calc.py`, as pytest prints a test id and a traceback).
+fn same_file(a: &str, b: &str) -> bool {
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    long == short
+        || long
+            .strip_suffix(short)
+            .is_some_and(|head| head.ends_with(['/', '\\']))
+}
+
 /// Two causes are one failure when they are of the same kind about the same file and line (or
 /// the same test).
 fn same_failure(a: &RootCause, b: &RootCause) -> bool {
     let differ = |x: Option<&str>, y: Option<&str>| x.is_some() && y.is_some() && x != y;
     a.category == b.category
-        && a.file.is_some()
-        && a.file == b.file
+        && a.file
+            .as_deref()
+            .zip(b.file.as_deref())
+            .is_some_and(|(x, y)| same_file(x, y))
         && !differ(a.test.as_deref(), b.test.as_deref())
         && !(a.line.is_some() && b.line.is_some() && a.line != b.line)
 }
@@ -345,6 +362,16 @@ mod tests {
         ] {
             assert!(!says_error(no), "{no}");
         }
+    }
+
+    #[test]
+    fn a_file_named_with_and_without_its_directories_is_one_file() {
+        assert!(same_file("calc.py", "/work/app/calc.py"));
+        assert!(same_file("tests/calc.py", "tests/calc.py"));
+        assert!(!same_file("calc.py", "/work/app/mycalc.py"));
+        assert!(!same_file("a/calc.py", "b/calc.py"));
+        assert_eq!(file_name("/work/app/calc.py"), "calc.py");
+        assert_eq!(file_name("calc.py"), "calc.py");
     }
 
     #[test]

@@ -62,6 +62,7 @@ fn the_classifier_is_measured_on_every_labelled_set() {
         "unseen/labels.toml",
         "unseen3/labels.toml",
         "unseen4/labels.toml",
+        "unseen5/labels.toml",
     ] {
         let labels = eval::read_labels(&fixtures().join(set)).unwrap();
         let e = eval::compare_classifier(&labels, &settings(&rules), &model).unwrap();
@@ -101,6 +102,24 @@ fn the_fourth_unseen_set_keeps_its_first_measurement() {
     assert_eq!(r.named_precision, 1.0, "{:#?}", r.misses);
 }
 
+/// The fifth unseen set's first measurement, untuned (15/24 top-1 with rules only, 17/24 with
+/// the classifier, 21/24 on the labelled line; the misses are in docs/autopsy.md), stays a
+/// floor of its own; the rules were then extended for its misses.
+#[test]
+fn the_fifth_unseen_set_keeps_its_first_measurement() {
+    let rules = RuleSet::builtin().unwrap();
+    let labels = eval::read_labels(&fixtures().join("unseen5/labels.toml")).unwrap();
+    assert_eq!(labels.len(), 24);
+    let r = eval::evaluate(&labels, &settings(&rules)).unwrap();
+    assert!(
+        r.top1_accuracy * 24.0 >= 15.0 - 1e-9,
+        "top-1 {:.3}: {:#?}",
+        r.top1_accuracy,
+        r.misses
+    );
+    assert!(r.log_line.correct >= 21, "{:?}", r.log_line);
+}
+
 #[test]
 fn labelled_real_logs_meet_the_accuracy_floor() {
     let rules = RuleSet::builtin().unwrap();
@@ -112,6 +131,7 @@ fn labelled_real_logs_meet_the_accuracy_floor() {
         ("unseen/labels.toml", 20),
         ("unseen3/labels.toml", 26),
         ("unseen4/labels.toml", 24),
+        ("unseen5/labels.toml", 24),
     ] {
         let labels = eval::read_labels(&fixtures().join(labels)).unwrap();
         assert_eq!(labels.len(), logs);
