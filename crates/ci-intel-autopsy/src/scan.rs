@@ -150,6 +150,24 @@ fn zero_count(text: &str, start: usize, end: usize) -> bool {
     is_zero(&head[digits_start..])
 }
 
+/// Whether the word at `text[start..end]` is a whole segment of a dotted or slashed name
+/// (`core.error.Should`, `src/errors/mod.rs`): a name, not a report of an error.
+fn path_segment(text: &str, start: usize, end: usize) -> bool {
+    let separator = |c: Option<char>| matches!(c, Some('.' | '/'));
+    let after = text[end..].trim_start_matches(|c: char| c.is_ascii_alphabetic());
+    separator(text[..start].chars().next_back()) && separator(after.chars().next())
+}
+
+/// Where line `number` of the log `summary` describes is, in step `step`.
+fn location(summary: &LogSummary, number: u64, step: Option<usize>) -> LogLocation {
+    LogLocation {
+        log: summary.log.clone(),
+        line: number,
+        job: summary.job.clone(),
+        step: step.map(|i| summary.steps[i].name.clone()),
+    }
+}
+
 /// `read`, retrying on interruption.
 fn read_some(input: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     loop {
@@ -253,6 +271,15 @@ impl State<'_> {
         PieceHits { hits, newlines }
     }
 
+    /// The step a line now being handled belongs to, when the log frames its steps.
+    fn current_step(&self) -> Option<usize> {
+        if self.explicit_steps {
+            self.summary.steps.len().checked_sub(1)
+        } else {
+            None
+        }
+    }
+
     /// The order-free part of a keyword line's handling (see [`Pre`]).
     fn pre(&self, buf: &[u8], ls: usize, le: usize, limit: usize) -> Pre {
         let raw = String::from_utf8_lossy(&buf[ls..le]);
@@ -282,29 +309,19 @@ impl State<'_> {
         error_word: bool,
         number: u64,
     ) {
-        let step = if self.explicit_steps {
-            self.summary.steps.len().checked_sub(1)
-        } else {
-            None
-        };
-        let summary = &self.summary;
-        let location = || LogLocation {
-            log: summary.log.clone(),
-            line: number,
-            job: summary.job.clone(),
-            step: step.map(|i| summary.steps[i].name.clone()),
-        };
+        let step = self.current_step();
+        let at = || location(&self.summary, number, step);
         if let Some((rule, captures, excerpt)) = matched {
             self.hits.push(Hit {
                 rule,
                 captures,
                 text: truncate(text),
-                location: location(),
+                location: at(),
                 excerpt,
                 step,
             });
         } else if error_word {
-            self.miner.add_with(&truncate(text), || Some(location()));
+            self.miner.add_with(&truncate(text), || Some(at()));
         }
     }
 
@@ -353,19 +370,9 @@ impl State<'_> {
             None => &text,
         };
         let (candidates, error_word) = self.candidates(text);
-        let step = if self.explicit_steps {
-            self.summary.steps.len().checked_sub(1)
-        } else {
-            None
-        };
+        let step = self.current_step();
         // Built only for a match or a new template: most keyword lines need none.
-        let summary = &self.summary;
-        let location = || LogLocation {
-            log: summary.log.clone(),
-            line: number,
-            job: summary.job.clone(),
-            step: step.map(|i| summary.steps[i].name.clone()),
-        };
+        let at = || location(&self.summary, number, step);
         if let Some((rule, mut captures, last)) =
             self.best_rule(&candidates, text, buf, (ls, le), limit)
         {
@@ -377,24 +384,27 @@ impl State<'_> {
                 rule,
                 captures,
                 text: truncate(text),
-                location: location(),
+                location: at(),
                 excerpt,
                 step,
             });
         } else if !exit_status && (error_word || !extra.is_empty()) {
-            self.miner.add_with(&truncate(text), || Some(location()));
+            self.miner.add_with(&truncate(text), || Some(at()));
         }
     }
 
     /// Rules with a keyword on the line, in pack order, and whether an error word is there
-    /// (other than as a zero count: `Errors: 0`, `0 failed`).
+    /// (other than as a zero count, `Errors: 0`, or a segment of a path or package name,
+    /// `org.assertj.core.error.ShouldBeEqual`).
     fn candidates(&self, text: &str) -> (Vec<usize>, bool) {
         let mut rules = Vec::new();
         let mut error_word = false;
         for m in self.rules.keywords.find_overlapping_iter(text) {
             let owner = &self.rules.owners[m.pattern().as_usize()];
             rules.extend_from_slice(&owner.rules);
-            error_word |= owner.error_word && !zero_count(text, m.start(), m.end());
+            error_word |= owner.error_word
+                && !zero_count(text, m.start(), m.end())
+                && !path_segment(text, m.start(), m.end());
         }
         rules.sort_unstable();
         rules.dedup();
@@ -624,6 +634,22 @@ pub(crate) fn truncate(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn segments_of_names_are_not_error_words() {
+        let at = |line: &str, word: &str| {
+            let start = line.find(word).unwrap();
+            path_segment(line, start, start + word.len())
+        };
+        assert!(at(
+            "[INFO] Running org.assertj.core.error.ShouldBeEqual",
+            "error"
+        ));
+        assert!(at("Compiling src/errors/mod.rs", "error"));
+        assert!(!at("java.lang.Error: boom", "Error"));
+        assert!(!at("error: expected `;`", "error"));
+        assert!(!at("AssertionError.java", "Error"));
+    }
 
     #[test]
     fn zero_counts_are_not_error_words() {
