@@ -81,20 +81,24 @@ pub fn root_causes(
                 // The same failure said twice by the tool (a traceback line and a summary
                 // line): keep the first, filling in what it lacked.
                 let first = &mut ranked[i].cause;
-                first.occurrences += 1;
-                first.line = first.line.or(cause.line);
+                let signature = cause.signature.clone();
                 if first.test.is_none() && cause.test.is_some() {
-                    // The line naming the test says more (and its repro runs just that test).
-                    first.test = cause.test;
-                    first.message = cause.message;
-                    first.repro = cause.repro.or(first.repro.take());
-                    // What the record carries, so the hub computes the same signature.
-                    first.signature = failure_signature(&first.rule_id, &first.message);
-                    by_signature.insert(first.signature.clone(), i);
+                    // The line naming the test says more: its rule, message, fix and a repro
+                    // that runs just that test. Where the failure was first seen stays.
+                    let earlier = std::mem::replace(first, cause);
+                    first.location = earlier.location;
+                    first.excerpt = earlier.excerpt;
+                    first.occurrences = earlier.occurrences;
+                    first.file = earlier.file.or(first.file.take());
+                    first.line = earlier.line.or(first.line);
+                    first.confidence = first.confidence.max(earlier.confidence);
+                    first.repro = first.repro.take().or(earlier.repro);
                 } else {
+                    first.line = first.line.or(cause.line);
                     first.repro = first.repro.take().or(cause.repro);
                 }
-                by_signature.insert(cause.signature, i);
+                first.occurrences += 1;
+                by_signature.insert(signature, i);
                 continue;
             }
             by_signature.insert(cause.signature.clone(), ranked.len());
