@@ -635,12 +635,17 @@ pub(crate) fn truncate(s: &str) -> String {
 mod tests {
     use super::*;
 
+    /// `test(line, word)` on the first occurrence of `word` in `line`.
+    fn on_word(test: fn(&str, usize, usize) -> bool) -> impl Fn(&str, &str) -> bool {
+        move |line, word| {
+            let start = line.find(word).unwrap();
+            test(line, start, start + word.len())
+        }
+    }
+
     #[test]
     fn segments_of_names_are_not_error_words() {
-        let at = |line: &str, word: &str| {
-            let start = line.find(word).unwrap();
-            path_segment(line, start, start + word.len())
-        };
+        let at = on_word(path_segment);
         assert!(at(
             "[INFO] Running org.assertj.core.error.ShouldBeEqual",
             "error"
@@ -653,10 +658,7 @@ mod tests {
 
     #[test]
     fn zero_counts_are_not_error_words() {
-        let at = |line: &str, word: &str| {
-            let start = line.find(word).unwrap();
-            zero_count(line, start, start + word.len())
-        };
+        let at = on_word(zero_count);
         assert!(at(
             "Tests run: 5, Failures: 0, Errors: 0, Skipped: 0",
             "Error"
