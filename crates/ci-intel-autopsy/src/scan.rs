@@ -243,7 +243,7 @@ impl State<'_> {
                         text,
                         matched,
                         error_word,
-                    } => self.plain(&text, matched, error_word, number),
+                    } => self.record(&text, matched, error_word, number),
                 }
             }
             line_base += piece.newlines;
@@ -301,15 +301,16 @@ impl State<'_> {
         }
     }
 
-    /// A plain keyword line, in order: its hit, or its template.
-    fn plain(
+    /// A keyword line, in order: its hit, or (when `mine`) its template for the miner.
+    fn record(
         &mut self,
         text: &str,
         matched: Option<(usize, BTreeMap<String, String>, Vec<String>)>,
-        error_word: bool,
+        mine: bool,
         number: u64,
     ) {
         let step = self.current_step();
+        // Built only for a match or a new template: most keyword lines need none.
         let at = || location(&self.summary, number, step);
         if let Some((rule, captures, excerpt)) = matched {
             self.hits.push(Hit {
@@ -320,7 +321,7 @@ impl State<'_> {
                 excerpt,
                 step,
             });
-        } else if error_word {
+        } else if mine {
             self.miner.add_with(&truncate(text), || Some(at()));
         }
     }
@@ -370,27 +371,16 @@ impl State<'_> {
             None => &text,
         };
         let (candidates, error_word) = self.candidates(text);
-        let step = self.current_step();
-        // Built only for a match or a new template: most keyword lines need none.
-        let at = || location(&self.summary, number, step);
-        if let Some((rule, mut captures, last)) =
-            self.best_rule(&candidates, text, buf, (ls, le), limit)
-        {
-            for (k, v) in extra {
-                captures.entry(k).or_insert(v);
-            }
-            let excerpt = excerpt(buf, ls, le, last, limit);
-            self.hits.push(Hit {
-                rule,
-                captures,
-                text: truncate(text),
-                location: at(),
-                excerpt,
-                step,
-            });
-        } else if !exit_status && (error_word || !extra.is_empty()) {
-            self.miner.add_with(&truncate(text), || Some(at()));
-        }
+        let mine = !exit_status && (error_word || !extra.is_empty());
+        let matched = self.best_rule(&candidates, text, buf, (ls, le), limit).map(
+            |(rule, mut captures, last)| {
+                for (k, v) in extra {
+                    captures.entry(k).or_insert(v);
+                }
+                (rule, captures, excerpt(buf, ls, le, last, limit))
+            },
+        );
+        self.record(text, matched, mine, number);
     }
 
     /// Rules with a keyword on the line, in pack order, and whether an error word is there

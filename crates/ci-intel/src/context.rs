@@ -134,13 +134,14 @@ pub struct Delivery<'a> {
     pub text: &'a str,
     pub markdown: &'a str,
     pub findings: &'a [Finding],
-    pub max_annotations: usize,
 }
 
 impl Delivery<'_> {
+    /// Delivers; `eff` bounds the annotations (`output.max_annotations`).
     pub fn send(
         self,
         ws: &Workspace,
+        eff: &Effective,
         common: &CommonArgs,
         summary: impl FnOnce() -> String,
     ) -> Result<()> {
@@ -153,7 +154,7 @@ impl Delivery<'_> {
             common,
             self.markdown,
             self.findings,
-            self.max_annotations,
+            eff.config.output.max_annotations,
         )
     }
 }

@@ -192,9 +192,8 @@ pub fn run(args: &CheckArgs) -> Result<i32> {
         text: &text,
         markdown: &md,
         findings: &findings,
-        max_annotations: eff.config.output.max_annotations,
     }
-    .send(&ws, common, || human_report(&report, false))?;
+    .send(&ws, &eff, common, || human_report(&report, false))?;
     Ok(gate::exit_code(&report.gates))
 }
 

@@ -123,9 +123,8 @@ pub fn output(
         text: &text,
         markdown: &md,
         findings: &report.findings,
-        max_annotations: eff.config.output.max_annotations,
     }
-    .send(ws, common, || {
+    .send(ws, eff, common, || {
         let full = human_text(false);
         // Only the summary: the findings are in the file.
         full.split_once(&format!("ci-intel {title}:"))

@@ -224,9 +224,8 @@ pub fn output(
         text: &text,
         markdown: &md,
         findings: &report.findings,
-        max_annotations: eff.config.output.max_annotations,
     }
-    .send(ws, common, || {
+    .send(ws, eff, common, || {
         human::tests(title, report, human::Style { color: false })
     })?;
     Ok(ci_intel_core::gate::exit_code(&report.gates))

@@ -196,9 +196,8 @@ fn explain(args: &AutopsyArgs) -> Result<i32> {
         text: &text,
         markdown: &md,
         findings: &findings,
-        max_annotations: eff.config.output.max_annotations,
     }
-    .send(&ws, common, || {
+    .send(&ws, &eff, common, || {
         render::human(&report, human::Style { color: false })
     })?;
     Ok(exit::PASS)
