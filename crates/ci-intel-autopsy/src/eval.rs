@@ -241,26 +241,34 @@ pub fn compare_classifier(
     s: &Settings<'_>,
     classifier: &crate::classifier::Classifier,
 ) -> Result<ClassifierEffect, InputError> {
-    let without = Summary::from(&evaluate(
+    let without = evaluate(
         labels,
         &Settings {
             classifier: None,
             ..*s
         },
-    )?);
-    let with = Summary::from(&evaluate(
+    )?;
+    let with = evaluate(
         labels,
         &Settings {
             classifier: Some(classifier),
             ..*s
         },
-    )?);
-    Ok(ClassifierEffect {
-        helps: with.top1_accuracy > without.top1_accuracy
-            && with.named_precision >= without.named_precision,
-        without,
-        with,
-    })
+    )?;
+    Ok(ClassifierEffect::between(&without, &with))
+}
+
+impl ClassifierEffect {
+    /// The effect between the same labels scored without and with the classifier.
+    pub fn between(without: &EvalReport, with: &EvalReport) -> Self {
+        let (without, with) = (Summary::from(without), Summary::from(with));
+        ClassifierEffect {
+            helps: with.top1_accuracy > without.top1_accuracy
+                && with.named_precision >= without.named_precision,
+            without,
+            with,
+        }
+    }
 }
 
 #[cfg(test)]

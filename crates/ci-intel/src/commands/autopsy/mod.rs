@@ -255,13 +255,30 @@ fn eval(args: &AutopsyEvalArgs) -> Result<i32> {
         redact: &redact,
         max_root_causes: 5,
         max_signatures: 0,
-        classifier: model.as_ref().filter(|_| !args.no_classifier),
+        classifier: None,
     };
-    let report = autopsy::eval::evaluate(&labels, &settings)?;
-    let effect = model
+    // Scored once without the classifier and (when there is one) once with it: the main table
+    // is the one asked for, the comparison is between the two.
+    let without = autopsy::eval::evaluate(&labels, &settings)?;
+    let with = model
         .as_ref()
-        .map(|m| autopsy::eval::compare_classifier(&labels, &settings, m))
+        .map(|m| {
+            autopsy::eval::evaluate(
+                &labels,
+                &Settings {
+                    classifier: Some(m),
+                    ..settings
+                },
+            )
+        })
         .transpose()?;
+    let effect = with
+        .as_ref()
+        .map(|w| autopsy::eval::ClassifierEffect::between(&without, w));
+    let report = match with {
+        Some(w) if !args.no_classifier => w,
+        _ => without,
+    };
     let cross_validation = model.is_some().then(|| {
         autopsy::classifier::cross_validate(
             &autopsy::classifier::samples(&rules),
@@ -307,7 +324,7 @@ fn classifier_table(
         "\nClassifier (ML second, used only when no rule explains the failure):\n\n\
          | | Top-1 | Precision of a named category | Left unknown |\n|---|---|---|---|\n\
          | rules only | {:.1}% | {:.2} | {} |\n| rules + classifier | {:.1}% | {:.2} | {} |\n\n\
-         Cross-validation on {} rule examples, whole rules held out (10 folds), at p ≥ {:.2}: named {} ({:.1}%), \
+         Cross-validation on {} rule examples, whole rules held out ({} folds), at p ≥ {:.2}: named {} ({:.1}%), \
          right {:.1}% of those. {}\n",
         e.without.top1_accuracy * 100.0,
         e.without.named_precision,
@@ -316,6 +333,7 @@ fn classifier_table(
         e.with.named_precision,
         e.with.unknown,
         cv.lines,
+        autopsy::classifier::FOLDS,
         cv.min_probability,
         cv.named,
         100.0 * cv.named as f64 / cv.lines.max(1) as f64,
