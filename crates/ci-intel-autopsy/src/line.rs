@@ -46,40 +46,55 @@ pub fn gh_cli_prefix(line: &str) -> Option<(&str, &str, &str)> {
 /// `line` without ANSI escape sequences (CSI such as colours and `\e[0K`, OSC, two-byte
 /// escapes) and without carriage returns. Borrowed when there was nothing to remove.
 pub fn strip_ansi(line: &str) -> Cow<'_, str> {
-    if !line.bytes().any(|b| b == 0x1b || b == b'\r') {
+    let bytes = line.as_bytes();
+    let Some(first) = memchr::memchr2(0x1b, b'\r', bytes) else {
         return Cow::Borrowed(line);
-    }
+    };
+    // Escape sequences are ASCII and their ends are ASCII bytes, which never occur inside a
+    // multi-byte character: every cut below is on a character boundary.
     let mut out = String::with_capacity(line.len());
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\r' => {}
-            '\u{1b}' => match chars.next() {
+    let mut copied = 0;
+    let mut at = first;
+    loop {
+        out.push_str(&line[copied..at]);
+        let mut next = at + 1;
+        if bytes[at] == 0x1b {
+            match bytes.get(next) {
                 // CSI: parameters and intermediates, then one final byte in @..~.
-                Some('[') => {
-                    for c in chars.by_ref() {
-                        if ('@'..='~').contains(&c) {
-                            break;
-                        }
-                    }
+                Some(b'[') => {
+                    next = bytes[next + 1..]
+                        .iter()
+                        .position(|b| (b'@'..=b'~').contains(b))
+                        .map_or(bytes.len(), |i| next + 1 + i + 1);
                 }
                 // OSC: up to BEL or ESC \.
-                Some(']') => {
-                    while let Some(c) = chars.next() {
-                        if c == '\u{7}' {
-                            break;
+                Some(b']') => {
+                    next = match memchr::memchr2(0x07, 0x1b, &bytes[next + 1..]) {
+                        None => bytes.len(),
+                        Some(i) => {
+                            let end = next + 1 + i;
+                            if bytes[end] == 0x1b && bytes.get(end + 1) == Some(&b'\\') {
+                                end + 2
+                            } else {
+                                end + 1
+                            }
                         }
-                        if c == '\u{1b}' {
-                            chars.next_if_eq(&'\\');
-                            break;
-                        }
-                    }
+                    };
                 }
-                _ => {}
-            },
-            c => out.push(c),
+                // Any other escape: the next character goes too.
+                Some(_) => {
+                    next += line[next..].chars().next().map_or(0, char::len_utf8);
+                }
+                None => {}
+            }
+        }
+        copied = next;
+        match memchr::memchr2(0x1b, b'\r', &bytes[copied..]) {
+            Some(i) => at = copied + i,
+            None => break,
         }
     }
+    out.push_str(&line[copied..]);
     Cow::Owned(out)
 }
 
@@ -280,11 +295,53 @@ mod tests {
         assert_eq!(marker("error: plain"), None);
     }
 
+    /// The stripper as a plain character state machine: slow, obviously right, the reference
+    /// the byte-level one must agree with.
+    fn strip_ansi_reference(line: &str) -> String {
+        let mut out = String::new();
+        let mut chars = line.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                '\r' => {}
+                '\u{1b}' => match chars.next() {
+                    Some('[') => {
+                        for c in chars.by_ref() {
+                            if ('@'..='~').contains(&c) {
+                                break;
+                            }
+                        }
+                    }
+                    Some(']') => {
+                        while let Some(c) = chars.next() {
+                            if c == '\u{7}' {
+                                break;
+                            }
+                            if c == '\u{1b}' {
+                                chars.next_if_eq(&'\\');
+                                break;
+                            }
+                        }
+                    }
+                    _ => {}
+                },
+                c => out.push(c),
+            }
+        }
+        out
+    }
+
     proptest::proptest! {
         #[test]
         fn never_panics(s in "\\PC{0,80}") {
             let c = clean(&s);
             let _ = marker(&c);
+        }
+
+        #[test]
+        fn strip_ansi_agrees_with_the_reference(
+            s in "([a-zé€😀 ;0-9\\[\\]\\\\m@~\\x07\\r]|\\x1b){0,60}"
+        ) {
+            proptest::prop_assert_eq!(strip_ansi(&s), strip_ansi_reference(&s));
         }
     }
 }

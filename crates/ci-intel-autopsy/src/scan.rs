@@ -1,8 +1,9 @@
 //! The streaming scanner: one pass over a log in bounded memory.
 //!
-//! A log is read in batches of [`BATCH`] bytes. Each batch is split into pieces that are
-//! searched in parallel for any keyword of the rule set (one Aho-Corasick automaton over the
-//! raw bytes), so lines without one — nearly all of a log — are never decoded. The few lines
+//! A log is read in batches of [`BATCH`] bytes, the next one while the last is handled. Each
+//! batch is split into pieces that are searched in parallel for any keyword of the rule set
+//! (one Aho-Corasick automaton over the raw bytes), so lines without one — nearly all of a
+//! log — are never decoded. The few lines
 //! with a keyword are then handled in order: frame markers update the jobs and steps, rules are
 //! tried on the cleaned line, and error-looking lines no rule knows go to the template miner.
 //! The last lines of a batch are held back to the next one, so a rule can always look
@@ -76,21 +77,13 @@ pub fn scan(
         explicit_steps: false,
         segment_start: 1,
     };
-    let mut buf: Vec<u8> = Vec::with_capacity(BATCH + PIECE);
+    let mut buf: Vec<u8> = Vec::with_capacity(BATCH + 2 * PIECE);
     // Offset in `buf` where lines not yet handled begin (what is before it is context).
     let mut process_start = 0usize;
     // Lines of the log before `process_start`.
     let mut base_line = 0u64;
-    let mut eof = false;
+    let mut eof = fill(&mut input, &mut buf)?;
     loop {
-        while buf.len() < BATCH && !eof {
-            let old = buf.len();
-            buf.resize(old + PIECE.min(BATCH - old + 1), 0);
-            let n = read_some(&mut input, &mut buf[old..])?;
-            buf.truncate(old + n);
-            state.summary.bytes += n as u64;
-            eof = n == 0;
-        }
         let data_end = if eof {
             buf.len()
         } else {
@@ -105,15 +98,32 @@ pub fn scan(
             // A batch of very long lines: handle all of it, look-ahead or not.
             process_end = data_end;
         }
-        let lines = state.handle(&buf, process_start, process_end, data_end, base_line);
-        base_line += lines;
         if eof {
+            base_line += state.handle(&buf, process_start, process_end, data_end, base_line);
+            state.summary.bytes += buf.len() as u64;
             let trailing = data_end > 0 && buf[data_end - 1] != b'\n';
             state.summary.lines = base_line + u64::from(trailing);
             break;
         }
-        let keep_from = start_of_last_lines(&buf[..process_end], CONTEXT_BEFORE);
-        buf.drain(..keep_from);
+        // The next batch starts with the lines kept for context and look-ahead, and is read
+        // while this one is handled.
+        // (At most a piece of it: a line without end is context, not something to hold whole.)
+        let keep_from = start_of_last_lines(&buf[..process_end], CONTEXT_BEFORE)
+            .max(process_end.saturating_sub(PIECE));
+        let mut next: Vec<u8> = Vec::with_capacity(BATCH + 2 * PIECE);
+        next.extend_from_slice(&buf[keep_from..]);
+        let mut lines = 0;
+        let mut read = Ok(false);
+        rayon::in_place_scope(|s| {
+            s.spawn(|_| {
+                lines = state.handle(&buf, process_start, process_end, data_end, base_line);
+            });
+            read = fill(&mut input, &mut next);
+        });
+        eof = read?;
+        base_line += lines;
+        state.summary.bytes += keep_from as u64;
+        buf = next;
         process_start = process_end - keep_from;
     }
     Ok(LogScan {
@@ -168,14 +178,20 @@ fn location(summary: &LogSummary, number: u64, step: Option<usize>) -> LogLocati
     }
 }
 
-/// `read`, retrying on interruption.
-fn read_some(input: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
-    loop {
-        match input.read(buf) {
+/// Reads into `buf` until it holds [`BATCH`] bytes, and at least one more [`PIECE`], or the
+/// input ends; true at the end.
+fn fill(input: &mut impl Read, buf: &mut Vec<u8>) -> io::Result<bool> {
+    let target = BATCH.max(buf.len() + PIECE);
+    while buf.len() < target {
+        let want = (target - buf.len()) as u64;
+        match input.by_ref().take(want).read_to_end(buf) {
+            Ok(0) => return Ok(true),
+            Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            r => return r,
+            Err(e) => return Err(e),
         }
     }
+    Ok(false)
 }
 
 /// Offset of the first of the last `n` lines of `s` (which ends at a line end, or is empty).

@@ -161,6 +161,22 @@ fn a_failure_across_a_batch_boundary_is_found_at_its_line() {
 }
 
 #[test]
+fn a_line_longer_than_several_batches_is_read_through_in_bounded_steps() {
+    // 20 MiB without a line end (a minified bundle echoed into the log), then a failure: the
+    // scanner must move on through it, count it as one line and find what follows.
+    let mut log = vec![b'x'; 20 << 20];
+    log.extend_from_slice(b"\nerror[E0308]: mismatched types\n --> src/lib.rs:9:5\n");
+    let mut m = miner::Miner::default();
+    let rules = RuleSet::builtin().unwrap();
+    let s = scan::scan(&rules, "long.log", None, &log[..], &mut m).unwrap();
+    assert_eq!(s.summary.lines, 3);
+    assert_eq!(s.summary.bytes, log.len() as u64);
+    assert_eq!(s.hits.len(), 1);
+    assert_eq!(s.hits[0].location.line, 2);
+    assert_eq!(s.hits[0].captures["line"], "9");
+}
+
+#[test]
 fn a_log_without_failures_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let ok = dir.path().join("ok.log");
