@@ -29,9 +29,9 @@ pub fn check(rules: &RuleSet) -> (Vec<ExampleFailure>, usize) {
             .chain(rule.counter_examples.iter().map(|e| (e, false)))
         {
             count += 1;
-            // The rule claims the example's first line, or its last when the rule reads the
-            // lines above its match (`before`).
-            let line = if rule.before.is_empty() {
+            // The rule claims the example's first line, or its last when the rule reads only
+            // the lines above its match (`before` without `then`).
+            let line = if rule.before.is_empty() || !rule.then.is_empty() {
                 1
             } else {
                 example.lines().count().max(1) as u64
