@@ -18,6 +18,8 @@ pub const UNKNOWN_RULE: &str = "autopsy/unknown";
 const MAX_UNKNOWN: usize = 3;
 /// Confidence given to an unknown signature.
 const UNKNOWN_CONFIDENCE: f64 = 0.3;
+/// Confidence given to the last output of a failed step nothing else explains.
+const EXIT_TAIL_CONFIDENCE: f64 = 0.2;
 /// Confidence given to a signature the classifier named, times its probability: above an
 /// unknown line, below every rule.
 const CLASSIFIED_CONFIDENCE: f64 = 0.4;
@@ -124,6 +126,10 @@ pub fn root_causes(
                 .into_iter()
                 .filter(|r| log_failed || says_error(&r.cause.message)),
         );
+    }
+    if ranked.iter().all(|r| r.tier > 0) {
+        // Nothing error-looking either: what the failed steps printed last.
+        ranked.extend(exit_tail_causes(scans, classifier, redact));
     }
     // A consequence ("could not compile", "tests failed in …") never outranks the failure it
     // reports when that failure was recognised too.
@@ -263,6 +269,87 @@ fn round(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
+/// What an unexplained line is, in words and numbers: the classifier's category when it is
+/// sure enough, else unknown.
+fn name_unexplained(
+    classifier: Option<&Classifier>,
+    text: &str,
+    unknown_confidence: f64,
+    unknown_advice: &str,
+) -> (Category, &'static str, f64, String) {
+    match classifier.and_then(|c| c.classify(text, MIN_PROBABILITY)) {
+        Some((category, p)) => (
+            category,
+            CLASSIFIED_RULE,
+            round(CLASSIFIED_CONFIDENCE * p),
+            format!(
+                "No rule knows this line; the classifier trained on the rule packs reads it as {category} ({:.0}% sure). {}",
+                p * 100.0,
+                category.advice()
+            ),
+        ),
+        None => (
+            Category::Unknown,
+            UNKNOWN_RULE,
+            unknown_confidence,
+            unknown_advice.to_owned(),
+        ),
+    }
+}
+
+/// When neither a rule nor an error-looking line explains a failed step: its last output
+/// before the non-zero status, as the lowest-confidence root cause (a usage message, a tool's
+/// one-line complaint without the word error).
+fn exit_tail_causes(
+    scans: &[LogScan],
+    classifier: Option<&Classifier>,
+    redact: &dyn Fn(&str) -> String,
+) -> Vec<Ranked> {
+    let mut out = Vec::new();
+    for (log_index, scan) in scans.iter().enumerate() {
+        for tail in &scan.exit_tails {
+            if tier(scan, tail.step) > 0 {
+                continue;
+            }
+            let Some(last) = tail.lines.last() else {
+                continue;
+            };
+            let advice = format!(
+                "The step exited with status {} and printed nothing a rule or the error-line miner recognises; its last output is above. If it recurs, add a rule for it.",
+                tail.code
+            );
+            let (category, rule_id, confidence, suggestion) =
+                name_unexplained(classifier, last, EXIT_TAIL_CONFIDENCE, &advice);
+            let message = redact(last);
+            out.push(Ranked {
+                order: (log_index, tail.location.line),
+                tier: 0,
+                cause: RootCause {
+                    category,
+                    rule_id: rule_id.into(),
+                    tool: "log".into(),
+                    signature: failure_signature(rule_id, &message),
+                    suggestion,
+                    file: None,
+                    line: None,
+                    test: None,
+                    repro: None,
+                    docs_uri: None,
+                    confidence,
+                    excerpt: redact(&tail.lines.join("\n"))
+                        .lines()
+                        .map(str::to_owned)
+                        .collect(),
+                    location: tail.location.clone(),
+                    occurrences: 1,
+                    message,
+                },
+            });
+        }
+    }
+    out
+}
+
 /// When no rule explains the failure: the first error-looking templates of the failing part of
 /// the logs, as low-confidence root causes.
 fn unknown_causes(
@@ -295,25 +382,12 @@ fn unknown_causes(
         .take(MAX_UNKNOWN)
         .map(|s| {
             let message = redact(&s.example);
-            let named = classifier.and_then(|c| c.classify(&s.example, MIN_PROBABILITY));
-            let (category, rule_id, confidence, suggestion) = match named {
-                Some((category, p)) => (
-                    category,
-                    CLASSIFIED_RULE,
-                    round(CLASSIFIED_CONFIDENCE * p),
-                    format!(
-                        "No rule knows this line; the classifier trained on the rule packs reads it as {category} ({:.0}% sure). {}",
-                        p * 100.0,
-                        category.advice()
-                    ),
-                ),
-                None => (
-                    Category::Unknown,
-                    UNKNOWN_RULE,
-                    UNKNOWN_CONFIDENCE,
-                    "No rule knows this failure. Read the excerpt; if it recurs, add a rule for it (`ci-intel autopsy rules test` checks a new pack).".to_owned(),
-                ),
-            };
+            let (category, rule_id, confidence, suggestion) = name_unexplained(
+                classifier,
+                &s.example,
+                UNKNOWN_CONFIDENCE,
+                "No rule knows this failure. Read the excerpt; if it recurs, add a rule for it (`ci-intel autopsy rules test` checks a new pack).",
+            );
             Ranked {
                 order: (
                     scans.iter().position(|x| x.summary.log == s.first.log).unwrap_or(0),

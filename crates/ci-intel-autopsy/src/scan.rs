@@ -51,7 +51,24 @@ pub struct Hit {
 pub struct LogScan {
     pub summary: LogSummary,
     pub hits: Vec<Hit>,
+    /// The last lines printed before each non-zero exit status the log shows: what is left to
+    /// show when nothing else explains a failed step.
+    pub exit_tails: Vec<ExitTail>,
 }
+
+/// The last output before a step or job ended with a non-zero status.
+#[derive(Debug, Clone)]
+pub struct ExitTail {
+    pub code: i64,
+    /// The last printed line's place.
+    pub location: LogLocation,
+    pub step: Option<usize>,
+    /// Up to [`TAIL_LINES`] cleaned lines, the last one printed last.
+    pub lines: Vec<String>,
+}
+
+/// Lines kept before a non-zero exit status.
+const TAIL_LINES: usize = 3;
 
 /// Scans `input`, the log named `name` (of job `job`), with `rules`; error-looking lines no
 /// rule knows are fed to `miner`.
@@ -74,6 +91,7 @@ pub fn scan(
             exit_code: None,
         },
         hits: Vec::new(),
+        exit_tails: Vec::new(),
         explicit_steps: false,
         segment_start: 1,
     };
@@ -129,6 +147,7 @@ pub fn scan(
     Ok(LogScan {
         summary: state.summary,
         hits: state.hits,
+        exit_tails: state.exit_tails,
     })
 }
 
@@ -233,6 +252,7 @@ struct State<'a> {
     miner: &'a mut Miner,
     summary: LogSummary,
     hits: Vec<Hit>,
+    exit_tails: Vec<ExitTail>,
     /// The log frames its steps (GitHub groups or `gh` columns, GitLab sections): build
     /// results do not make steps of their own.
     explicit_steps: bool,
@@ -375,8 +395,11 @@ impl State<'_> {
                 }
                 message
             }
-            Some(m @ Marker::ExitCode(_)) => {
+            Some(m @ Marker::ExitCode(code)) => {
                 self.marker(&m, number);
+                if code != 0 {
+                    self.exit_tail(buf, ls, number, code);
+                }
                 exit_status = true;
                 &text
             }
@@ -484,6 +507,29 @@ impl State<'_> {
             return Some((i, captures, last));
         }
         None
+    }
+
+    /// Keeps the last printed lines above the exit status on line `number` (starting at `ls`).
+    fn exit_tail(&mut self, buf: &[u8], ls: usize, number: u64, code: i64) {
+        // Blank lines and frame markers are not output; look a little further for them.
+        let above = preceding_lines(buf, ls, TAIL_LINES * 4);
+        let mut printed = above
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty() && line::marker(l).is_none())
+            .take(TAIL_LINES);
+        let Some((nearest, _)) = printed.clone().next() else {
+            return;
+        };
+        let mut lines: Vec<String> = printed.by_ref().map(|(_, l)| truncate(l)).collect();
+        lines.reverse();
+        let step = self.current_step();
+        self.exit_tails.push(ExitTail {
+            code,
+            location: location(&self.summary, number - 1 - nearest as u64, step),
+            step,
+            lines,
+        });
     }
 
     fn marker(&mut self, m: &Marker<'_>, number: u64) {

@@ -177,6 +177,66 @@ fn a_line_longer_than_several_batches_is_read_through_in_bounded_steps() {
 }
 
 #[test]
+fn a_failed_step_with_nothing_recognisable_shows_its_last_output() {
+    // The step prints a usage message (no rule's keyword, no error word) and exits 64; the
+    // steps before it succeeded and its teardown printed more afterwards.
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("deploy.log");
+    std::fs::write(
+        &log,
+        "##[group]Run ./scripts/prepare.sh\n\
+         prepared 3 files\n\
+         ##[endgroup]\n\
+         ##[group]Run ./scripts/deploy.sh staging eu\n\
+         ./scripts/deploy.sh staging eu\n\
+         ##[endgroup]\n\
+         checking arguments\n\
+         usage: deploy.sh ENVIRONMENT\n\
+         \n\
+         ##[error]Process completed with exit code 64.\n\
+         Post job cleanup.\n\
+         removed 3 files\n",
+    )
+    .unwrap();
+    let r = report(&[&log]);
+    assert!(r.failed);
+    assert_eq!(r.root_causes.len(), 1, "{:#?}", r.root_causes);
+    let cause = &r.root_causes[0];
+    assert_eq!(cause.message, "usage: deploy.sh ENVIRONMENT");
+    assert_eq!(cause.location.line, 8);
+    assert_eq!(
+        cause.location.step.as_deref(),
+        Some("Run ./scripts/deploy.sh staging eu")
+    );
+    assert_eq!(
+        cause.excerpt,
+        [
+            "./scripts/deploy.sh staging eu",
+            "checking arguments",
+            "usage: deploy.sh ENVIRONMENT"
+        ]
+    );
+    assert!(
+        cause.suggestion.contains("status 64"),
+        "{}",
+        cause.suggestion
+    );
+    assert!(cause.confidence <= 0.2);
+
+    // A rule's match in the same step wins, and the tail is not added beside it.
+    std::fs::write(
+        &log,
+        "##[group]Run cargo build\n\
+         error[E0308]: mismatched types\n --> src/lib.rs:9:5\n\
+         ##[error]Process completed with exit code 101.\n",
+    )
+    .unwrap();
+    let r = report(&[&log]);
+    assert_eq!(r.root_causes.len(), 1, "{:#?}", r.root_causes);
+    assert_eq!(r.root_causes[0].rule_id, "rustc/error-code");
+}
+
+#[test]
 fn a_log_without_failures_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let ok = dir.path().join("ok.log");
