@@ -12,6 +12,9 @@ ROOT=$PWD
 CORPUS=${CI_INTEL_CORPUS:-$ROOT/../shared/corpus}
 OUT=$ROOT/bench/out/autopsy
 GB=${GB:-1}
+for tool in hyperfine python3 /usr/bin/time; do
+    command -v "$tool" >/dev/null || { echo "bench/autopsy.sh needs $tool (hyperfine: apt-get install hyperfine)" >&2; exit 2; }
+done
 rm -rf "$OUT" && mkdir -p "$OUT"
 cargo build --release --locked -q -p ci-intel -p ci-intel-bench
 CI_INTEL=$ROOT/target/release/ci-intel
