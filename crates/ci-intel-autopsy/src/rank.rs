@@ -269,31 +269,58 @@ fn round(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
-/// What an unexplained line is, in words and numbers: the classifier's category when it is
-/// sure enough, else unknown.
-fn name_unexplained(
-    classifier: Option<&Classifier>,
-    text: &str,
+/// A root cause for a line nothing recognised (`message`, already redacted): the classifier's
+/// category when it is sure enough, else unknown with `unknown_confidence` and `advice`.
+/// `signed` is the text its signature is made of (a template, so recurrences are one).
+struct Unexplained<'a> {
+    message: String,
+    signed: &'a str,
+    excerpt: Vec<String>,
+    location: LogLocation,
+    occurrences: u64,
     unknown_confidence: f64,
-    unknown_advice: &str,
-) -> (Category, &'static str, f64, String) {
-    match classifier.and_then(|c| c.classify(text, MIN_PROBABILITY)) {
-        Some((category, p)) => (
-            category,
-            CLASSIFIED_RULE,
-            round(CLASSIFIED_CONFIDENCE * p),
-            format!(
-                "No rule knows this line; the classifier trained on the rule packs reads it as {category} ({:.0}% sure). {}",
-                p * 100.0,
-                category.advice()
+    advice: String,
+}
+
+impl Unexplained<'_> {
+    fn cause(self, classifier: Option<&Classifier>) -> RootCause {
+        let (category, rule_id, confidence, suggestion) = match classifier
+            .and_then(|c| c.classify(&self.message, MIN_PROBABILITY))
+        {
+            Some((category, p)) => (
+                category,
+                CLASSIFIED_RULE,
+                round(CLASSIFIED_CONFIDENCE * p),
+                format!(
+                    "No rule knows this line; the classifier trained on the rule packs reads it as {category} ({:.0}% sure). {}",
+                    p * 100.0,
+                    category.advice()
+                ),
             ),
-        ),
-        None => (
-            Category::Unknown,
-            UNKNOWN_RULE,
-            unknown_confidence,
-            unknown_advice.to_owned(),
-        ),
+            None => (
+                Category::Unknown,
+                UNKNOWN_RULE,
+                self.unknown_confidence,
+                self.advice,
+            ),
+        };
+        RootCause {
+            category,
+            rule_id: rule_id.into(),
+            tool: "log".into(),
+            signature: failure_signature(rule_id, self.signed),
+            suggestion,
+            file: None,
+            line: None,
+            test: None,
+            repro: None,
+            docs_uri: None,
+            confidence,
+            excerpt: self.excerpt,
+            location: self.location,
+            occurrences: self.occurrences,
+            message: self.message,
+        }
     }
 }
 
@@ -314,36 +341,27 @@ fn exit_tail_causes(
             let Some(last) = tail.lines.last() else {
                 continue;
             };
-            let advice = format!(
-                "The step exited with status {} and printed nothing a rule or the error-line miner recognises; its last output is above. If it recurs, add a rule for it.",
-                tail.code
-            );
-            let (category, rule_id, confidence, suggestion) =
-                name_unexplained(classifier, last, EXIT_TAIL_CONFIDENCE, &advice);
             let message = redact(last);
+            let cause = Unexplained {
+                signed: &message,
+                excerpt: redact(&tail.lines.join("\n"))
+                    .lines()
+                    .map(str::to_owned)
+                    .collect(),
+                location: tail.location.clone(),
+                occurrences: 1,
+                unknown_confidence: EXIT_TAIL_CONFIDENCE,
+                advice: format!(
+                    "The step exited with status {} and printed nothing a rule or the error-line miner recognises; its last output is above. If it recurs, add a rule for it.",
+                    tail.code
+                ),
+                message: message.clone(),
+            }
+            .cause(classifier);
             out.push(Ranked {
                 order: (log_index, tail.location.line),
                 tier: 0,
-                cause: RootCause {
-                    category,
-                    rule_id: rule_id.into(),
-                    tool: "log".into(),
-                    signature: failure_signature(rule_id, &message),
-                    suggestion,
-                    file: None,
-                    line: None,
-                    test: None,
-                    repro: None,
-                    docs_uri: None,
-                    confidence,
-                    excerpt: redact(&tail.lines.join("\n"))
-                        .lines()
-                        .map(str::to_owned)
-                        .collect(),
-                    location: tail.location.clone(),
-                    occurrences: 1,
-                    message,
-                },
+                cause,
             });
         }
     }
@@ -382,35 +400,22 @@ fn unknown_causes(
         .take(MAX_UNKNOWN)
         .map(|s| {
             let message = redact(&s.example);
-            let (category, rule_id, confidence, suggestion) = name_unexplained(
-                classifier,
-                &s.example,
-                UNKNOWN_CONFIDENCE,
-                "No rule knows this failure. Read the excerpt; if it recurs, add a rule for it (`ci-intel autopsy rules test` checks a new pack).",
-            );
             Ranked {
                 order: (
                     scans.iter().position(|x| x.summary.log == s.first.log).unwrap_or(0),
                     s.first.line,
                 ),
                 tier: 0,
-                cause: RootCause {
-                    category,
-                    rule_id: rule_id.into(),
-                    tool: "log".into(),
-                    signature: failure_signature(rule_id, &s.template),
-                    suggestion,
-                    file: None,
-                    line: None,
-                    test: None,
-                    repro: None,
-                    docs_uri: None,
-                    confidence,
+                cause: Unexplained {
+                    signed: &s.template,
                     excerpt: vec![message.clone()],
                     location: s.first,
                     occurrences: s.count,
+                    unknown_confidence: UNKNOWN_CONFIDENCE,
+                    advice: "No rule knows this failure. Read the excerpt; if it recurs, add a rule for it (`ci-intel autopsy rules test` checks a new pack).".to_owned(),
                     message,
-                },
+                }
+                .cause(classifier),
             }
         })
         .collect()
