@@ -244,6 +244,14 @@ impl RuleSet {
             for spec in file.rule {
                 let rule = compile(name, spec)?;
                 if let Some(&i) = by_id.get(&rule.id) {
+                    // A later pack replaces an earlier pack's rule; one pack saying it twice is
+                    // a mistake that would silently drop the first.
+                    if rules[i].pack == rule.pack {
+                        return Err(RulesError {
+                            pack: name.clone(),
+                            message: format!("rule `{}` is defined twice", rule.id),
+                        });
+                    }
                     rules[i] = rule;
                 } else {
                     by_id.insert(rule.id.clone(), rules.len());
@@ -423,6 +431,34 @@ pub fn expand(template: &str, captures: &BTreeMap<String, String>) -> Option<Str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_rule_id_is_defined_twice_in_the_builtin_packs_or_in_one_pack() {
+        let mut seen: BTreeMap<String, &str> = BTreeMap::new();
+        for (pack, text) in BUILTIN {
+            let file: PackFile = toml::from_str(text).unwrap();
+            for spec in file.rule {
+                if let Some(other) = seen.insert(spec.id.clone(), pack) {
+                    panic!("`{}` is in {other} and {pack}", spec.id);
+                }
+            }
+        }
+        let rule = "[[rule]]\nid = \"x/y\"\ntool = \"x\"\ncategory = \"network\"\nkeywords = [\"k\"]\npattern = \"k\"\nhint = \"h\"\nexamples = [\"k\"]\n";
+        let twice = format!("{rule}{rule}");
+        let e = RuleSet::from_packs(&[("team.toml".into(), twice)]).unwrap_err();
+        assert!(e.to_string().contains("`x/y` is defined twice"), "{e}");
+        // Across packs, the later one replaces the earlier (a team overriding a built-in).
+        let set = RuleSet::from_packs(&[
+            ("a.toml".into(), rule.to_owned()),
+            (
+                "b.toml".into(),
+                rule.replace("hint = \"h\"", "hint = \"mine\""),
+            ),
+        ])
+        .unwrap();
+        assert_eq!(set.rules.len(), 1);
+        assert_eq!(set.rules[0].hint, "mine");
+    }
 
     #[test]
     fn the_builtin_packs_load_with_over_a_hundred_rules() {
