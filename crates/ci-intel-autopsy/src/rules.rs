@@ -234,27 +234,29 @@ impl RuleSet {
 
     /// Compiles `(name, TOML text)` packs.
     pub fn from_packs(packs: &[(String, String)]) -> Result<Self, RulesError> {
-        let mut by_id: BTreeMap<String, usize> = BTreeMap::new();
+        // Each id's rule, and the pack (by position: two packs may share a file name) it is from.
+        let mut by_id: BTreeMap<String, (usize, usize)> = BTreeMap::new();
         let mut rules: Vec<Rule> = Vec::new();
-        for (name, text) in packs {
+        for (pack_index, (name, text)) in packs.iter().enumerate() {
             let file: PackFile = toml::from_str(text).map_err(|e| RulesError {
                 pack: name.clone(),
                 message: format!("not a rule pack: {e}"),
             })?;
             for spec in file.rule {
                 let rule = compile(name, spec)?;
-                if let Some(&i) = by_id.get(&rule.id) {
+                if let Some(&(i, from)) = by_id.get(&rule.id) {
                     // A later pack replaces an earlier pack's rule; one pack saying it twice is
                     // a mistake that would silently drop the first.
-                    if rules[i].pack == rule.pack {
+                    if from == pack_index {
                         return Err(RulesError {
                             pack: name.clone(),
                             message: format!("rule `{}` is defined twice", rule.id),
                         });
                     }
+                    by_id.insert(rule.id.clone(), (i, pack_index));
                     rules[i] = rule;
                 } else {
-                    by_id.insert(rule.id.clone(), rules.len());
+                    by_id.insert(rule.id.clone(), (rules.len(), pack_index));
                     rules.push(rule);
                 }
             }
@@ -447,17 +449,20 @@ mod tests {
         let twice = format!("{rule}{rule}");
         let e = RuleSet::from_packs(&[("team.toml".into(), twice)]).unwrap_err();
         assert!(e.to_string().contains("`x/y` is defined twice"), "{e}");
-        // Across packs, the later one replaces the earlier (a team overriding a built-in).
-        let set = RuleSet::from_packs(&[
-            ("a.toml".into(), rule.to_owned()),
-            (
-                "b.toml".into(),
-                rule.replace("hint = \"h\"", "hint = \"mine\""),
-            ),
-        ])
-        .unwrap();
-        assert_eq!(set.rules.len(), 1);
-        assert_eq!(set.rules[0].hint, "mine");
+        // Across packs, the later one replaces the earlier (a team overriding a built-in),
+        // even when the team's file has the built-in pack's name.
+        for later in ["b.toml", "a.toml"] {
+            let set = RuleSet::from_packs(&[
+                ("a.toml".into(), rule.to_owned()),
+                (
+                    later.into(),
+                    rule.replace("hint = \"h\"", "hint = \"mine\""),
+                ),
+            ])
+            .unwrap();
+            assert_eq!(set.rules.len(), 1);
+            assert_eq!(set.rules[0].hint, "mine");
+        }
     }
 
     #[test]
