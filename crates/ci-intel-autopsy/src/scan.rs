@@ -3,11 +3,11 @@
 //! A log is read in batches of [`BATCH`] bytes, the next one while the last is handled. Each
 //! batch is split into pieces that are searched in parallel for any keyword of the rule set
 //! (one Aho-Corasick automaton over the raw bytes), so lines without one — nearly all of a
-//! log — are never decoded. The few lines
-//! with a keyword are then handled in order: frame markers update the jobs and steps, rules are
-//! tried on the cleaned line, and error-looking lines no rule knows go to the template miner.
-//! The last lines of a batch are held back to the next one, so a rule can always look
-//! [`MAX_WITHIN`](crate::rules::MAX_WITHIN) lines ahead and an excerpt can show the lines before.
+//! log — are never decoded. The few lines with a keyword are then handled in order: frame
+//! markers update the jobs and steps, rules are tried on the cleaned line, and error-looking
+//! lines no rule knows go to the template miner. The last lines of a batch are held back to
+//! the next one, so a rule can always look [`MAX_WITHIN`](crate::rules::MAX_WITHIN) lines ahead
+//! and an excerpt can show the lines before.
 
 use std::collections::BTreeMap;
 use std::io::{self, Read};
@@ -513,20 +513,22 @@ impl State<'_> {
     fn exit_tail(&mut self, buf: &[u8], ls: usize, number: u64, code: i64) {
         // Blank lines and frame markers are not output; look a little further for them.
         let above = preceding_lines(buf, ls, TAIL_LINES * 4);
-        let mut printed = above
+        // (How far above the status each printed line is, and the line.)
+        let printed: Vec<(usize, &String)> = above
             .iter()
             .enumerate()
             .filter(|(_, l)| !l.trim().is_empty() && line::marker(l).is_none())
-            .take(TAIL_LINES);
-        let Some((nearest, _)) = printed.clone().next() else {
+            .take(TAIL_LINES)
+            .collect();
+        let Some(&(nearest, _)) = printed.first() else {
             return;
         };
-        let mut lines: Vec<String> = printed.by_ref().map(|(_, l)| truncate(l)).collect();
-        lines.reverse();
+        let lines = printed.iter().rev().map(|(_, l)| truncate(l)).collect();
         let step = self.current_step();
+        let last_line = number.saturating_sub(1 + nearest as u64).max(1);
         self.exit_tails.push(ExitTail {
             code,
-            location: location(&self.summary, number - 1 - nearest as u64, step),
+            location: location(&self.summary, last_line, step),
             step,
             lines,
         });
