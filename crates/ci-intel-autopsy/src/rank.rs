@@ -235,11 +235,7 @@ fn cause(
             .map(|r| redact(&r)),
         docs_uri: rule.docs.as_deref().and_then(|t| expand(t, captures)),
         confidence: round(rule.confidence * TIER_FACTOR[usize::from(tier)]),
-        // Redacted as one text, so a secret that spans lines (a private key) is seen whole.
-        excerpt: redact(&hit.excerpt.join("\n"))
-            .lines()
-            .map(str::to_owned)
-            .collect(),
+        excerpt: redact_excerpt(&hit.excerpt, redact),
         location: hit.location.clone(),
         occurrences: 1,
         signature,
@@ -263,6 +259,14 @@ fn strip_placeholders(template: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// `lines` redacted as one text, so a secret that spans lines (a private key) is seen whole.
+fn redact_excerpt(lines: &[String], redact: &dyn Fn(&str) -> String) -> Vec<String> {
+    redact(&lines.join("\n"))
+        .lines()
+        .map(str::to_owned)
+        .collect()
 }
 
 fn round(x: f64) -> f64 {
@@ -344,10 +348,7 @@ fn exit_tail_causes(
             let message = redact(last);
             let cause = Unexplained {
                 signed: &message,
-                excerpt: redact(&tail.lines.join("\n"))
-                    .lines()
-                    .map(str::to_owned)
-                    .collect(),
+                excerpt: redact_excerpt(&tail.lines, redact),
                 location: tail.location.clone(),
                 occurrences: 1,
                 unknown_confidence: EXIT_TAIL_CONFIDENCE,
